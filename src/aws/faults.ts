@@ -1,0 +1,47 @@
+import type { Pluggable } from '@smithy/types';
+
+/** Which share of AWS calls to fail, and how. For tests and chaos runs only. */
+export interface FaultPlan {
+  /** Probability in [0, 1] that a request fails before it is sent. */
+  readonly rate: number;
+  /** Only operations matching this (`Service.Operation`) are eligible; default all. */
+  readonly match?: (service: string, operation: string) => boolean;
+  /** Source of randomness, injectable for deterministic tests. */
+  readonly random?: () => number;
+}
+
+/** The error a faulted call throws: shaped like an AWS throttling or 5xx response, so it is retryable. */
+export class InjectedFaultError extends Error {
+  readonly $fault = 'server';
+  readonly $metadata: { httpStatusCode: number };
+
+  constructor(kind: 'ThrottlingException' | 'InternalError', operation: string) {
+    super(`injected ${kind} on ${operation}`);
+    this.name = kind;
+    this.$metadata = { httpStatusCode: kind === 'ThrottlingException' ? 400 : 500 };
+  }
+}
+
+/**
+ * SDK plugin that fails a share of attempts with throttling or 5xx errors, inside the retry loop,
+ * so the SDK's own retries and scanq's error handling both see them.
+ */
+export function faultPlugin<I extends object, O extends object>(plan: FaultPlan): Pluggable<I, O> {
+  const random = plan.random ?? Math.random;
+  return {
+    applyToStack(stack) {
+      stack.add(
+        (next, context) => async (args) => {
+          const service = (context.clientName ?? '').replace(/Client$/, '');
+          const operation = (context.commandName ?? '').replace(/Command$/, '');
+          if ((plan.match?.(service, operation) ?? true) && random() < plan.rate) {
+            const kind = random() < 0.5 ? 'ThrottlingException' : 'InternalError';
+            throw new InjectedFaultError(kind, `${service}.${operation}`);
+          }
+          return next(args);
+        },
+        { step: 'deserialize', name: 'scanqFaultInjection', priority: 'low' },
+      );
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { type AwsClients, createAwsClients } from '../aws/index.js';
+import { type Config, ConfigError, loadConfig } from '../config/index.js';
+import { ScanqError } from '../lib/errors.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { liveProcesses, readState } from '../local-aws/index.js';
+
+/** Exit codes of every `scanq` command (documented in the README). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3 } as const;
+
+/**
+ * The environment a command runs with: the process environment, plus the endpoints of a
+ * `scanq local-aws start`ed emulator when no endpoint is configured (so `bootstrap` and friends
+ * find it without `export`s). This is the one place that reads `process.env`.
+ */
+export function commandEnv(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  if (env.AWS_ENDPOINT_URL) return env;
+  const state = readState(env.SCANQ_STATE_DIR || undefined);
+  if (!state || liveProcesses(state).length !== state.processes.length) return env;
+  return { ...state.env, ...env, AWS_ENDPOINT_URL: state.env.AWS_ENDPOINT_URL };
+}
+
+/**
+ * Loads the config or exits with one line per problem. `localState: false` ignores a running
+ * `local-aws start` (for commands that manage it).
+ */
+export function configOrExit(options: { localState?: boolean } = {}): Config {
+  try {
+    return loadConfig(options.localState === false ? process.env : commandEnv());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`scanq: invalid configuration\n${error.problems.map((p) => `  ${p}\n`).join('')}`);
+      process.exit(EXIT.usage);
+    }
+    throw error;
+  }
+}
+
+/** Config, logger and AWS clients for a command that talks to AWS. */
+export interface CommandContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clients: AwsClients;
+}
+
+export function commandContext(name: string): CommandContext {
+  const config = configOrExit();
+  const log = createLogger({ level: config.logLevel, name });
+  return { config, log, clients: createAwsClients(config) };
+}
+
+/** Runs a command body; a scanq error prints its message and exits 1, anything else is a bug and throws. */
+export async function runCommand(body: () => Promise<number | undefined>): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = code ?? EXIT.ok;
+  } catch (error) {
+    if (error instanceof ScanqError) {
+      process.stderr.write(`scanq: ${error.message}\n`);
+      process.exitCode = EXIT.failure;
+      return;
+    }
+    throw error;
+  }
+}
+
+/** Writes a line to stdout. */
+export function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}

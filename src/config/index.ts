@@ -1,0 +1,137 @@
+import { ScanqError } from '../lib/errors.js';
+import { type ResourceNames, resourceNames } from '../local-aws/manifest.js';
+import { ENV_SCHEMA, type EnvName, type ParsedEnv } from './schema.js';
+
+export { parseDuration } from './duration.js';
+export { ENV_SCHEMA } from './schema.js';
+
+/** AWS services scanq talks to; each may have its own endpoint. */
+export const SERVICES = ['sqs', 'dynamodb', 's3', 'secretsManager', 'sns', 'sts', 'kms'] as const;
+export type Service = (typeof SERVICES)[number];
+
+const SERVICE_ENDPOINT_VARS: Record<Service, EnvName> = {
+  sqs: 'AWS_ENDPOINT_URL_SQS',
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  s3: 'AWS_ENDPOINT_URL_S3',
+  secretsManager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  sns: 'AWS_ENDPOINT_URL_SNS',
+  sts: 'AWS_ENDPOINT_URL_STS',
+  kms: 'AWS_ENDPOINT_URL_KMS',
+};
+
+/** The one typed configuration object, built once at start-up and passed down. */
+export interface Config {
+  readonly region: string;
+  /** Endpoint per service; `undefined` means the real AWS endpoint. */
+  readonly endpoints: Readonly<Record<Service, string | undefined>>;
+  /** True when any service points at a non-AWS endpoint (moto, ElasticMQ, LocalStack…). */
+  readonly local: boolean;
+  /**
+   * Static credentials for local endpoints: from the environment, else `test`/`test`. Undefined
+   * against real AWS, where the SDK's default provider chain (roles, SSO, env) is used.
+   */
+  readonly localCredentials:
+    | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
+    | undefined;
+  readonly prefix: string;
+  readonly resources: ResourceNames & {
+    readonly queueUrl: string | undefined;
+    readonly dlqUrl: string | undefined;
+    readonly topicArn: string | undefined;
+  };
+  readonly producer: {
+    /** Send `MessageGroupId = tenant` (SQS fair queues). Default true. */
+    readonly messageGroupId: boolean;
+    /** Rule 4: a passed job may be rescanned after this long. Default 12 h. */
+    readonly rescanAfterMs: number;
+    /** Rule 6: any job older than this may be re-inserted. Default 2 days. */
+    readonly safetyNetAfterMs: number;
+    /** Job items expire (DynamoDB TTL) this long after their last write. Default 7 days. */
+    readonly jobTtlMs: number;
+  };
+  readonly sweeper: {
+    readonly intervalMs: number;
+    /** A `JQ` job untouched for this long is presumed to have lost its message. Default 5 m. */
+    readonly lostEnqueueAfterMs: number;
+  };
+  /** Shards of the sweeper/scheduler index keys, so one status is not one hot partition. */
+  readonly indexShards: number;
+  readonly moto: 'auto' | 'venv' | 'system';
+  /** Where `local-aws start` records its processes and logs; default `<project>/.scanq`. */
+  readonly stateDir: string | undefined;
+  readonly logLevel: ParsedEnv['LOG_LEVEL'];
+}
+
+/** Bad configuration: one line per variable and the rule it breaks. */
+export class ConfigError extends ScanqError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('config.invalid', `invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseEnv(env: Env): ParsedEnv {
+  const problems: string[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(ENV_SCHEMA)) {
+    const raw = env[name];
+    const result = schema.safeParse(raw === '' ? undefined : raw);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed as ParsedEnv;
+}
+
+/**
+ * Validates the environment once and returns the typed configuration.
+ * @throws ConfigError listing every problem, one per variable.
+ */
+export function loadConfig(env: Env): Config {
+  const e = parseEnv(env);
+  const endpoints = Object.fromEntries(
+    SERVICES.map((service) => [service, e[SERVICE_ENDPOINT_VARS[service]] ?? e.AWS_ENDPOINT_URL]),
+  ) as Record<Service, string | undefined>;
+  const local = Object.values(endpoints).some((endpoint) => endpoint !== undefined);
+  const names = resourceNames(e.SCANQ_PREFIX);
+  return {
+    region: e.AWS_REGION,
+    endpoints,
+    local,
+    localCredentials: local
+      ? {
+          accessKeyId: e.AWS_ACCESS_KEY_ID ?? 'test',
+          secretAccessKey: e.AWS_SECRET_ACCESS_KEY ?? 'test',
+          ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+        }
+      : undefined,
+    prefix: e.SCANQ_PREFIX,
+    resources: {
+      ...names,
+      table: e.SCANQ_TABLE ?? names.table,
+      resultsBucket: e.SCANQ_RESULTS_BUCKET ?? names.resultsBucket,
+      uploadsBucket: e.SCANQ_UPLOADS_BUCKET ?? names.uploadsBucket,
+      quarantineBucket: e.SCANQ_QUARANTINE_BUCKET ?? names.quarantineBucket,
+      kmsKey: e.SCANQ_KMS_KEY_ID ?? names.kmsKey,
+      secretsPrefix: e.SCANQ_SECRETS_PREFIX ?? names.secretsPrefix,
+      queueUrl: e.SCANQ_QUEUE_URL,
+      dlqUrl: e.SCANQ_DLQ_URL,
+      topicArn: e.SCANQ_TOPIC_ARN,
+    },
+    producer: {
+      messageGroupId: e.SCANQ_MESSAGE_GROUP_ID,
+      rescanAfterMs: e.SCANQ_RESCAN_AFTER,
+      safetyNetAfterMs: e.SCANQ_SAFETY_NET_AFTER,
+      jobTtlMs: e.SCANQ_JOB_TTL,
+    },
+    sweeper: { intervalMs: e.SCANQ_SWEEP_INTERVAL, lostEnqueueAfterMs: e.SCANQ_LOST_ENQUEUE_AFTER },
+    indexShards: e.SCANQ_INDEX_SHARDS,
+    moto: e.SCANQ_MOTO,
+    stateDir: e.SCANQ_STATE_DIR,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const boolText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a positive duration such as 500ms, 30s, 5m, 12h or 2d',
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const url = z.string().refine(
+  (text) => {
+    try {
+      const parsed = new URL(text);
+      return parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http(s) URL' },
+);
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, { message: `must be between 1 and ${max}` });
+
+/** Resource names must be valid for every service they name (S3 is the strictest). */
+const prefix = z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, {
+  message: 'must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter',
+});
+
+const name = z.string().regex(/^[A-Za-z0-9._/:-]{1,255}$/, { message: 'must be a valid resource name' });
+
+/**
+ * Every environment variable scanq reads, its rule, and its default (if a safe one exists).
+ * The README's configuration table mirrors this object.
+ */
+export const ENV_SCHEMA = {
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as us-east-1' })
+    .default('us-east-1'),
+  AWS_ENDPOINT_URL: url.optional(),
+  AWS_ENDPOINT_URL_SQS: url.optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: url.optional(),
+  AWS_ENDPOINT_URL_S3: url.optional(),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: url.optional(),
+  AWS_ENDPOINT_URL_SNS: url.optional(),
+  AWS_ENDPOINT_URL_STS: url.optional(),
+  AWS_ENDPOINT_URL_KMS: url.optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  SCANQ_PREFIX: prefix.default('scanq'),
+  SCANQ_TABLE: name.optional(),
+  SCANQ_QUEUE_URL: url.optional(),
+  SCANQ_DLQ_URL: url.optional(),
+  SCANQ_RESULTS_BUCKET: name.optional(),
+  SCANQ_UPLOADS_BUCKET: name.optional(),
+  SCANQ_QUARANTINE_BUCKET: name.optional(),
+  SCANQ_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:/, { message: 'must be an SNS topic ARN' })
+    .optional(),
+  SCANQ_KMS_KEY_ID: name.optional(),
+  SCANQ_SECRETS_PREFIX: name.optional(),
+  SCANQ_MESSAGE_GROUP_ID: boolText.default(true),
+  SCANQ_RESCAN_AFTER: duration.default(12 * 3_600_000),
+  SCANQ_SAFETY_NET_AFTER: duration.default(2 * 86_400_000),
+  SCANQ_JOB_TTL: duration.default(7 * 86_400_000),
+  SCANQ_SWEEP_INTERVAL: duration.default(30_000),
+  SCANQ_LOST_ENQUEUE_AFTER: duration.default(5 * 60_000),
+  SCANQ_INDEX_SHARDS: positiveInt(64).default(8),
+  SCANQ_STATE_DIR: z.string().min(1).optional(),
+  SCANQ_MOTO: z.enum(['auto', 'venv', 'system'], { message: 'must be auto, venv or system' }).default('auto'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+} as const;
+
+export type EnvName = keyof typeof ENV_SCHEMA;
+export type ParsedEnv = { [K in EnvName]: z.output<(typeof ENV_SCHEMA)[K]> };

@@ -1,0 +1,54 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths pino censors in every log line. Credentials must never reach a log, even by accident
+ * (a whole error or options object logged at debug level).
+ */
+export const REDACT_PATHS = [
+  'secret',
+  'secretValue',
+  'credentials',
+  'password',
+  'token',
+  'authorization',
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  'SecretString',
+  '*.secret',
+  '*.secretValue',
+  '*.credentials',
+  '*.password',
+  '*.token',
+  '*.authorization',
+  '*.accessKeyId',
+  '*.secretAccessKey',
+  '*.sessionToken',
+  '*.SecretString',
+  '*.headers.authorization',
+] as const;
+
+export interface LoggerOptions {
+  readonly level: string;
+  /** Process role, on every line (`worker`, `api`, …). */
+  readonly name?: string;
+  /** Where lines go; default stderr, so stdout stays for command output. */
+  readonly destination?: DestinationStream;
+}
+
+/** The JSON logger; field names are fixed: tenant, user, key, capability, attempt, queue, table, … */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      ...(options.name ? { name: options.name } : {}),
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { error: pino.stdSerializers.err },
+    },
+    options.destination ?? pino.destination(2),
+  );
+}
