@@ -102,19 +102,24 @@ export class TenantTable {
   }
 
   /**
-   * Writes an item into this tenant's partition, optionally only if `condition` holds.
+   * Writes an item into this tenant's partition, optionally only if `condition` holds; with
+   * `returnOld`, returns the item it replaced.
    * @throws ConditionFailedError carrying the stored item when the condition fails.
    */
-  async put(item: Item, options: { condition?: Condition } = {}): Promise<void> {
+  async put(
+    item: Item,
+    options: { condition?: Condition; returnOld?: boolean } = {},
+  ): Promise<Item | undefined> {
     if (TABLE.partitionKey in item && item[TABLE.partitionKey] !== this.context.tenant) {
       throw new InvalidKeyError('table.partitionInItem', 'item: may not name a tenant partition');
     }
     const { condition } = options;
-    await this.#conditional(item.key, () =>
+    const out = await this.#conditional(item.key, () =>
       this.#deps.doc.send(
         new PutCommand({
           TableName: this.#deps.tableName,
           Item: { ...item, ...this.#key(item.key) },
+          ...(options.returnOld ? { ReturnValues: 'ALL_OLD' as const } : {}),
           ...(condition
             ? {
                 ConditionExpression: condition.expression,
@@ -126,6 +131,7 @@ export class TenantTable {
         }),
       ),
     );
+    return this.#strip(out.Attributes);
   }
 
   /**

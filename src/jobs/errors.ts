@@ -1,0 +1,27 @@
+import { ScanqError } from '../lib/errors.js';
+
+/** Base of job-model errors. */
+export class JobError extends ScanqError {}
+
+/** One field that failed validation, named as the caller wrote it (`jobs[2].target`). */
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A job request (or message) that breaks the schema: nothing is written or sent. */
+export class JobValidationError extends JobError {
+  readonly issues: readonly FieldIssue[];
+
+  constructor(issues: readonly FieldIssue[]) {
+    super('job.invalid', issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+    this.issues = issues;
+  }
+}
+
+/** A status change the state machine does not allow. */
+export class IllegalTransitionError extends JobError {
+  constructor(from: string, to: string) {
+    super('job.illegalTransition', `a job cannot go from ${from} to ${to}`);
+  }
+}

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { CapabilityRegistry } from './capability.js';
+import { type FieldIssue, JobValidationError } from './errors.js';
+import { isCapabilityName, jobKey, normalizeTarget } from './keys.js';
+import { STATUS, type StatusCode, statusValue } from './status.js';
+
+/** Largest serialized `input` accepted (DynamoDB items are ≤ 400 KB; messages ≤ 256 KB). */
+export const MAX_INPUT_BYTES = 32 * 1024;
+
+/** What a caller asks for. */
+export interface JobRequest {
+  readonly capability: string;
+  readonly target: string;
+  readonly input?: Readonly<Record<string, unknown>>;
+  /** Rule 5: a later insert may replace this job whatever its status. */
+  readonly allowRepeat?: boolean;
+}
+
+/** Lineage of a job spawned by another (cascade); user- and schedule-started jobs have none. */
+export interface JobLineage {
+  readonly parent: string;
+  readonly root: string;
+  readonly depth: number;
+}
+
+/** A validated, normalized job ready for the conditional insert. */
+export interface NewJob {
+  readonly key: string;
+  readonly capability: string;
+  readonly target: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly allowRepeat: boolean;
+  /** `JQ`, or `JQA` for an async job returning from its outside scanner. */
+  readonly status: typeof STATUS.queued | typeof STATUS.asyncReturning;
+  readonly lineage?: JobLineage;
+  /** For `JQA`: what the outside scanner returned (a pointer, never a secret). */
+  readonly asyncResult?: Readonly<Record<string, unknown>>;
+}
+
+const requestShape = z.strictObject({
+  capability: z.string(),
+  target: z.string(),
+  input: z.record(z.string(), z.unknown()).optional(),
+  allowRepeat: z.boolean().optional(),
+});
+
+/**
+ * Validates one job request against the shape and its capability's schema, normalizing the
+ * target. Every problem is collected, named from `path` (e.g. `jobs[3]`). Pure.
+ */
+export function checkJobRequest(
+  raw: unknown,
+  registry: CapabilityRegistry,
+  path: string,
+): NewJob | FieldIssue[] {
+  const shaped = requestShape.safeParse(raw);
+  if (!shaped.success) {
+    return shaped.error.issues.map((issue) => ({
+      field: [path, ...issue.path.map(String)].filter(Boolean).join('.'),
+      message: issue.message,
+    }));
+  }
+  const request = shaped.data;
+  const issues: FieldIssue[] = [];
+  const field = (name: string) => (path ? `${path}.${name}` : name);
+  const capability = isCapabilityName(request.capability) ? registry.get(request.capability) : undefined;
+  if (!capability) {
+    issues.push({
+      field: field('capability'),
+      message: `unknown capability; known: ${registry.names().join(', ')}`,
+    });
+  }
+  const target = normalizeTarget(capability?.targetKind ?? 'any', request.target);
+  if (!target.ok) issues.push({ field: field('target'), message: target.reason });
+  let input: Record<string, unknown> = {};
+  if (capability) {
+    const parsed = capability.input.safeParse(request.input ?? {});
+    if (parsed.success) input = (parsed.data ?? {}) as Record<string, unknown>;
+    else {
+      for (const issue of parsed.error.issues) {
+        issues.push({ field: [field('input'), ...issue.path.map(String)].join('.'), message: issue.message });
+      }
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(request.input ?? {})) > MAX_INPUT_BYTES) {
+    issues.push({ field: field('input'), message: `must serialize to at most ${MAX_INPUT_BYTES} bytes` });
+  }
+  if (issues.length > 0 || !capability || !target.ok) return issues;
+  return {
+    key: jobKey(target.value, capability.name),
+    capability: capability.name,
+    target: target.value,
+    input,
+    allowRepeat: request.allowRepeat ?? false,
+    status: STATUS.queued,
+  };
+}
+
+/**
+ * Validates a batch: all or nothing, so a bad entry never half-enqueues a batch.
+ * @throws JobValidationError naming every bad field.
+ */
+export function validateJobRequests(raw: readonly unknown[], registry: CapabilityRegistry): NewJob[] {
+  const jobs: NewJob[] = [];
+  const issues: FieldIssue[] = [];
+  raw.forEach((entry, i) => {
+    const checked = checkJobRequest(entry, registry, raw.length === 1 ? '' : `jobs[${i}]`);
+    if (Array.isArray(checked)) issues.push(...checked);
+    else jobs.push(checked);
+  });
+  if (issues.length > 0) throw new JobValidationError(issues);
+  return jobs;
+}
+
+/** Deterministic shard of a job in the sweeper index, so its updates stay in one shard. */
+export function shardOf(tenant: string, key: string, shards: number): number {
+  return createHash('sha1').update(`${tenant}\u0000${key}`).digest().readUInt32BE(0) % shards;
+}
+
+/** `CODE#shard`: the sweeper index partition of a non-terminal job. */
+export function sweepKey(code: StatusCode, shard: number): string {
+  return `${code}#${shard}`;
+}
+
+export interface ItemOptions {
+  readonly now: Date;
+  readonly ttlMs: number;
+  readonly shards: number;
+  /** The user or component that asked for the job (audit). */
+  readonly source: string;
+}
+
+/** The stored job item (without the tenant partition, which the tenancy layer adds). */
+export function jobItem(tenant: string, job: NewJob, options: ItemOptions) {
+  const now = options.now.toISOString();
+  return {
+    key: job.key,
+    kind: 'job',
+    capability: job.capability,
+    target: job.target,
+    input: job.input,
+    status: statusValue(job.status, options.now),
+    created: now,
+    updated: now,
+    allowRepeat: job.allowRepeat,
+    attempt: 0,
+    source: options.source,
+    sweepKey: sweepKey(job.status, shardOf(tenant, job.key, options.shards)),
+    expiresAt: Math.floor((options.now.getTime() + options.ttlMs) / 1000),
+    ...(job.lineage
+      ? { parent: job.lineage.parent, root: job.lineage.root, depth: job.lineage.depth }
+      : { depth: 0 }),
+    ...(job.asyncResult ? { asyncResult: job.asyncResult } : {}),
+  };
+}

@@ -1,0 +1,179 @@
+import pLimit from 'p-limit';
+import type { AwsClients } from '../aws/clients.js';
+import { createAwsClients } from '../aws/clients.js';
+import { resolveResources } from '../aws/resources.js';
+import type { Config } from '../config/index.js';
+import {
+  acceptingRule,
+  builtinCapabilities,
+  type CapabilityRegistry,
+  type InsertRule,
+  insertCondition,
+  jobItem,
+  MESSAGE_VERSION,
+  type NewJob,
+  type RejectReason,
+  rejectReason,
+  validateJobRequests,
+} from '../jobs/index.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { ConditionFailedError, type TenantContext, TenantTable } from '../tenancy/index.js';
+import { type Outgoing, sendJobMessages } from './sender.js';
+import { traceparentOr } from './trace.js';
+
+/** An accepted job: inserted, and (unless `enqueued` is false) its message is on the queue. */
+export interface EnqueueAccepted {
+  readonly accepted: true;
+  readonly key: string;
+  readonly capability: string;
+  readonly target: string;
+  readonly status: string;
+  /** Which insert rule let it in (`new`, `previousFailed`, `rescanDue`, …). */
+  readonly rule: InsertRule;
+  /**
+   * False when the message could not be sent after retries: the job is `JQ` without a message,
+   * and the sweeper re-sends it once it is older than SCANQ_LOST_ENQUEUE_AFTER.
+   */
+  readonly enqueued: boolean;
+}
+
+/** A rejected insert: business logic, not an error. Nothing was written or sent. */
+export interface EnqueueRejected {
+  readonly accepted: false;
+  readonly key: string;
+  readonly capability: string;
+  readonly target: string;
+  readonly reason: RejectReason;
+  readonly storedStatus: string | undefined;
+}
+
+export type EnqueueResult = EnqueueAccepted | EnqueueRejected;
+
+export interface EnqueueOptions {
+  /** W3C trace context of the caller; a new trace when absent or malformed. */
+  readonly traceparent?: string;
+}
+
+/** The producer a Node service imports: validated, conditional, tenant-tagged enqueue. */
+export interface Producer {
+  /**
+   * Validates every request (all or nothing), inserts each job conditionally (the six rules),
+   * and sends a message for each accepted job. One result per request, in order.
+   * @throws JobValidationError naming each bad field; nothing is written or sent.
+   */
+  enqueue(
+    ctx: TenantContext,
+    requests: readonly unknown[],
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult[]>;
+  /** Inserts already-validated jobs (cascade, schedules, async returns) the same way. */
+  insert(ctx: TenantContext, jobs: readonly NewJob[], options?: EnqueueOptions): Promise<EnqueueResult[]>;
+  readonly registry: CapabilityRegistry;
+  /** Releases clients the producer created itself. */
+  close(): void;
+}
+
+export interface ProducerDeps {
+  /** AWS clients to use; created from the config (and closed by `close`) when absent. */
+  readonly clients?: AwsClients;
+  readonly registry?: CapabilityRegistry;
+  readonly log?: Logger;
+  /** Clock, injectable for the insert-rule thresholds. */
+  readonly now?: () => Date;
+  /** Parallel conditional inserts per call. Default 16. */
+  readonly insertConcurrency?: number;
+}
+
+/** Creates a producer; resolves the queue URL from the config or by name. */
+export async function createProducer(config: Config, deps: ProducerDeps = {}): Promise<Producer> {
+  const clients = deps.clients ?? createAwsClients(config);
+  const owned = deps.clients === undefined;
+  const registry = deps.registry ?? builtinCapabilities();
+  const log = deps.log ?? createLogger({ level: config.logLevel, name: 'producer' });
+  const now = deps.now ?? (() => new Date());
+  const limit = pLimit(deps.insertConcurrency ?? 16);
+  const queueUrl = config.resources.queueUrl ?? (await resolveResources(config, clients)).queueUrl;
+  const tableDeps = { doc: clients.doc, tableName: config.resources.table };
+
+  async function insertOne(table: TenantTable, job: NewJob, at: Date): Promise<EnqueueResult> {
+    const item = jobItem(table.tenant, job, {
+      now: at,
+      ttlMs: config.producer.jobTtlMs,
+      shards: config.indexShards,
+      source: table.context.user,
+    });
+    const ids = { key: job.key, capability: job.capability, target: job.target };
+    try {
+      const replaced = await table.put(item, {
+        condition: insertCondition(job.status, at, config.producer),
+        returnOld: true,
+      });
+      const rule = acceptingRule(replaced, job.status, at, config.producer) ?? 'new';
+      return { accepted: true, ...ids, status: item.status, rule, enqueued: false };
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      const storedStatus = typeof error.stored?.status === 'string' ? error.stored.status : undefined;
+      log.debug({ tenant: table.tenant, key: job.key, storedStatus }, 'job not inserted: rules reject it');
+      return { accepted: false, ...ids, reason: rejectReason(storedStatus, job.status), storedStatus };
+    }
+  }
+
+  async function insert(ctx: TenantContext, jobs: readonly NewJob[], options: EnqueueOptions = {}) {
+    const table = new TenantTable(tableDeps, ctx);
+    const at = now();
+    const results = await Promise.all(jobs.map((job) => limit(() => insertOne(table, job, at))));
+    const traceparent = traceparentOr(options.traceparent);
+    const accepted = results.flatMap((r, i) => (r.accepted ? [i] : []));
+    const outgoing: Outgoing[] = accepted.map((i) => {
+      const job = jobs[i] as NewJob;
+      return {
+        traceparent,
+        message: {
+          v: MESSAGE_VERSION,
+          tenant: ctx.tenant,
+          key: job.key,
+          capability: job.capability,
+          target: job.target,
+          attempt: 0,
+          enqueuedAt: at.toISOString(),
+          phase: job.status,
+        },
+      };
+    });
+    const outcomes = await sendJobMessages(outgoing, {
+      sqs: clients.sqs,
+      queueUrl,
+      messageGroupId: config.producer.messageGroupId,
+    });
+    outcomes.forEach((outcome, n) => {
+      const i = accepted[n] as number;
+      const result = results[i] as EnqueueAccepted;
+      results[i] = { ...result, enqueued: outcome.sent };
+      if (!outcome.sent) {
+        // Not lost: the job is JQ in the table and the sweeper re-sends it.
+        log.warn(
+          { tenant: ctx.tenant, key: result.key, queue: queueUrl, error: outcome.error },
+          'send failed after insert',
+        );
+      }
+    });
+    const sent = outcomes.filter((o) => o.sent).length;
+    log.info(
+      { tenant: ctx.tenant, user: ctx.user, requested: jobs.length, accepted: accepted.length, sent },
+      'jobs enqueued',
+    );
+    return results;
+  }
+
+  return {
+    registry,
+    insert,
+    async enqueue(ctx, requests, options) {
+      const jobs = validateJobRequests(requests, registry);
+      return insert(ctx, jobs, options);
+    },
+    close() {
+      if (owned) clients.destroy();
+    },
+  };
+}
