@@ -54,6 +54,23 @@ export interface Config {
     /** A `JQ` job untouched for this long is presumed to have lost its message. Default 5 m. */
     readonly lostEnqueueAfterMs: number;
   };
+  readonly worker: {
+    /** Jobs run at once per worker process. Default 8. */
+    readonly concurrency: number;
+    /** Per-tenant cap inside one worker (tenant profile `limits.maxInFlight` overrides). 0 = half the concurrency. */
+    readonly tenantMaxInFlight: number;
+    /** On SIGTERM, how long in-flight jobs may run before they are released. Default 25 s. */
+    readonly drainTimeoutMs: number;
+    /** How long fetched credentials stay cached. Default 5 m. */
+    readonly credentialsTtlMs: number;
+    /** How long tenant profiles (limits) stay cached. Default 60 s. */
+    readonly profileTtlMs: number;
+    /** Delay of a message deferred because its tenant is at its cap. Default 2 s. */
+    readonly deferDelayMs: number;
+    /** Base and cap of the exponential backoff of transient failures. Defaults 2 s and 5 m. */
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+  };
   /** Shards of the sweeper/scheduler index keys, so one status is not one hot partition. */
   readonly indexShards: number;
   readonly moto: 'auto' | 'venv' | 'system';
@@ -129,6 +146,16 @@ export function loadConfig(env: Env): Config {
       jobTtlMs: e.SCANQ_JOB_TTL,
     },
     sweeper: { intervalMs: e.SCANQ_SWEEP_INTERVAL, lostEnqueueAfterMs: e.SCANQ_LOST_ENQUEUE_AFTER },
+    worker: {
+      concurrency: e.SCANQ_WORKER_CONCURRENCY,
+      tenantMaxInFlight: e.SCANQ_TENANT_MAX_IN_FLIGHT,
+      drainTimeoutMs: e.SCANQ_DRAIN_TIMEOUT,
+      credentialsTtlMs: e.SCANQ_CREDENTIALS_TTL,
+      profileTtlMs: e.SCANQ_PROFILE_TTL,
+      deferDelayMs: e.SCANQ_DEFER_DELAY,
+      retryBaseMs: e.SCANQ_RETRY_BASE,
+      retryMaxMs: e.SCANQ_RETRY_MAX,
+    },
     indexShards: e.SCANQ_INDEX_SHARDS,
     moto: e.SCANQ_MOTO,
     stateDir: e.SCANQ_STATE_DIR,

@@ -83,6 +83,18 @@ export const ENV_SCHEMA = {
   SCANQ_SWEEP_INTERVAL: duration.default(30_000),
   SCANQ_LOST_ENQUEUE_AFTER: duration.default(5 * 60_000),
   SCANQ_INDEX_SHARDS: positiveInt(64).default(8),
+  SCANQ_WORKER_CONCURRENCY: positiveInt(1000).default(8),
+  SCANQ_TENANT_MAX_IN_FLIGHT: z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number (0 = half the concurrency)' })
+    .transform(Number)
+    .default(0),
+  SCANQ_DRAIN_TIMEOUT: duration.default(25_000),
+  SCANQ_CREDENTIALS_TTL: duration.default(5 * 60_000),
+  SCANQ_PROFILE_TTL: duration.default(60_000),
+  SCANQ_DEFER_DELAY: duration.default(2_000),
+  SCANQ_RETRY_BASE: duration.default(2_000),
+  SCANQ_RETRY_MAX: duration.default(5 * 60_000),
   SCANQ_STATE_DIR: z.string().min(1).optional(),
   SCANQ_MOTO: z.enum(['auto', 'venv', 'system'], { message: 'must be auto, venv or system' }).default('auto'),
   LOG_LEVEL: z

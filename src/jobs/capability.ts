@@ -1,10 +1,59 @@
 import type { z } from 'zod';
 import type { TargetKind } from './keys.js';
 
+/** Severity of a risk, lowest to highest. */
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Something a scan discovered (host, port, URL, bucket, user…). */
+export interface AssetRecord {
+  readonly type: string;
+  readonly value: string;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+/** A problem found on an asset. */
+export interface RiskRecord {
+  readonly asset: Pick<AssetRecord, 'type' | 'value'>;
+  readonly name: string;
+  readonly severity: Severity;
+  readonly evidence?: Readonly<Record<string, unknown>>;
+}
+
+/** How a capability reports what it found while it runs. */
+export interface Emit {
+  asset(asset: AssetRecord): void;
+  risk(risk: RiskRecord): void;
+}
+
+/** Static AWS credentials resolved for a job (never logged, never stored outside Secrets Manager). */
+export interface JobCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** What a capability gets for one attempt. */
+export interface RunContext {
+  readonly tenant: string;
+  readonly key: string;
+  readonly target: string;
+  readonly attempt: number;
+  /** Fires on timeout, on lease loss and on shutdown; a capability must stop promptly. */
+  readonly signal: AbortSignal;
+  /** Present when the capability declares `credentials`. */
+  readonly credentials?: JobCredentials;
+}
+
+/** How an attempt ended, when it did not throw. */
+export type RunOutcome =
+  | { readonly kind: 'done'; readonly result: Readonly<Record<string, unknown>> }
+  /** Handed to an outside scanner: the job goes `JRA` until it returns or `deadlineMs` passes. */
+  | { readonly kind: 'handoff'; readonly asyncRef: string; readonly deadlineMs: number };
+
 /**
- * What the engine knows of a capability before running it: name, input schema, what its target
- * is, credentials, timeout (sets SQS visibility and the lease) and the retry budget for
- * transient errors. The worker issue adds `run`.
+ * A capability: name, input schema, what its target is, credentials, timeout (sets SQS visibility
+ * and the lease), the retry budget for transient errors, and the code that runs it.
  */
 export interface CapabilityDefinition<Input = unknown> {
   readonly name: string;
@@ -18,8 +67,15 @@ export interface CapabilityDefinition<Input = unknown> {
   readonly timeoutMs: number;
   /** Attempts for transient errors before the job fails. */
   readonly maxAttempts: number;
-  /** Hands off to an outside scanner (`JRA`) and completes when it returns (`JQA`). */
-  readonly async?: boolean;
+  /** Runs one attempt. Throw `PermanentError` to fail at once, anything else is retried. */
+  run(ctx: RunContext, input: Input, emit: Emit): Promise<RunOutcome>;
+  /** Async capabilities: ingests what the outside scanner returned (`JQA` → `JP`/`JF`). */
+  complete?(
+    ctx: RunContext,
+    input: Input,
+    returned: Readonly<Record<string, unknown>>,
+    emit: Emit,
+  ): Promise<Extract<RunOutcome, { kind: 'done' }>>;
 }
 
 /** The capabilities a process knows, by name. */

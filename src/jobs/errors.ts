@@ -25,3 +25,20 @@ export class IllegalTransitionError extends JobError {
     super('job.illegalTransition', `a job cannot go from ${from} to ${to}`);
   }
 }
+
+/**
+ * Thrown by a capability when retrying cannot help (bad target, refused by policy, invalid
+ * credentials): the job fails at once with this reason.
+ */
+export class PermanentError extends JobError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'job.permanent', message, options);
+  }
+}
+
+/** Thrown by a capability for a failure worth retrying (the remote was busy, a timeout). */
+export class TransientError extends JobError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'job.transient', message, options);
+  }
+}

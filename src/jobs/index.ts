@@ -53,3 +53,15 @@ export {
   statusValue,
   TERMINAL,
 } from './status.js';
+export { claimCondition, ownerCondition } from './claim.js';
+export {
+  type AssetRecord,
+  type Emit,
+  type JobCredentials,
+  type RiskRecord,
+  type RunContext,
+  type RunOutcome,
+  SEVERITIES,
+  type Severity,
+} from './capability.js';
+export { PermanentError, TransientError } from './errors.js';

@@ -141,6 +141,8 @@ export function jobItem(tenant: string, job: NewJob, options: ItemOptions) {
     target: job.target,
     input: job.input,
     status: statusValue(job.status, options.now),
+    /** `JQ` for a run, `JQA` for the completion of an async job; the claim keeps it. */
+    phase: job.status,
     created: now,
     updated: now,
     allowRepeat: job.allowRepeat,

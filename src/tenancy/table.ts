@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -189,6 +190,31 @@ export class TenantTable {
         }),
       ),
     );
+  }
+
+  /**
+   * Writes many items unconditionally (BatchWriteItem, 25 per call), retrying unprocessed items
+   * with backoff. For emitted assets and risks, where the last writer wins.
+   */
+  async putMany(items: readonly Item[]): Promise<void> {
+    for (const item of items) {
+      if (TABLE.partitionKey in item && item[TABLE.partitionKey] !== this.context.tenant) {
+        throw new InvalidKeyError('table.partitionInItem', 'item: may not name a tenant partition');
+      }
+    }
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: { PutRequest: { Item: Record<string, unknown> } }[] = items
+        .slice(i, i + 25)
+        .map((item) => ({ PutRequest: { Item: { ...item, ...this.#key(item.key) } } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** round)));
+        if (round > 8) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed`);
+        const out = await this.#deps.doc.send(new BatchWriteCommand({ RequestItems: { [this.#deps.tableName]: requests } }));
+        requests = (out.UnprocessedItems?.[this.#deps.tableName] ?? []).flatMap((r) =>
+          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+        );
+      }
+    }
   }
 
   /** One page of this tenant's items: by key prefix on the table, or by sort prefix on an index. */

@@ -1,0 +1,251 @@
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import {
+  type AssetRecord,
+  type CapabilityDefinition,
+  type Emit,
+  type JobCredentials,
+  type RiskRecord,
+  type RunOutcome,
+  STATUS,
+} from '../jobs/index.js';
+import { coerceError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
+import { backoffMs, classifyFailure } from './failure.js';
+import { startHeartbeat } from './heartbeat.js';
+import { finish, handoff, type Lease, release, renew } from './lease.js';
+import {
+  type Findings,
+  notify,
+  resultDocument,
+  resultName,
+  writeExecution,
+  writeFindings,
+  writeResult,
+} from './outcome.js';
+import type { WorkerRuntime } from './runtime.js';
+
+/** Most assets and risks one attempt may emit; more is a runaway capability. */
+export const MAX_FINDINGS = 10_000;
+
+/** Everything one claimed attempt needs. */
+export interface AttemptInput {
+  readonly runtime: WorkerRuntime;
+  readonly capability: CapabilityDefinition;
+  readonly ctx: TenantContext;
+  readonly table: TenantTable;
+  readonly files: TenantFiles;
+  readonly lease: Lease;
+  readonly receiptHandle: string;
+  readonly log: Logger;
+}
+
+/** How the attempt left the job, for the caller's bookkeeping. */
+export type AttemptEnd = 'passed' | 'failed' | 'retried' | 'handedOff' | 'released' | 'fenced';
+
+function collector(): { emit: Emit; findings: Findings } {
+  const findings: Findings = { assets: [], risks: [] };
+  const room = () => findings.assets.length + findings.risks.length < MAX_FINDINGS;
+  return {
+    findings,
+    emit: {
+      asset(asset: AssetRecord) {
+        if (room()) findings.assets.push(asset);
+      },
+      risk(risk: RiskRecord) {
+        if (room()) findings.risks.push(risk);
+      },
+    },
+  };
+}
+
+async function setVisibility(a: AttemptInput, seconds: number): Promise<void> {
+  const { runtime } = a;
+  await runtime.clients.sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: runtime.queueUrl,
+        ReceiptHandle: a.receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
+      }),
+    )
+    .catch((error: unknown) => a.log.warn({ error: coerceError(error) }, 'could not change message visibility'));
+}
+
+/** Credentials the capability declared, for the account named in the job input. */
+async function credentialsOf(a: AttemptInput): Promise<JobCredentials | undefined> {
+  if (!a.capability.credentials) return undefined;
+  const input = (a.lease.item.input ?? {}) as Record<string, unknown>;
+  const accountId = typeof input.accountId === 'string' ? input.accountId : undefined;
+  if (!accountId) throw new Error('input.accountId is required for a capability that uses credentials');
+  return a.runtime.credentialsFor(a.ctx, accountId);
+}
+
+async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): Promise<RunOutcome> {
+  const { lease, capability } = a;
+  const credentials = await credentialsOf(a);
+  const runCtx = {
+    tenant: a.ctx.tenant,
+    key: lease.key,
+    target: String(lease.item.target),
+    attempt: lease.attempt,
+    signal,
+    ...(credentials ? { credentials } : {}),
+  };
+  const input = capability.input.parse(lease.item.input ?? {});
+  if (lease.phase === STATUS.asyncReturning) {
+    if (!capability.complete) throw new Error(`capability ${capability.name} cannot complete async jobs`);
+    return capability.complete(runCtx, input, (lease.item.asyncResult ?? {}) as Record<string, unknown>, emit);
+  }
+  return capability.run(runCtx, input, emit);
+}
+
+/** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */
+export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    work.catch(() => {});
+  }
+}
+
+/**
+ * Writes the terminal state: result object, findings, the fenced `JR → JP|JF`, execution item,
+ * notification, acknowledgement. A fenced write discards this attempt's result object.
+ */
+async function conclude(
+  a: AttemptInput,
+  fields: { code: 'JP' | 'JF'; startedAt: string; result?: Readonly<Record<string, unknown>>; error?: string; findings: Findings },
+): Promise<AttemptEnd> {
+  const { runtime, lease, capability, ctx } = a;
+  const now = runtime.now();
+  const finishedAt = now.toISOString();
+  const document = resultDocument(lease, {
+    tenant: ctx.tenant,
+    capability: capability.name,
+    target: String(lease.item.target),
+    status: fields.code,
+    startedAt: fields.startedAt,
+    finishedAt,
+    ...(fields.result ? { result: fields.result } : {}),
+    ...(fields.error ? { error: fields.error } : {}),
+    findings: fields.findings,
+  });
+  const resultKey = await writeResult(a.files, resultName(lease, capability.name), document);
+  if (fields.code === STATUS.passed) await writeFindings(a.table, fields.findings, lease.key, now);
+  const won = await finish(a.table, lease, {
+    code: fields.code,
+    now,
+    shards: runtime.config.indexShards,
+    resultKey,
+    ...(fields.error ? { error: fields.error } : {}),
+  });
+  if (!won) {
+    a.log.warn('fenced: a newer attempt owns this job; discarding this attempt');
+    await a.files.delete(resultKey).catch(() => {});
+    return 'fenced';
+  }
+  const execution = { worker: runtime.workerId, startedAt: fields.startedAt, finishedAt, resultKey };
+  await Promise.all([
+    writeExecution(a.table, lease, { ...execution, outcome: fields.code, ...(fields.error ? { error: fields.error } : {}) }),
+    notify(runtime.clients.sns, runtime.topicArn, {
+      tenant: ctx.tenant,
+      key: lease.key,
+      capability: capability.name,
+      status: fields.code,
+      attempt: lease.attempt,
+      resultKey,
+      ...(fields.error ? { error: fields.error } : {}),
+    }),
+  ]);
+  await runtime.acker.ack(a.receiptHandle);
+  return fields.code === STATUS.passed ? 'passed' : 'failed';
+}
+
+/** Runs one claimed attempt to its end: heartbeat, capability, then pass, fail, retry, hand-off or release. */
+export async function runAttempt(a: AttemptInput): Promise<AttemptEnd> {
+  const { runtime, lease, capability } = a;
+  const startedAt = runtime.now().toISOString();
+  if (lease.attempt > capability.maxAttempts) {
+    const error = `gave up: attempt ${lease.attempt} exceeds ${capability.maxAttempts} (earlier attempts crashed or timed out)`;
+    return conclude(a, { code: STATUS.failed, startedAt, error, findings: { assets: [], risks: [] } });
+  }
+  const leaseMs = runtime.leaseMs(capability);
+  if (leaseMs > runtime.queueVisibilityMs) await setVisibility(a, leaseMs / 1000);
+  const lost = new AbortController();
+  const signal = AbortSignal.any([lost.signal, AbortSignal.timeout(capability.timeoutMs), runtime.shutdown]);
+  const stopHeartbeat = startHeartbeat({
+    intervalMs: Math.max(1_000, Math.floor(leaseMs / 3)),
+    log: a.log,
+    onLost: () => lost.abort(new Error('lease lost')),
+    beat: async () => {
+      const until = new Date(runtime.now().getTime() + leaseMs);
+      await setVisibility(a, leaseMs / 1000);
+      return renew(a.table, lease, until);
+    },
+  });
+  const { emit, findings } = collector();
+  try {
+    // A capability that ignores its signal still loses the race: the attempt ends on time.
+    const outcome = await raceAbort(invoke(a, signal, emit), signal);
+    if (outcome.kind === 'handoff') return await handOff(a, outcome, startedAt);
+    return await conclude(a, { code: STATUS.passed, startedAt, result: outcome.result, findings });
+  } catch (error) {
+    if (lost.signal.aborted) {
+      a.log.warn('lease lost while running; abandoning this attempt');
+      return 'fenced';
+    }
+    if (runtime.shutdown.aborted) return await releaseForShutdown(a, coerceError(error).message);
+    return await onFailure(a, error, startedAt, findings);
+  } finally {
+    stopHeartbeat();
+  }
+}
+
+async function handOff(a: AttemptInput, outcome: Extract<RunOutcome, { kind: 'handoff' }>, startedAt: string) {
+  const { runtime, lease } = a;
+  const now = runtime.now();
+  const deadline = new Date(now.getTime() + outcome.deadlineMs);
+  const won = await handoff(a.table, lease, { now, shards: runtime.config.indexShards, asyncRef: outcome.asyncRef, deadline });
+  if (!won) return 'fenced';
+  await writeExecution(a.table, lease, {
+    worker: runtime.workerId,
+    startedAt,
+    finishedAt: now.toISOString(),
+    outcome: STATUS.asyncRunning,
+  });
+  await runtime.acker.ack(a.receiptHandle);
+  return 'handedOff';
+}
+
+async function releaseForShutdown(a: AttemptInput, reason: string): Promise<AttemptEnd> {
+  const now = a.runtime.now();
+  await release(a.table, a.lease, { now, until: now, error: `released on shutdown: ${reason}` });
+  await setVisibility(a, 0);
+  return 'released';
+}
+
+async function onFailure(a: AttemptInput, error: unknown, startedAt: string, findings: Findings): Promise<AttemptEnd> {
+  const { runtime, lease, capability } = a;
+  const failure = classifyFailure(error);
+  if (failure.kind === 'permanent' || lease.attempt >= capability.maxAttempts) {
+    const reason =
+      failure.kind === 'permanent' ? failure.reason : `gave up after ${lease.attempt} attempts: ${failure.reason}`;
+    a.log.info({ code: failure.code, error: reason }, 'job failed');
+    return conclude(a, { code: STATUS.failed, startedAt, error: reason, findings });
+  }
+  const wait = backoffMs(lease.attempt, runtime.config.worker.retryBaseMs, runtime.config.worker.retryMaxMs);
+  const now = runtime.now();
+  const released = await release(a.table, lease, { now, until: new Date(now.getTime() + wait), error: failure.reason });
+  if (!released) return 'fenced';
+  await setVisibility(a, wait / 1000);
+  a.log.info({ code: failure.code, error: failure.reason, retryInMs: wait }, 'transient failure; retrying later');
+  return 'retried';
+}

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { ChangeMessageVisibilityCommand, type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { decodeJobMessage, type JobMessage, STATUS, statusCode } from '../jobs/index.js';
+import { coerceError } from '../lib/errors.js';
+import { type Item, systemContext, TenantFiles, TenantTable } from '../tenancy/index.js';
+import { runAttempt } from './attempt.js';
+import { claim } from './lease.js';
+import type { WorkerRuntime } from './runtime.js';
+
+/**
+ * Handles one received message to its end: validate, apply the tenant cap, claim, run, and
+ * acknowledge, defer, release or park it. Never throws: a bad message cannot stop a worker.
+ */
+export function createDispatcher(runtime: WorkerRuntime) {
+  const { log, stats } = runtime;
+  const tableDeps = { doc: runtime.clients.doc, tableName: runtime.config.resources.table };
+  const buckets = {
+    results: runtime.config.resources.resultsBucket,
+    uploads: runtime.config.resources.uploadsBucket,
+    quarantine: runtime.config.resources.quarantineBucket,
+  };
+
+  async function setVisibility(message: Message, seconds: number) {
+    await runtime.clients.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: runtime.queueUrl,
+        ReceiptHandle: message.ReceiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
+      }),
+    );
+  }
+
+  async function reject(message: Message, reason: string) {
+    stats.count('rejected');
+    log.warn({ queue: runtime.queueUrl, messageId: message.MessageId, error: reason }, 'message rejected to the DLQ');
+    await runtime.moveToDlq(message, reason);
+  }
+
+  /**
+   * The tenant is at its cap: re-send the message with a delay and delete this copy. Not a
+   * visibility change, because every receive counts towards the DLQ's maxReceiveCount.
+   */
+  async function defer(message: Message, job: JobMessage) {
+    stats.count('deferred');
+    await runtime.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: runtime.queueUrl,
+        MessageBody: message.Body,
+        MessageAttributes: message.MessageAttributes,
+        DelaySeconds: Math.min(900, Math.ceil(runtime.config.worker.deferDelayMs / 1000)),
+        ...(runtime.config.producer.messageGroupId ? { MessageGroupId: job.tenant } : {}),
+      }),
+    );
+    await runtime.acker.ack(message.ReceiptHandle ?? '');
+  }
+
+  /** Someone else has the job, or it is done: never run it twice. */
+  async function lostClaim(message: Message, job: JobMessage, stored: Item | undefined) {
+    stats.count('duplicates');
+    const code = statusCode(stored?.status);
+    const leaseUntil = typeof stored?.leaseUntil === 'string' ? Date.parse(stored.leaseUntil) : Number.NaN;
+    if (code === STATUS.running && leaseUntil > runtime.now().getTime()) {
+      // Still running elsewhere: keep this copy as a backup, visible again when that lease ends.
+      await setVisibility(message, (leaseUntil - runtime.now().getTime()) / 1000 + 1);
+      return;
+    }
+    if (code === STATUS.queued || code === STATUS.asyncReturning) {
+      await reject(message, `capability mismatch: message says ${job.capability}, job says ${String(stored?.capability)}`);
+      return;
+    }
+    log.debug({ tenant: job.tenant, key: job.key, status: stored?.status }, 'duplicate message acknowledged');
+    await runtime.acker.ack(message.ReceiptHandle ?? '');
+  }
+
+  async function process(message: Message, job: JobMessage) {
+    const capability = runtime.registry.get(job.capability);
+    if (!capability) return reject(message, `unknown capability ${job.capability}`);
+    // The tenant named by the message is only used to find the job; the claim proves the job
+    // exists in that tenant's partition before anything runs.
+    const ctx = systemContext(job.tenant, 'worker');
+    const table = new TenantTable(tableDeps, ctx);
+    const owner = `${runtime.workerId}:${randomBytes(4).toString('hex')}`;
+    const now = runtime.now();
+    const result = await claim(table, job.key, {
+      now,
+      shards: runtime.config.indexShards,
+      owner,
+      capability: job.capability,
+      leaseMs: runtime.leaseMs(capability),
+    });
+    if (!result.claimed) return lostClaim(message, job, result.stored);
+    stats.count('claimed');
+    stats.dwell(now.getTime() - Date.parse(job.enqueuedAt));
+    const { lease } = result;
+    const jobLog = log.child({ tenant: job.tenant, key: job.key, capability: job.capability, attempt: lease.attempt });
+    const files = new TenantFiles({ s3: runtime.clients.s3, buckets }, ctx);
+    const end = await runAttempt({
+      runtime,
+      capability,
+      ctx,
+      table,
+      files,
+      lease,
+      receiptHandle: message.ReceiptHandle ?? '',
+      log: jobLog,
+    });
+    stats.count(end);
+  }
+
+  /** Handles one message; resolves when it is finished, parked, deferred or released. */
+  async function handle(message: Message): Promise<void> {
+    stats.count('received');
+    try {
+      const decoded = decodeJobMessage(message.Body);
+      if (!decoded.ok) return await reject(message, decoded.reason);
+      const job = decoded.message;
+      const tagged = message.MessageAttributes?.tenant?.StringValue;
+      if (tagged !== job.tenant) return await reject(message, 'tenant attribute does not match the body');
+      if (runtime.draining()) return await setVisibility(message, 0);
+      if (!(await runtime.gate.tryEnter(job.tenant))) return await defer(message, job);
+      try {
+        await process(message, job);
+      } finally {
+        runtime.gate.leave(job.tenant);
+      }
+    } catch (error) {
+      // Infrastructure trouble (throttling, network): the message becomes visible again and is retried.
+      log.error({ queue: runtime.queueUrl, messageId: message.MessageId, error: coerceError(error) }, 'message handling failed');
+    }
+  }
+
+  return { handle };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

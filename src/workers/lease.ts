@@ -1,0 +1,131 @@
+import { claimCondition, ownerCondition, STATUS, shardOf, statusValue, sweepKey } from '../jobs/index.js';
+import { ConditionFailedError, type Item, type TenantTable, type UpdateSpec } from '../tenancy/index.js';
+
+/** The attempt a worker holds after a successful claim. */
+export interface Lease {
+  readonly key: string;
+  readonly owner: string;
+  readonly attempt: number;
+  /** `JQ` (run) or `JQA` (complete an async job). */
+  readonly phase: 'JQ' | 'JQA';
+  readonly item: Item;
+}
+
+export type ClaimResult = { readonly claimed: true; readonly lease: Lease } | { readonly claimed: false; readonly stored: Item | undefined };
+
+export interface LeaseClock {
+  readonly now: Date;
+  readonly shards: number;
+}
+
+/** Runs a conditional update; false when the condition failed (someone else owns or finished it). */
+async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionFailedError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Claims a job: `JQ#`/`JQA#` → `JR#`, or takes over a `JR#` whose lease expired; sets `owner`,
+ * `attempt + 1` and `leaseUntil`. A lost claim returns what is stored, so the caller can tell a
+ * duplicate of a finished job from one still running elsewhere.
+ */
+export async function claim(
+  table: TenantTable,
+  key: string,
+  options: LeaseClock & { owner: string; capability: string; leaseMs: number },
+): Promise<ClaimResult> {
+  const now = options.now.toISOString();
+  try {
+    const item = await table.update(
+      key,
+      {
+        set: {
+          status: statusValue(STATUS.running, options.now),
+          owner: options.owner,
+          leaseUntil: new Date(options.now.getTime() + options.leaseMs).toISOString(),
+          started: now,
+          updated: now,
+          sweepKey: sweepKey(STATUS.running, shardOf(table.tenant, key, options.shards)),
+        },
+        add: { attempt: 1 },
+      },
+      { condition: claimCondition(options.now, options.capability) },
+    );
+    const phase = item.phase === 'JQA' ? 'JQA' : 'JQ';
+    return { claimed: true, lease: { key, owner: options.owner, attempt: Number(item.attempt), phase, item } };
+  } catch (error) {
+    if (error instanceof ConditionFailedError) return { claimed: false, stored: error.stored as Item | undefined };
+    throw error;
+  }
+}
+
+/** Extends the lease of a running attempt; false when fenced (the job was taken over or finished). */
+export function renew(table: TenantTable, lease: Lease, until: Date): Promise<boolean> {
+  return conditional(() =>
+    table.update(lease.key, { set: { leaseUntil: until.toISOString() } }, { condition: ownerCondition(lease.owner, lease.attempt) }),
+  );
+}
+
+/** The terminal write `JR# → JP#|JF#`, only by the owner of this attempt. False when fenced. */
+export function finish(
+  table: TenantTable,
+  lease: Lease,
+  outcome: LeaseClock & { code: typeof STATUS.passed | typeof STATUS.failed; resultKey?: string; error?: string },
+): Promise<boolean> {
+  const now = outcome.now.toISOString();
+  const spec: UpdateSpec = {
+    set: {
+      status: statusValue(outcome.code, outcome.now),
+      finished: now,
+      updated: now,
+      resultKey: outcome.resultKey,
+      error: outcome.error,
+    },
+    remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
+  };
+  return conditional(() => table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }));
+}
+
+/** `JR# → JRA#`: handed to an outside scanner until `deadline`. False when fenced. */
+export function handoff(
+  table: TenantTable,
+  lease: Lease,
+  options: LeaseClock & { asyncRef: string; deadline: Date },
+): Promise<boolean> {
+  const now = options.now.toISOString();
+  return conditional(() =>
+    table.update(
+      lease.key,
+      {
+        set: {
+          status: statusValue(STATUS.asyncRunning, options.now),
+          asyncRef: options.asyncRef,
+          asyncDeadline: options.deadline.toISOString(),
+          updated: now,
+          sweepKey: sweepKey(STATUS.asyncRunning, shardOf(table.tenant, lease.key, options.shards)),
+        },
+        remove: ['leaseUntil'],
+      },
+      { condition: ownerCondition(lease.owner, lease.attempt) },
+    ),
+  );
+}
+
+/**
+ * Gives the job back without finishing it: the lease ends at `until` (now for a drain, later for
+ * a retry backoff), so the next delivery of its message can claim it. False when fenced.
+ */
+export function release(table: TenantTable, lease: Lease, options: { now: Date; until: Date; error?: string }): Promise<boolean> {
+  return conditional(() =>
+    table.update(
+      lease.key,
+      { set: { leaseUntil: options.until.toISOString(), updated: options.now.toISOString(), lastError: options.error } },
+      { condition: ownerCondition(lease.owner, lease.attempt) },
+    ),
+  );
+}

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { AssetRecord, RiskRecord } from '../jobs/index.js';
+import type { Item, TenantFiles, TenantTable } from '../tenancy/index.js';
+import type { Lease } from './lease.js';
+
+/** What a capability emitted during one attempt. */
+export interface Findings {
+  readonly assets: AssetRecord[];
+  readonly risks: RiskRecord[];
+}
+
+export const assetKey = (asset: Pick<AssetRecord, 'type' | 'value'>) => `#asset#${asset.type}#${asset.value}`;
+export const riskKey = (risk: RiskRecord) => `#risk#${assetKey(risk.asset)}#${risk.name}`;
+
+/** Per attempt, so a rescan (new `created`) never overwrites the history of an earlier run. */
+export function executionKey(lease: Lease): string {
+  return `#execution#${lease.key}#${String(lease.item.created)}#${String(lease.attempt).padStart(4, '0')}`;
+}
+
+/** `{capability}/{hash of key}/{attempt}-{owner hash}.json`: unique per attempt, safe as a file name. */
+export function resultName(lease: Lease, capability: string): string {
+  const job = createHash('sha256').update(lease.key).digest('hex').slice(0, 20);
+  const owner = createHash('sha256').update(lease.owner).digest('hex').slice(0, 8);
+  return `${capability}/${job}/${lease.attempt}-${owner}.json`;
+}
+
+/** The versioned result document written to S3 (docs/RESULTS.md describes it). */
+export function resultDocument(lease: Lease, fields: {
+  tenant: string;
+  capability: string;
+  target: string;
+  status: 'JP' | 'JF';
+  startedAt: string;
+  finishedAt: string;
+  result?: Readonly<Record<string, unknown>>;
+  error?: string;
+  findings: Findings;
+}) {
+  return {
+    v: 1,
+    tenant: fields.tenant,
+    key: lease.key,
+    capability: fields.capability,
+    target: fields.target,
+    attempt: lease.attempt,
+    status: fields.status,
+    startedAt: fields.startedAt,
+    finishedAt: fields.finishedAt,
+    ...(fields.result ? { result: fields.result } : {}),
+    ...(fields.error ? { error: fields.error } : {}),
+    assets: fields.findings.assets,
+    risks: fields.findings.risks,
+  };
+}
+
+export async function writeResult(files: TenantFiles, name: string, document: object): Promise<string> {
+  return files.put('results', name, JSON.stringify(document), 'application/json');
+}
+
+/** Asset and risk items (last writer wins), each pointing at the job that found it. */
+export async function writeFindings(table: TenantTable, findings: Findings, source: string, at: Date): Promise<void> {
+  const updated = at.toISOString();
+  const items: Item[] = [
+    ...findings.assets.map((a) => ({
+      key: assetKey(a),
+      kind: 'asset',
+      type: a.type,
+      value: a.value,
+      attributes: a.attributes ?? {},
+      source,
+      updated,
+    })),
+    ...findings.risks.map((r) => ({
+      key: riskKey(r),
+      kind: 'risk',
+      asset: assetKey(r.asset),
+      name: r.name,
+      severity: r.severity,
+      evidence: r.evidence ?? {},
+      source,
+      updated,
+    })),
+  ].filter((item) => item.key.length <= 1024);
+  if (items.length > 0) await table.putMany(items);
+}
+
+/** One execution item per attempt: who ran it, when, and how it ended. */
+export async function writeExecution(
+  table: TenantTable,
+  lease: Lease,
+  fields: { worker: string; startedAt: string; finishedAt: string; outcome: string; error?: string; resultKey?: string },
+): Promise<void> {
+  await table.put({
+    key: executionKey(lease),
+    kind: 'execution',
+    job: lease.key,
+    attempt: lease.attempt,
+    owner: lease.owner,
+    ...fields,
+    expiresAt: lease.item.expiresAt,
+  });
+}
+
+/** A terminal transition on the topic, with attributes subscribers filter on. */
+export async function notify(
+  sns: SNSClient,
+  topicArn: string,
+  event: { tenant: string; key: string; capability: string; status: string; attempt: number; resultKey?: string; error?: string },
+): Promise<void> {
+  await sns.send(
+    new PublishCommand({
+      TopicArn: topicArn,
+      Message: JSON.stringify({ type: 'job.finished', ...event }),
+      MessageAttributes: {
+        tenant: { DataType: 'String', StringValue: event.tenant },
+        status: { DataType: 'String', StringValue: event.status },
+        capability: { DataType: 'String', StringValue: event.capability },
+      },
+    }),
+  );
+}
