@@ -1,4 +1,23 @@
 export {
+  ACTIONS,
+  type Action,
+  type AssumeDeps,
+  assumeTenant,
+  authorize,
+  can,
+  NOT_DELEGATED,
+  PERMISSIONS,
+} from './access.js';
+export {
+  AUDIT_PREFIX,
+  AUDIT_TTL_DAYS,
+  type AuditEvent,
+  type AuditRecord,
+  auditItem,
+  listAudit,
+  writeAudit,
+} from './audit.js';
+export {
   assertTenantId,
   type ContextOrigin,
   ownContext,
@@ -9,6 +28,42 @@ export {
 } from './context.js';
 export { ConditionFailedError, ForbiddenError, InvalidKeyError, TenancyError } from './errors.js';
 export { buildUpdate, type Condition, type UpdateSpec } from './expressions.js';
+export {
+  assertFileKind,
+  assertFileName,
+  type BucketRole,
+  FILE_BUCKET,
+  FILE_KINDS,
+  type FileKind,
+  fileKey,
+  isFileKind,
+  MAX_FILE_NAME_LENGTH,
+  type ParsedFileKey,
+  parseFileKey,
+} from './file-keys.js';
+export {
+  type FileInfo,
+  type FileListing,
+  type FileObject,
+  type FilesDeps,
+  InvalidFileRequestError,
+  PRESIGN_EXPIRY,
+  type PresignedUrl,
+  type PresignOptions,
+  type PresignPutOptions,
+  TenantFiles,
+} from './files.js';
+export {
+  CASCADE_DEFAULTS,
+  getProfile,
+  PROFILE_KEY,
+  type ProfileInput,
+  type ProfileIssue,
+  ProfileValidationError,
+  parseProfileInput,
+  putProfile,
+  type TenantProfile,
+} from './profile.js';
 export {
   assertItemKey,
   type Item,
