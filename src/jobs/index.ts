@@ -1,6 +1,25 @@
 export { builtinCapabilities, noop } from './capabilities/index.js';
-export { type CapabilityDefinition, CapabilityRegistry } from './capability.js';
-export { type FieldIssue, IllegalTransitionError, JobError, JobValidationError } from './errors.js';
+export {
+  type AssetRecord,
+  type CapabilityDefinition,
+  CapabilityRegistry,
+  type Emit,
+  type JobCredentials,
+  type RiskRecord,
+  type RunContext,
+  type RunOutcome,
+  SEVERITIES,
+  type Severity,
+} from './capability.js';
+export { claimCondition, ownerCondition } from './claim.js';
+export {
+  type FieldIssue,
+  IllegalTransitionError,
+  JobError,
+  JobValidationError,
+  PermanentError,
+  TransientError,
+} from './errors.js';
 export {
   acceptingRule,
   INSERT_RULES,
@@ -53,15 +72,3 @@ export {
   statusValue,
   TERMINAL,
 } from './status.js';
-export { claimCondition, ownerCondition } from './claim.js';
-export {
-  type AssetRecord,
-  type Emit,
-  type JobCredentials,
-  type RiskRecord,
-  type RunContext,
-  type RunOutcome,
-  SEVERITIES,
-  type Severity,
-} from './capability.js';
-export { PermanentError, TransientError } from './errors.js';

@@ -1,7 +1,15 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/index.js';
-import { MESSAGE_VERSION, STATUS, type StatusCode, statusCode, sweepKey } from '../jobs/index.js';
+import {
+  MESSAGE_VERSION,
+  STATUS,
+  type StatusCode,
+  statusCode,
+  statusValue,
+  sweepKey,
+} from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
+import { publishJobEvent } from '../notify/index.js';
 import { ConditionFailedError, type Item, systemContext, TenantTable } from '../tenancy/index.js';
 import { querySweepIndex, type SweepRef } from '../tenancy/system-index.js';
 import { type Outgoing, sendJobMessages } from './sender.js';
@@ -9,8 +17,10 @@ import { newTraceparent } from './trace.js';
 
 /** What one sweep found and did. */
 export interface SweepReport {
-  /** Queued jobs whose message was presumed lost, re-sent. */
+  /** Queued jobs whose message was presumed lost, and running jobs whose lease expired long ago, re-sent. */
   readonly resent: number;
+  /** Async jobs (`JRA`) past their deadline, failed. */
+  readonly expired: number;
   /** Jobs another sweeper replica (or a worker) touched first. */
   readonly skipped: number;
   readonly sendFailures: number;
@@ -19,12 +29,17 @@ export interface SweepReport {
 export interface SweeperDeps {
   readonly clients: AwsClients;
   readonly queueUrl: string;
+  /** Topic for the terminal transitions the sweeper makes (overdue async jobs). */
+  readonly topicArn: string;
   readonly log: Logger;
   readonly now?: () => Date;
 }
 
-/** Codes whose jobs wait for a message: a lost send leaves them stuck. */
-const WAITING: readonly StatusCode[] = [STATUS.queued, STATUS.asyncReturning];
+/**
+ * Codes whose jobs need a message to move on: `JQ`/`JQA` whose send was lost, and `JR` whose
+ * worker died and whose message is gone too (parked in the DLQ, or deleted by mistake).
+ */
+const NEEDS_MESSAGE: readonly StatusCode[] = [STATUS.queued, STATUS.asyncReturning, STATUS.running];
 
 /**
  * Finds jobs stuck waiting for a message that was never sent (insert succeeded, send failed or
@@ -75,17 +90,65 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
     return refs;
   }
 
+  /** A stale `JR` only needs a message when its lease has also run out. */
+  const leaseOver = (ref: SweepRef, at: Date) =>
+    statusCode(ref.status) !== STATUS.running ||
+    (ref.leaseUntil !== undefined && ref.leaseUntil < at.toISOString());
+
+  /** Fails `JRA` jobs whose outside scanner did not come back before the deadline. */
+  async function expireAsync(at: Date): Promise<{ expired: number; skipped: number }> {
+    let expired = 0;
+    let skipped = 0;
+    const overdue = (await staleRefs(STATUS.asyncRunning, at.toISOString())).filter(
+      (ref) => ref.asyncDeadline !== undefined && ref.asyncDeadline < at.toISOString(),
+    );
+    for (const ref of overdue) {
+      const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
+      const error = `async deadline ${ref.asyncDeadline} passed without a result`;
+      try {
+        const job = await table.update(
+          ref.key,
+          {
+            set: {
+              status: statusValue(STATUS.failed, at),
+              updated: at.toISOString(),
+              finished: at.toISOString(),
+              error,
+            },
+            remove: ['sweepKey'],
+          },
+          {
+            condition: { expression: '#cs = :cs', names: { '#cs': 'status' }, values: { ':cs': ref.status } },
+          },
+        );
+        expired++;
+        await publishJobEvent(deps.clients.sns, deps.topicArn, {
+          tenant: ref.tenant,
+          key: ref.key,
+          capability: String(job.capability),
+          status: STATUS.failed,
+          attempt: Number(job.attempt ?? 0),
+          error,
+        });
+      } catch (e) {
+        if (!(e instanceof ConditionFailedError)) throw e;
+        skipped++;
+      }
+    }
+    return { expired, skipped };
+  }
+
   /** One pass over the index; returns what it did. */
   async function sweepOnce(): Promise<SweepReport> {
     const at = now();
     const before = new Date(at.getTime() - config.sweeper.lostEnqueueAfterMs).toISOString();
     let skipped = 0;
     const outgoing: Outgoing[] = [];
-    for (const code of WAITING) {
-      for (const ref of await staleRefs(code, before)) {
+    for (const code of NEEDS_MESSAGE) {
+      for (const ref of (await staleRefs(code, before)).filter((r) => leaseOver(r, at))) {
         const job = await claim(ref, at);
-        const phase = statusCode(job?.status);
-        if (!job || (phase !== STATUS.queued && phase !== STATUS.asyncReturning)) {
+        const phase = job?.phase === STATUS.asyncReturning ? STATUS.asyncReturning : STATUS.queued;
+        if (!job || statusCode(job.status) !== code) {
           skipped++;
           continue;
         }
@@ -110,9 +173,16 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
       messageGroupId: config.producer.messageGroupId,
     });
     const sendFailures = outcomes.filter((o) => !o.sent).length;
-    const report = { resent: outcomes.length - sendFailures, skipped, sendFailures };
-    if (outgoing.length > 0 || skipped > 0)
-      deps.log.info({ ...report, queue: deps.queueUrl }, 'sweep: lost enqueues re-sent');
+    const async = await expireAsync(at);
+    const report = {
+      resent: outcomes.length - sendFailures,
+      expired: async.expired,
+      skipped: skipped + async.skipped,
+      sendFailures,
+    };
+    if (outgoing.length > 0 || report.skipped > 0 || report.expired > 0) {
+      deps.log.info({ ...report, queue: deps.queueUrl }, 'sweep done');
+    }
     return report;
   }
 

@@ -209,7 +209,9 @@ export class TenantTable {
       for (let round = 0; requests.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** round)));
         if (round > 8) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed`);
-        const out = await this.#deps.doc.send(new BatchWriteCommand({ RequestItems: { [this.#deps.tableName]: requests } }));
+        const out = await this.#deps.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.#deps.tableName]: requests } }),
+        );
         requests = (out.UnprocessedItems?.[this.#deps.tableName] ?? []).flatMap((r) =>
           r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
         );

@@ -62,7 +62,8 @@ export class Acker {
         }),
       );
       const failed = new Set((out.Failed ?? []).map((f) => Number(f.Id)));
-      if (failed.size > 0) this.#log.warn({ queue: this.#queueUrl, failed: failed.size }, 'some deletes failed');
+      if (failed.size > 0)
+        this.#log.warn({ queue: this.#queueUrl, failed: failed.size }, 'some deletes failed');
       batch.forEach((p, i) => {
         p.resolve(!failed.has(i));
       });

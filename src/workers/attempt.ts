@@ -10,13 +10,13 @@ import {
 } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { publishJobEvent } from '../notify/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
 import { backoffMs, classifyFailure } from './failure.js';
 import { startHeartbeat } from './heartbeat.js';
 import { finish, handoff, type Lease, release, renew } from './lease.js';
 import {
   type Findings,
-  notify,
   resultDocument,
   resultName,
   writeExecution,
@@ -69,7 +69,9 @@ async function setVisibility(a: AttemptInput, seconds: number): Promise<void> {
         VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
       }),
     )
-    .catch((error: unknown) => a.log.warn({ error: coerceError(error) }, 'could not change message visibility'));
+    .catch((error: unknown) =>
+      a.log.warn({ error: coerceError(error) }, 'could not change message visibility'),
+    );
 }
 
 /** Credentials the capability declared, for the account named in the job input. */
@@ -95,7 +97,12 @@ async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): Promise
   const input = capability.input.parse(lease.item.input ?? {});
   if (lease.phase === STATUS.asyncReturning) {
     if (!capability.complete) throw new Error(`capability ${capability.name} cannot complete async jobs`);
-    return capability.complete(runCtx, input, (lease.item.asyncResult ?? {}) as Record<string, unknown>, emit);
+    return capability.complete(
+      runCtx,
+      input,
+      (lease.item.asyncResult ?? {}) as Record<string, unknown>,
+      emit,
+    );
   }
   return capability.run(runCtx, input, emit);
 }
@@ -122,7 +129,13 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
  */
 async function conclude(
   a: AttemptInput,
-  fields: { code: 'JP' | 'JF'; startedAt: string; result?: Readonly<Record<string, unknown>>; error?: string; findings: Findings },
+  fields: {
+    code: 'JP' | 'JF';
+    startedAt: string;
+    result?: Readonly<Record<string, unknown>>;
+    error?: string;
+    findings: Findings;
+  },
 ): Promise<AttemptEnd> {
   const { runtime, lease, capability, ctx } = a;
   const now = runtime.now();
@@ -154,8 +167,12 @@ async function conclude(
   }
   const execution = { worker: runtime.workerId, startedAt: fields.startedAt, finishedAt, resultKey };
   await Promise.all([
-    writeExecution(a.table, lease, { ...execution, outcome: fields.code, ...(fields.error ? { error: fields.error } : {}) }),
-    notify(runtime.clients.sns, runtime.topicArn, {
+    writeExecution(a.table, lease, {
+      ...execution,
+      outcome: fields.code,
+      ...(fields.error ? { error: fields.error } : {}),
+    }),
+    publishJobEvent(runtime.clients.sns, runtime.topicArn, {
       tenant: ctx.tenant,
       key: lease.key,
       capability: capability.name,
@@ -209,11 +226,20 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptEnd> {
   }
 }
 
-async function handOff(a: AttemptInput, outcome: Extract<RunOutcome, { kind: 'handoff' }>, startedAt: string) {
+async function handOff(
+  a: AttemptInput,
+  outcome: Extract<RunOutcome, { kind: 'handoff' }>,
+  startedAt: string,
+) {
   const { runtime, lease } = a;
   const now = runtime.now();
   const deadline = new Date(now.getTime() + outcome.deadlineMs);
-  const won = await handoff(a.table, lease, { now, shards: runtime.config.indexShards, asyncRef: outcome.asyncRef, deadline });
+  const won = await handoff(a.table, lease, {
+    now,
+    shards: runtime.config.indexShards,
+    asyncRef: outcome.asyncRef,
+    deadline,
+  });
   if (!won) return 'fenced';
   await writeExecution(a.table, lease, {
     worker: runtime.workerId,
@@ -232,20 +258,34 @@ async function releaseForShutdown(a: AttemptInput, reason: string): Promise<Atte
   return 'released';
 }
 
-async function onFailure(a: AttemptInput, error: unknown, startedAt: string, findings: Findings): Promise<AttemptEnd> {
+async function onFailure(
+  a: AttemptInput,
+  error: unknown,
+  startedAt: string,
+  findings: Findings,
+): Promise<AttemptEnd> {
   const { runtime, lease, capability } = a;
   const failure = classifyFailure(error);
   if (failure.kind === 'permanent' || lease.attempt >= capability.maxAttempts) {
     const reason =
-      failure.kind === 'permanent' ? failure.reason : `gave up after ${lease.attempt} attempts: ${failure.reason}`;
+      failure.kind === 'permanent'
+        ? failure.reason
+        : `gave up after ${lease.attempt} attempts: ${failure.reason}`;
     a.log.info({ code: failure.code, error: reason }, 'job failed');
     return conclude(a, { code: STATUS.failed, startedAt, error: reason, findings });
   }
   const wait = backoffMs(lease.attempt, runtime.config.worker.retryBaseMs, runtime.config.worker.retryMaxMs);
   const now = runtime.now();
-  const released = await release(a.table, lease, { now, until: new Date(now.getTime() + wait), error: failure.reason });
+  const released = await release(a.table, lease, {
+    now,
+    until: new Date(now.getTime() + wait),
+    error: failure.reason,
+  });
   if (!released) return 'fenced';
   await setVisibility(a, wait / 1000);
-  a.log.info({ code: failure.code, error: failure.reason, retryInMs: wait }, 'transient failure; retrying later');
+  a.log.info(
+    { code: failure.code, error: failure.reason, retryInMs: wait },
+    'transient failure; retrying later',
+  );
   return 'retried';
 }

@@ -32,7 +32,10 @@ export function createDispatcher(runtime: WorkerRuntime) {
 
   async function reject(message: Message, reason: string) {
     stats.count('rejected');
-    log.warn({ queue: runtime.queueUrl, messageId: message.MessageId, error: reason }, 'message rejected to the DLQ');
+    log.warn(
+      { queue: runtime.queueUrl, messageId: message.MessageId, error: reason },
+      'message rejected to the DLQ',
+    );
     await runtime.moveToDlq(message, reason);
   }
 
@@ -65,7 +68,10 @@ export function createDispatcher(runtime: WorkerRuntime) {
       return;
     }
     if (code === STATUS.queued || code === STATUS.asyncReturning) {
-      await reject(message, `capability mismatch: message says ${job.capability}, job says ${String(stored?.capability)}`);
+      await reject(
+        message,
+        `capability mismatch: message says ${job.capability}, job says ${String(stored?.capability)}`,
+      );
       return;
     }
     log.debug({ tenant: job.tenant, key: job.key, status: stored?.status }, 'duplicate message acknowledged');
@@ -92,7 +98,12 @@ export function createDispatcher(runtime: WorkerRuntime) {
     stats.count('claimed');
     stats.dwell(now.getTime() - Date.parse(job.enqueuedAt));
     const { lease } = result;
-    const jobLog = log.child({ tenant: job.tenant, key: job.key, capability: job.capability, attempt: lease.attempt });
+    const jobLog = log.child({
+      tenant: job.tenant,
+      key: job.key,
+      capability: job.capability,
+      attempt: lease.attempt,
+    });
     const files = new TenantFiles({ s3: runtime.clients.s3, buckets }, ctx);
     const end = await runAttempt({
       runtime,
@@ -125,7 +136,10 @@ export function createDispatcher(runtime: WorkerRuntime) {
       }
     } catch (error) {
       // Infrastructure trouble (throttling, network): the message becomes visible again and is retried.
-      log.error({ queue: runtime.queueUrl, messageId: message.MessageId, error: coerceError(error) }, 'message handling failed');
+      log.error(
+        { queue: runtime.queueUrl, messageId: message.MessageId, error: coerceError(error) },
+        'message handling failed',
+      );
     }
   }
 

@@ -21,7 +21,15 @@ const THROTTLING = new Set([
   'RequestThrottled',
   'RequestThrottledException',
 ]);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+]);
 
 interface AwsLike {
   readonly $fault?: 'client' | 'server';
@@ -41,20 +49,28 @@ export function classifyFailure(thrown: unknown): Failure {
   if (error instanceof PermanentError) return { kind: 'permanent', code: error.code, reason };
   if (error instanceof TransientError) return { kind: 'transient', code: error.code, reason };
   if (error instanceof InjectedFaultError) return { kind: 'transient', code: 'aws.injected', reason };
-  if (error.name === 'TimeoutError' || error.name === 'AbortError') return { kind: 'transient', code: 'job.timeout', reason };
+  if (error.name === 'TimeoutError' || error.name === 'AbortError')
+    return { kind: 'transient', code: 'job.timeout', reason };
   const aws = error as AwsLike;
   const status = aws.$metadata?.httpStatusCode;
-  if (THROTTLING.has(error.name) || status === 429) return { kind: 'transient', code: 'aws.throttled', reason };
+  if (THROTTLING.has(error.name) || status === 429)
+    return { kind: 'transient', code: 'aws.throttled', reason };
   if (aws.$retryable || aws.$fault === 'server' || (status !== undefined && status >= 500)) {
     return { kind: 'transient', code: 'aws.server', reason };
   }
-  if (typeof aws.code === 'string' && NETWORK.has(aws.code)) return { kind: 'transient', code: 'net.error', reason };
+  if (typeof aws.code === 'string' && NETWORK.has(aws.code))
+    return { kind: 'transient', code: 'net.error', reason };
   if (aws.$fault === 'client') return { kind: 'permanent', code: 'aws.client', reason };
   return { kind: 'transient', code: 'job.crashed', reason };
 }
 
 /** Exponential backoff with full jitter between half and the whole step, capped. Pure given `random`. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }

@@ -1,29 +1,57 @@
+/** A tenant's cap: a plan limit from its profile (hard), or the worker default (soft). */
+export interface TenantCap {
+  readonly limit: number;
+  /** A hard cap is never exceeded; a soft one may borrow idle slots beyond the reserve. */
+  readonly hard: boolean;
+}
+
+export interface TenantGateOptions {
+  /** Slots of the worker. */
+  readonly concurrency: number;
+  /** Soft cap for tenants whose profile sets none. */
+  readonly defaultCap: number;
+  /** Profile limit of a tenant, if any. */
+  readonly capOf: (tenant: string) => Promise<number | undefined>;
+}
+
 /**
  * A per-tenant in-flight cap inside one worker, so one tenant's flood cannot take every slot.
- * The cap is the tenant profile's `limits.maxInFlight` when set, else the worker default.
+ * Work-conserving: a tenant over its soft cap may still use idle slots, except the last quarter,
+ * which stays free for other tenants' messages. A profile limit is a plan limit and is hard.
  */
 export class TenantGate {
   readonly #inFlight = new Map<string, number>();
-  readonly #defaultCap: number;
-  readonly #capOf: (tenant: string) => Promise<number | undefined>;
+  #total = 0;
+  readonly #options: TenantGateOptions;
+  readonly #reserve: number;
 
-  constructor(options: { defaultCap: number; capOf: (tenant: string) => Promise<number | undefined> }) {
-    this.#defaultCap = options.defaultCap;
-    this.#capOf = options.capOf;
+  constructor(options: TenantGateOptions) {
+    this.#options = options;
+    this.#reserve = Math.max(1, Math.ceil(options.concurrency / 4));
   }
 
-  /** Takes a slot for the tenant; false when it is at its cap (the caller defers the message). */
+  async #cap(tenant: string): Promise<TenantCap> {
+    const limit = await this.#options.capOf(tenant);
+    return limit === undefined ? { limit: this.#options.defaultCap, hard: false } : { limit, hard: true };
+  }
+
+  /** Takes a slot for the tenant; false when it must wait (the caller defers the message). */
   async tryEnter(tenant: string): Promise<boolean> {
-    const cap = (await this.#capOf(tenant)) ?? this.#defaultCap;
+    const cap = await this.#cap(tenant);
     const current = this.#inFlight.get(tenant) ?? 0;
-    if (current >= cap) return false;
+    const underCap = current < cap.limit;
+    const canBorrow = !cap.hard && this.#total < this.#options.concurrency - this.#reserve;
+    if (!underCap && !canBorrow) return false;
     this.#inFlight.set(tenant, current + 1);
+    this.#total++;
     return true;
   }
 
   leave(tenant: string): void {
     const current = this.#inFlight.get(tenant) ?? 0;
-    if (current <= 1) this.#inFlight.delete(tenant);
+    if (current === 0) return;
+    this.#total--;
+    if (current === 1) this.#inFlight.delete(tenant);
     else this.#inFlight.set(tenant, current - 1);
   }
 

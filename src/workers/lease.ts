@@ -11,7 +11,9 @@ export interface Lease {
   readonly item: Item;
 }
 
-export type ClaimResult = { readonly claimed: true; readonly lease: Lease } | { readonly claimed: false; readonly stored: Item | undefined };
+export type ClaimResult =
+  | { readonly claimed: true; readonly lease: Lease }
+  | { readonly claimed: false; readonly stored: Item | undefined };
 
 export interface LeaseClock {
   readonly now: Date;
@@ -57,9 +59,13 @@ export async function claim(
       { condition: claimCondition(options.now, options.capability) },
     );
     const phase = item.phase === 'JQA' ? 'JQA' : 'JQ';
-    return { claimed: true, lease: { key, owner: options.owner, attempt: Number(item.attempt), phase, item } };
+    return {
+      claimed: true,
+      lease: { key, owner: options.owner, attempt: Number(item.attempt), phase, item },
+    };
   } catch (error) {
-    if (error instanceof ConditionFailedError) return { claimed: false, stored: error.stored as Item | undefined };
+    if (error instanceof ConditionFailedError)
+      return { claimed: false, stored: error.stored as Item | undefined };
     throw error;
   }
 }
@@ -67,7 +73,11 @@ export async function claim(
 /** Extends the lease of a running attempt; false when fenced (the job was taken over or finished). */
 export function renew(table: TenantTable, lease: Lease, until: Date): Promise<boolean> {
   return conditional(() =>
-    table.update(lease.key, { set: { leaseUntil: until.toISOString() } }, { condition: ownerCondition(lease.owner, lease.attempt) }),
+    table.update(
+      lease.key,
+      { set: { leaseUntil: until.toISOString() } },
+      { condition: ownerCondition(lease.owner, lease.attempt) },
+    ),
   );
 }
 
@@ -75,7 +85,11 @@ export function renew(table: TenantTable, lease: Lease, until: Date): Promise<bo
 export function finish(
   table: TenantTable,
   lease: Lease,
-  outcome: LeaseClock & { code: typeof STATUS.passed | typeof STATUS.failed; resultKey?: string; error?: string },
+  outcome: LeaseClock & {
+    code: typeof STATUS.passed | typeof STATUS.failed;
+    resultKey?: string;
+    error?: string;
+  },
 ): Promise<boolean> {
   const now = outcome.now.toISOString();
   const spec: UpdateSpec = {
@@ -88,7 +102,9 @@ export function finish(
     },
     remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
   };
-  return conditional(() => table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }));
+  return conditional(() =>
+    table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }),
+  );
 }
 
 /** `JR# → JRA#`: handed to an outside scanner until `deadline`. False when fenced. */
@@ -120,11 +136,21 @@ export function handoff(
  * Gives the job back without finishing it: the lease ends at `until` (now for a drain, later for
  * a retry backoff), so the next delivery of its message can claim it. False when fenced.
  */
-export function release(table: TenantTable, lease: Lease, options: { now: Date; until: Date; error?: string }): Promise<boolean> {
+export function release(
+  table: TenantTable,
+  lease: Lease,
+  options: { now: Date; until: Date; error?: string },
+): Promise<boolean> {
   return conditional(() =>
     table.update(
       lease.key,
-      { set: { leaseUntil: options.until.toISOString(), updated: options.now.toISOString(), lastError: options.error } },
+      {
+        set: {
+          leaseUntil: options.until.toISOString(),
+          updated: options.now.toISOString(),
+          lastError: options.error,
+        },
+      },
       { condition: ownerCondition(lease.owner, lease.attempt) },
     ),
   );

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AssetRecord, RiskRecord } from '../jobs/index.js';
 import type { Item, TenantFiles, TenantTable } from '../tenancy/index.js';
 import type { Lease } from './lease.js';
@@ -26,17 +25,20 @@ export function resultName(lease: Lease, capability: string): string {
 }
 
 /** The versioned result document written to S3 (docs/RESULTS.md describes it). */
-export function resultDocument(lease: Lease, fields: {
-  tenant: string;
-  capability: string;
-  target: string;
-  status: 'JP' | 'JF';
-  startedAt: string;
-  finishedAt: string;
-  result?: Readonly<Record<string, unknown>>;
-  error?: string;
-  findings: Findings;
-}) {
+export function resultDocument(
+  lease: Lease,
+  fields: {
+    tenant: string;
+    capability: string;
+    target: string;
+    status: 'JP' | 'JF';
+    startedAt: string;
+    finishedAt: string;
+    result?: Readonly<Record<string, unknown>>;
+    error?: string;
+    findings: Findings;
+  },
+) {
   return {
     v: 1,
     tenant: fields.tenant,
@@ -59,7 +61,12 @@ export async function writeResult(files: TenantFiles, name: string, document: ob
 }
 
 /** Asset and risk items (last writer wins), each pointing at the job that found it. */
-export async function writeFindings(table: TenantTable, findings: Findings, source: string, at: Date): Promise<void> {
+export async function writeFindings(
+  table: TenantTable,
+  findings: Findings,
+  source: string,
+  at: Date,
+): Promise<void> {
   const updated = at.toISOString();
   const items: Item[] = [
     ...findings.assets.map((a) => ({
@@ -89,7 +96,14 @@ export async function writeFindings(table: TenantTable, findings: Findings, sour
 export async function writeExecution(
   table: TenantTable,
   lease: Lease,
-  fields: { worker: string; startedAt: string; finishedAt: string; outcome: string; error?: string; resultKey?: string },
+  fields: {
+    worker: string;
+    startedAt: string;
+    finishedAt: string;
+    outcome: string;
+    error?: string;
+    resultKey?: string;
+  },
 ): Promise<void> {
   await table.put({
     key: executionKey(lease),
@@ -100,23 +114,4 @@ export async function writeExecution(
     ...fields,
     expiresAt: lease.item.expiresAt,
   });
-}
-
-/** A terminal transition on the topic, with attributes subscribers filter on. */
-export async function notify(
-  sns: SNSClient,
-  topicArn: string,
-  event: { tenant: string; key: string; capability: string; status: string; attempt: number; resultKey?: string; error?: string },
-): Promise<void> {
-  await sns.send(
-    new PublishCommand({
-      TopicArn: topicArn,
-      Message: JSON.stringify({ type: 'job.finished', ...event }),
-      MessageAttributes: {
-        tenant: { DataType: 'String', StringValue: event.tenant },
-        status: { DataType: 'String', StringValue: event.status },
-        capability: { DataType: 'String', StringValue: event.capability },
-      },
-    }),
-  );
 }

@@ -140,6 +140,7 @@ describe('Function: createSweeper — lost enqueues', () => {
     const early = createSweeper(stack.config, {
       clients: stack.clients,
       queueUrl: stack.report.queueUrl,
+      topicArn: stack.report.topicArn,
       log: silent,
     });
     expect((await early.sweepOnce()).resent).toBe(0);
@@ -148,6 +149,7 @@ describe('Function: createSweeper — lost enqueues', () => {
       createSweeper(stack.config, {
         clients: stack.clients,
         queueUrl: stack.report.queueUrl,
+        topicArn: stack.report.topicArn,
         log: silent,
         now: later,
       }),

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { AwsClients } from '../aws/clients.js';
+import type { ResolvedResources } from '../aws/resources.js';
+import type { Config } from '../config/index.js';
+import {
+  type CapabilityDefinition,
+  type CapabilityRegistry,
+  type JobCredentials,
+  PermanentError,
+} from '../jobs/index.js';
+import { track } from '../lib/lifecycle.js';
+import type { Logger } from '../lib/logger.js';
+import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
+import { getProfile, systemContext, type TenantContext, TenantTable } from '../tenancy/index.js';
+import { Acker } from './acker.js';
+import { createDispatcher } from './dispatcher.js';
+import { TenantGate, TtlCache } from './fairness.js';
+import { createPoller } from './poller.js';
+import type { WorkerRuntime } from './runtime.js';
+import { WorkerStats } from './stats.js';
+
+/** Extra lease beyond a capability's timeout, so writes after a timeout still hold the lease. */
+export const LEASE_MARGIN_MS = 15_000;
+
+export interface WorkerDeps {
+  readonly clients: AwsClients;
+  readonly resources: ResolvedResources;
+  readonly registry: CapabilityRegistry;
+  readonly log: Logger;
+  /** Jobs at once; default `config.worker.concurrency`. */
+  readonly concurrency?: number;
+  readonly credentialsFor?: (ctx: TenantContext, accountId: string) => Promise<JobCredentials>;
+  readonly moveToDlq: (message: Message, reason: string) => Promise<void>;
+  readonly now?: () => Date;
+  /** Long-poll wait in seconds (tests shorten it). Default 20. */
+  readonly waitTimeSeconds?: number;
+}
+
+/** A worker process's engine: pollers feeding the dispatcher, with drain on stop. */
+export interface Worker {
+  readonly id: string;
+  readonly stats: WorkerStats;
+  start(): void;
+  /**
+   * Stops taking jobs, lets running ones finish for up to `drainTimeoutMs`, then releases the
+   * rest (lease cleared, message visible again). Resolves when nothing is in flight.
+   */
+  stop(options?: { drainTimeoutMs?: number }): Promise<{ drained: boolean }>;
+  inFlight(): number;
+}
+
+export function createWorker(config: Config, deps: WorkerDeps): Worker {
+  const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const concurrency = deps.concurrency ?? config.worker.concurrency;
+  const log = deps.log.child({ worker: id });
+  const stats = new WorkerStats();
+  const shutdown = new AbortController();
+  let draining = false;
+  const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
+  const profileCaps = new TtlCache<number | undefined>(config.worker.profileTtlMs);
+  const defaultCap = config.worker.tenantMaxInFlight || Math.max(1, Math.ceil(concurrency / 2));
+
+  const runtime: WorkerRuntime = {
+    config,
+    clients: deps.clients,
+    registry: deps.registry,
+    log,
+    queueUrl: deps.resources.queueUrl,
+    dlqUrl: deps.resources.dlqUrl,
+    topicArn: deps.resources.topicArn,
+    workerId: id,
+    stats,
+    acker: new Acker({ sqs: deps.clients.sqs, queueUrl: deps.resources.queueUrl, log }),
+    gate: new TenantGate({
+      concurrency,
+      defaultCap,
+      capOf: (tenant) =>
+        profileCaps.get(tenant, async () => {
+          const profile = await getProfile(new TenantTable(tableDeps, systemContext(tenant, 'worker')));
+          return profile?.limits.maxInFlight;
+        }),
+    }),
+    queueVisibilityMs: QUEUE_DEFAULTS.visibilityTimeoutSeconds * 1000,
+    leaseMs: (capability: CapabilityDefinition) => capability.timeoutMs + LEASE_MARGIN_MS,
+    credentialsFor:
+      deps.credentialsFor ??
+      (async () => {
+        throw new PermanentError('this worker has no credentials store configured');
+      }),
+    moveToDlq: deps.moveToDlq,
+    now: deps.now ?? (() => new Date()),
+    shutdown: shutdown.signal,
+    draining: () => draining,
+  };
+  const dispatcher = createDispatcher(runtime);
+  const poller = createPoller({
+    sqs: deps.clients.sqs,
+    queueUrl: deps.resources.queueUrl,
+    concurrency,
+    handle: dispatcher.handle,
+    log,
+    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+  });
+  let untrack: (() => void) | undefined;
+
+  async function stop(options: { drainTimeoutMs?: number } = {}) {
+    if (!untrack) return { drained: true };
+    draining = true;
+    poller.stop();
+    const drained = await poller.idle(options.drainTimeoutMs ?? config.worker.drainTimeoutMs);
+    if (!drained) {
+      log.warn({ inFlight: poller.inFlight() }, 'drain timeout: releasing the jobs still running');
+      shutdown.abort(new Error('worker shutting down'));
+      await poller.idle(10_000);
+    }
+    await runtime.acker.flush();
+    untrack();
+    untrack = undefined;
+    log.info({ drained, ...stats.counts }, 'worker stopped');
+    return { drained };
+  }
+
+  return {
+    id,
+    stats,
+    start() {
+      if (untrack) return;
+      untrack = track(`worker ${id}`, async () => {
+        await stop({ drainTimeoutMs: 0 });
+      });
+      poller.start();
+      log.info(
+        { queue: deps.resources.queueUrl, concurrency, consumers: poller.consumers, tenantCap: defaultCap },
+        'worker started',
+      );
+    },
+    stop,
+    inFlight: () => poller.inFlight(),
+  };
+}
