@@ -1,0 +1,78 @@
+# The single table: partition = tenant. Mirrors TABLE in src/local-aws/manifest.ts.
+resource "aws_dynamodb_table" "data" {
+  name                        = local.names.table
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "tenant"
+  range_key                   = "key"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  # Key attributes of the table and of every index; all strings.
+  attribute {
+    name = "tenant"
+    type = "S"
+  }
+  attribute {
+    name = "key"
+    type = "S"
+  }
+  attribute {
+    name = "status"
+    type = "S"
+  }
+  attribute {
+    name = "sweepKey"
+    type = "S"
+  }
+  attribute {
+    name = "updated"
+    type = "S"
+  }
+  attribute {
+    name = "dueKey"
+    type = "S"
+  }
+  attribute {
+    name = "nextRun"
+    type = "S"
+  }
+
+  # Jobs of one tenant by status (CODE#RFC3339). Sparse: only jobs carry status.
+  global_secondary_index {
+    name            = local.index.status
+    hash_key        = "tenant"
+    range_key       = "status"
+    projection_type = "ALL"
+  }
+
+  # Non-terminal jobs across tenants by sharded sweepKey and update time (sweeper).
+  global_secondary_index {
+    name               = local.index.sweep
+    hash_key           = "sweepKey"
+    range_key          = "updated"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["status", "leaseUntil", "asyncDeadline"]
+  }
+
+  # Enabled schedules by sharded dueKey and nextRun (scheduler).
+  global_secondary_index {
+    name            = local.index.due
+    hash_key        = "dueKey"
+    range_key       = "nextRun"
+    projection_type = "ALL"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  # Encrypted with the AWS managed key for DynamoDB, as the local bootstrap does
+  # (SSESpecification Enabled): application roles need no KMS grant for the table.
+  server_side_encryption {
+    enabled = true
+  }
+}
