@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBootstrap } from './bootstrap.js';
 import { EXIT } from './context.js';
+import { registerDlq } from './dlq.js';
 import { registerLocalAws } from './local-aws.js';
 
 /** Builds the `scanq` command tree. */
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerLocalAws(program);
   registerBootstrap(program);
+  registerDlq(program);
   return program;
 }
 

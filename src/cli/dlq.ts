@@ -1,0 +1,139 @@
+import { createInterface } from 'node:readline/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { resolveResources } from '../aws/index.js';
+import { type DlqEntry, dlqDepth, listDlq, redriveDlq } from '../workers/dlq.js';
+import { commandContext, EXIT, out, runCommand } from './context.js';
+
+/** Parses `--max`: a positive integer, else a usage error. */
+export function parseMax(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const KEY_WIDTH = 60;
+
+const messages = (n: number) => `${n} message${n === 1 ? '' : 's'}`;
+
+function clip(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+/** The `dlq ls` table: a header and one row per entry (id, tenant, capability, key, receives, reason). Pure. */
+export function dlqTable(entries: readonly DlqEntry[]): string[] {
+  const rows = [
+    ['ID', 'TENANT', 'CAPABILITY', 'KEY', 'RECEIVES', 'REASON'],
+    ...entries.map((e) => [
+      e.messageId,
+      e.tenant ?? '-',
+      e.capability ?? '-',
+      clip(e.key ?? '-', KEY_WIDTH),
+      String(e.receiveCount),
+      e.rejectedReason ?? '(redrive policy)',
+    ]),
+  ];
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** `scanq dlq ls|redrive`: inspect the dead-letter queue and send its messages back. */
+export function registerDlq(program: Command): void {
+  const group = program.command('dlq').description('inspect the dead-letter queue and redrive its messages');
+
+  group
+    .command('ls')
+    .description('list DLQ messages without consuming them')
+    .option('--max <n>', 'most messages listed', parseMax, 100)
+    .option('--json', 'print the entries as JSON')
+    .action((options: { max: number; json?: boolean }) =>
+      runCommand(async () => {
+        const { config, clients, log } = commandContext('dlq');
+        try {
+          const { dlqUrl } = await resolveResources(config, clients);
+          const entries = await listDlq(clients.sqs, dlqUrl, { max: options.max, log });
+          if (options.json) {
+            out(JSON.stringify(entries, null, 2));
+            return EXIT.ok;
+          }
+          if (entries.length === 0) {
+            out('the DLQ is empty');
+            return EXIT.ok;
+          }
+          for (const line of dlqTable(entries)) out(line);
+          out();
+          out(
+            entries.length >= options.max
+              ? `${messages(entries.length)} shown (--max ${options.max}); there may be more`
+              : messages(entries.length),
+          );
+          return EXIT.ok;
+        } finally {
+          clients.destroy();
+        }
+      }),
+    );
+
+  group
+    .command('redrive')
+    .description('send DLQ messages back to the jobs queue (asks first on a terminal)')
+    .option('--max <n>', 'most messages sent back (default: all)', parseMax)
+    .option('--tenant <tenant>', "only this tenant's messages")
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--json', 'print the result as JSON')
+    .action((options: { max?: number; tenant?: string; yes?: boolean; json?: boolean }) =>
+      runCommand(async () => {
+        // Refused before any AWS call: a script must say --yes, nothing is touched otherwise.
+        if (!options.yes && !process.stdin.isTTY) {
+          process.stderr.write(
+            'scanq: dlq redrive needs confirmation and stdin is not a terminal: pass --yes\n',
+          );
+          return EXIT.usage;
+        }
+        const { config, clients, log } = commandContext('dlq');
+        try {
+          const queues = await resolveResources(config, clients);
+          if (!options.yes) {
+            const depth = await dlqDepth(clients.sqs, queues.dlqUrl);
+            const what = `${options.max === undefined ? 'all' : `up to ${options.max}`} messages${
+              options.tenant === undefined ? '' : ` of tenant ${options.tenant}`
+            } (~${depth} in the DLQ)`;
+            if (!(await confirm(`move ${what} from ${queues.dlqUrl} to ${queues.queueUrl}? [y/N] `))) {
+              process.stderr.write('scanq: cancelled, nothing moved\n');
+              return EXIT.failure;
+            }
+          }
+          const { tenant } = options;
+          const report = await redriveDlq(clients.sqs, queues, {
+            ...(options.max === undefined ? {} : { max: options.max }),
+            ...(tenant === undefined ? {} : { filter: (entry: DlqEntry) => entry.tenant === tenant }),
+            messageGroupId: config.producer.messageGroupId,
+            log,
+          });
+          if (options.json) out(JSON.stringify(report, null, 2));
+          else {
+            out(`moved ${messages(report.moved)} to ${queues.queueUrl}`);
+            if (report.failed > 0) out(`${messages(report.failed)} failed to send and stay in the DLQ`);
+            if (report.duplicated > 0)
+              out(`${messages(report.duplicated)} sent but not deleted from the DLQ (now in both queues)`);
+          }
+          return report.failed + report.duplicated > 0 ? EXIT.failure : EXIT.ok;
+        } finally {
+          clients.destroy();
+        }
+      }),
+    );
+}
