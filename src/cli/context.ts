@@ -46,7 +46,13 @@ export interface CommandContext {
 export function commandContext(name: string): CommandContext {
   const config = configOrExit();
   const log = createLogger({ level: config.logLevel, name });
-  return { config, log, clients: createAwsClients(config) };
+  const { rate, match } = config.faults;
+  const faults =
+    rate > 0
+      ? { rate, match: (service: string, op: string) => match?.test(`${service}.${op}`) ?? true }
+      : undefined;
+  if (faults) log.warn({ rate, match: match?.source }, 'fault injection is on');
+  return { config, log, clients: createAwsClients(config, faults ? { faults } : {}) };
 }
 
 /** Runs a command body; a scanq error prints its message and exits 1, anything else is a bug and throws. */

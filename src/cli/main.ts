@@ -3,6 +3,8 @@ import { registerBootstrap } from './bootstrap.js';
 import { EXIT } from './context.js';
 import { registerDlq } from './dlq.js';
 import { registerLocalAws } from './local-aws.js';
+import { registerSweeper } from './sweeper.js';
+import { registerWorker } from './worker.js';
 
 /** Builds the `scanq` command tree. */
 export function buildProgram(): Command {
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerLocalAws(program);
   registerBootstrap(program);
   registerDlq(program);
+  registerWorker(program);
+  registerSweeper(program);
   return program;
 }
 

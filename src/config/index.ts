@@ -71,6 +71,11 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
   };
+  /**
+   * Fault injection for tests and chaos runs: this share of AWS requests whose `Service.Operation`
+   * matches `match` fails with throttling or a 5xx. Off (rate 0) by default.
+   */
+  readonly faults: { readonly rate: number; readonly match: RegExp | undefined };
   /** Shards of the sweeper/scheduler index keys, so one status is not one hot partition. */
   readonly indexShards: number;
   readonly moto: 'auto' | 'venv' | 'system';
@@ -155,6 +160,10 @@ export function loadConfig(env: Env): Config {
       deferDelayMs: e.SCANQ_DEFER_DELAY,
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
+    },
+    faults: {
+      rate: e.SCANQ_FAULT_RATE,
+      match: e.SCANQ_FAULT_MATCH ? new RegExp(e.SCANQ_FAULT_MATCH) : undefined,
     },
     indexShards: e.SCANQ_INDEX_SHARDS,
     moto: e.SCANQ_MOTO,

@@ -95,6 +95,25 @@ export const ENV_SCHEMA = {
   SCANQ_DEFER_DELAY: duration.default(2_000),
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
+  SCANQ_FAULT_RATE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a number from 0 to 1' })
+    .transform(Number)
+    .default(0),
+  SCANQ_FAULT_MATCH: z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          new RegExp(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be a regular expression over Service.Operation' },
+    )
+    .optional(),
   SCANQ_STATE_DIR: z.string().min(1).optional(),
   SCANQ_MOTO: z.enum(['auto', 'venv', 'system'], { message: 'must be auto, venv or system' }).default('auto'),
   LOG_LEVEL: z

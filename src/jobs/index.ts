@@ -61,6 +61,7 @@ export {
   jobMessageSchema,
   MESSAGE_VERSION,
 } from './message.js';
+export { loadPlugins, PluginError } from './plugins.js';
 export {
   assertTransition,
   canTransition,

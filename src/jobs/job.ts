@@ -36,7 +36,12 @@ export interface NewJob {
   readonly lineage?: JobLineage;
   /** For `JQA`: what the outside scanner returned (a pointer, never a secret). */
   readonly asyncResult?: Readonly<Record<string, unknown>>;
+  /** Transitions carried over from the item this one replaces (async returns). */
+  readonly history?: readonly unknown[];
 }
+
+/** At most this many transitions are kept on a job item. */
+export const MAX_HISTORY = 50;
 
 const requestShape = z.strictObject({
   capability: z.string(),
@@ -147,6 +152,7 @@ export function jobItem(tenant: string, job: NewJob, options: ItemOptions) {
     updated: now,
     allowRepeat: job.allowRepeat,
     attempt: 0,
+    history: [...(job.history ?? []), { status: job.status, at: now }].slice(-MAX_HISTORY),
     source: options.source,
     sweepKey: sweepKey(job.status, shardOf(tenant, job.key, options.shards)),
     expiresAt: Math.floor((options.now.getTime() + options.ttlMs) / 1000),

@@ -9,11 +9,15 @@ import {
   type CapabilityRegistry,
   type InsertRule,
   insertCondition,
+  JobValidationError,
   jobItem,
+  MAX_INPUT_BYTES,
   MESSAGE_VERSION,
   type NewJob,
   type RejectReason,
   rejectReason,
+  STATUS,
+  statusCode,
   validateJobRequests,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -68,6 +72,18 @@ export interface Producer {
   ): Promise<EnqueueResult[]>;
   /** Inserts already-validated jobs (cascade, schedules, async returns) the same way. */
   insert(ctx: TenantContext, jobs: readonly NewJob[], options?: EnqueueOptions): Promise<EnqueueResult[]>;
+  /**
+   * An outside scanner came back: re-inserts the `JRA` job as `JQA` carrying `returned` (a small
+   * pointer such as an S3 key, ≤ 32 KB), which rule 3 accepts, and queues its completion.
+   * Rejected (not an error) when the job is not waiting for `asyncRef`.
+   */
+  returnAsync(
+    ctx: TenantContext,
+    key: string,
+    asyncRef: string,
+    returned: Readonly<Record<string, unknown>>,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult>;
   readonly registry: CapabilityRegistry;
   /** Releases clients the producer created itself. */
   close(): void;
@@ -165,9 +181,46 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
     return results;
   }
 
+  async function returnAsync(
+    ctx: TenantContext,
+    key: string,
+    asyncRef: string,
+    returned: Readonly<Record<string, unknown>>,
+    options: EnqueueOptions = {},
+  ): Promise<EnqueueResult> {
+    if (Buffer.byteLength(JSON.stringify(returned)) > MAX_INPUT_BYTES) {
+      throw new JobValidationError([
+        { field: 'returned', message: `must serialize to at most ${MAX_INPUT_BYTES} bytes` },
+      ]);
+    }
+    const stored = await new TenantTable(tableDeps, ctx).get(key, { consistent: true });
+    const ids = { key, capability: String(stored?.capability ?? ''), target: String(stored?.target ?? '') };
+    const storedStatus = typeof stored?.status === 'string' ? stored.status : undefined;
+    if (!stored || statusCode(storedStatus) !== STATUS.asyncRunning || stored.asyncRef !== asyncRef) {
+      return { accepted: false, ...ids, reason: 'notReturnable', storedStatus };
+    }
+    const job: NewJob = {
+      key,
+      capability: ids.capability,
+      target: ids.target,
+      input: (stored.input ?? {}) as Record<string, unknown>,
+      allowRepeat: stored.allowRepeat === true,
+      status: STATUS.asyncReturning,
+      asyncResult: returned,
+      ...(Array.isArray(stored.history) ? { history: stored.history } : {}),
+      ...(typeof stored.parent === 'string' && typeof stored.root === 'string'
+        ? { lineage: { parent: stored.parent, root: stored.root, depth: Number(stored.depth ?? 0) } }
+        : {}),
+    };
+    const [result] = await insert(ctx, [job], options);
+    if (!result) throw new Error('insert returned no result');
+    return result;
+  }
+
   return {
     registry,
     insert,
+    returnAsync,
     async enqueue(ctx, requests, options) {
       const jobs = validateJobRequests(requests, registry);
       return insert(ctx, jobs, options);

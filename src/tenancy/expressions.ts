@@ -11,6 +11,8 @@ export interface UpdateSpec {
   /** Attributes incremented by a number (created at that number when absent). */
   readonly add?: Readonly<Record<string, number>>;
   readonly remove?: readonly string[];
+  /** Lists extended at the end (created empty when absent): `list_append(if_not_exists(…))`. */
+  readonly append?: Readonly<Record<string, readonly unknown[]>>;
 }
 
 /** Attributes the tenancy layer owns: no caller may write them through an update. */
@@ -38,19 +40,22 @@ export function buildUpdate(spec: UpdateSpec): BuiltUpdate {
     return placeholder;
   };
   const clauses: string[] = [];
-  const sets = Object.entries(spec.set ?? {}).filter(([, v]) => v !== undefined);
-  if (sets.length > 0) {
-    clauses.push(
-      `SET ${sets
-        .map(([attribute, value]) => {
-          const v = `:u${n}`;
-          const placeholder = name(attribute);
-          values[v] = value;
-          return `${placeholder} = ${v}`;
-        })
-        .join(', ')}`,
-    );
+  const sets = Object.entries(spec.set ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([attribute, value]) => {
+      const v = `:u${n}`;
+      const placeholder = name(attribute);
+      values[v] = value;
+      return `${placeholder} = ${v}`;
+    });
+  for (const [attribute, entries] of Object.entries(spec.append ?? {})) {
+    const v = `:u${n}`;
+    const placeholder = name(attribute);
+    values[v] = entries;
+    values[':uEmpty'] = [];
+    sets.push(`${placeholder} = list_append(if_not_exists(${placeholder}, :uEmpty), ${v})`);
   }
+  if (sets.length > 0) clauses.push(`SET ${sets.join(', ')}`);
   const adds = Object.entries(spec.add ?? {});
   if (adds.length > 0) {
     clauses.push(

@@ -55,6 +55,7 @@ export async function claim(
           sweepKey: sweepKey(STATUS.running, shardOf(table.tenant, key, options.shards)),
         },
         add: { attempt: 1 },
+        append: { history: [{ status: STATUS.running, at: now, owner: options.owner }] },
       },
       { condition: claimCondition(options.now, options.capability) },
     );
@@ -101,6 +102,7 @@ export function finish(
       error: outcome.error,
     },
     remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
+    append: { history: [{ status: outcome.code, at: now, owner: lease.owner }] },
   };
   return conditional(() =>
     table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }),
@@ -126,6 +128,7 @@ export function handoff(
           sweepKey: sweepKey(STATUS.asyncRunning, shardOf(table.tenant, lease.key, options.shards)),
         },
         remove: ['leaseUntil'],
+        append: { history: [{ status: STATUS.asyncRunning, at: now, owner: lease.owner }] },
       },
       { condition: ownerCondition(lease.owner, lease.attempt) },
     ),

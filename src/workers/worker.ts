@@ -21,8 +21,13 @@ import { createPoller } from './poller.js';
 import type { WorkerRuntime } from './runtime.js';
 import { WorkerStats } from './stats.js';
 
-/** Extra lease beyond a capability's timeout, so writes after a timeout still hold the lease. */
-export const LEASE_MARGIN_MS = 15_000;
+/**
+ * Lease (and visibility) of one attempt: the capability's timeout plus room for the writes after
+ * it (a quarter of the timeout, at least 2 s).
+ */
+export function leaseMsOf(capability: Pick<CapabilityDefinition, 'timeoutMs'>): number {
+  return capability.timeoutMs + Math.max(2_000, Math.floor(capability.timeoutMs / 4));
+}
 
 export interface WorkerDeps {
   readonly clients: AwsClients;
@@ -36,6 +41,8 @@ export interface WorkerDeps {
   readonly now?: () => Date;
   /** Long-poll wait in seconds (tests shorten it). Default 20. */
   readonly waitTimeSeconds?: number;
+  /** The queue's visibility timeout as configured on the queue; default the manifest's. */
+  readonly queueVisibilityMs?: number;
 }
 
 /** A worker process's engine: pollers feeding the dispatcher, with drain on stop. */
@@ -82,8 +89,8 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
           return profile?.limits.maxInFlight;
         }),
     }),
-    queueVisibilityMs: QUEUE_DEFAULTS.visibilityTimeoutSeconds * 1000,
-    leaseMs: (capability: CapabilityDefinition) => capability.timeoutMs + LEASE_MARGIN_MS,
+    queueVisibilityMs: deps.queueVisibilityMs ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds * 1000,
+    leaseMs: leaseMsOf,
     credentialsFor:
       deps.credentialsFor ??
       (async () => {

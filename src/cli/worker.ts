@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { resolveResources } from '../aws/resources.js';
+import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
+import { createWorker, createWorkerRuntimeDeps, queueVisibilityMs } from '../workers/index.js';
+import { commandContext, runCommand } from './context.js';
+import { onShutdownSignals, positiveInt } from './signals.js';
+
+/** `scanq worker`: one worker process; ops run N of them. */
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'consume the jobs queue and run scans (SIGTERM drains: in-flight jobs finish or are released)',
+    )
+    .option(
+      '-c, --concurrency <n>',
+      'jobs at once (default SCANQ_WORKER_CONCURRENCY, 8)',
+      positiveInt('--concurrency', 1000),
+    )
+    .option('--plugin <module...>', 'load extra capabilities from a module exporting `capabilities`')
+    .option('--wait-time <seconds>', 'SQS long-poll wait', positiveInt('--wait-time', 20))
+    .action((options: { concurrency?: number; plugin?: string[]; waitTime?: number }) =>
+      runCommand(async () => {
+        const { config, clients, log } = commandContext('worker');
+        const registry = builtinCapabilities();
+        const plugins = await loadPlugins(registry, options.plugin ?? []);
+        if (plugins.length > 0) log.info({ capabilities: plugins }, 'plugins loaded');
+        const resources = await resolveResources(config, clients);
+        const worker = createWorker(config, {
+          clients,
+          resources,
+          registry,
+          log,
+          ...createWorkerRuntimeDeps(config, clients, resources, log),
+          queueVisibilityMs: await queueVisibilityMs(clients, resources.queueUrl),
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+          ...(options.waitTime ? { waitTimeSeconds: options.waitTime } : {}),
+        });
+        onShutdownSignals(log, async () => {
+          await worker.stop();
+          clients.destroy();
+        });
+        worker.start();
+        // Runs until a signal drains it.
+        return new Promise<number>(() => {});
+      }),
+    );
+}
