@@ -4,9 +4,14 @@ export type { Logger } from 'pino';
 
 /**
  * Paths pino censors in every log line. Credentials must never reach a log, even by accident
- * (a whole error or options object logged at debug level).
+ * (a whole error or options object logged at debug level). Each name is censored at the top level
+ * and two levels down (`{attempt: {runCtx: {credentials}}}`, array elements `{accounts: [{…}]}`,
+ * an SDK error's modelled fields under `error`), in our spelling and in the SDK's (STS
+ * `Credentials.SecretAccessKey`, Secrets Manager `SecretString`/`SecretBinary`). Deeper values are
+ * not covered: log ids, not objects. A cause that is an `Error` adds only its message and stack
+ * (pino's error serializer), so error messages must never carry a value.
  */
-export const REDACT_PATHS = [
+export const REDACT_PATHS: readonly string[] = [
   'secret',
   'secretValue',
   'credentials',
@@ -17,18 +22,12 @@ export const REDACT_PATHS = [
   'secretAccessKey',
   'sessionToken',
   'SecretString',
-  '*.secret',
-  '*.secretValue',
-  '*.credentials',
-  '*.password',
-  '*.token',
-  '*.authorization',
-  '*.accessKeyId',
-  '*.secretAccessKey',
-  '*.sessionToken',
-  '*.SecretString',
-  '*.headers.authorization',
-] as const;
+  'SecretBinary',
+  'Credentials',
+  'AccessKeyId',
+  'SecretAccessKey',
+  'SessionToken',
+].flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);
 
 export interface LoggerOptions {
   readonly level: string;
