@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
-import { type CapabilityDefinition, PermanentError, TransientError } from '../../src/jobs/index.js';
+import {
+  builtinCapabilities,
+  type CapabilityDefinition,
+  type CapabilityRegistry,
+  PermanentError,
+  TransientError,
+} from '../../src/jobs/index.js';
 
 const fail: CapabilityDefinition<Record<string, never>> = {
   name: 'test-fail',
@@ -103,3 +109,10 @@ const creds: CapabilityDefinition<{ accountId: string }> = {
 };
 
 export const capabilities = [fail, flaky, sleeper, crash, asyncScan, creds];
+
+/** The built-ins plus these, for producers in tests that enqueue test capabilities. */
+export function testRegistry(): CapabilityRegistry {
+  const registry = builtinCapabilities();
+  for (const capability of capabilities) registry.register(capability as CapabilityDefinition);
+  return registry;
+}

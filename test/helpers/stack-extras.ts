@@ -1,0 +1,88 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { ownContext, type TenantContext, TenantTable } from '../../src/tenancy/index.js';
+import type { TestStack } from './aws.js';
+import { drainQueue } from './queue.js';
+
+/** An SQS queue subscribed to the stack's topic; returns a function reading the notifications so far. */
+export async function subscribeToTopic(stack: TestStack) {
+  const { clients } = stack;
+  const url =
+    (await clients.sqs.send(new CreateQueueCommand({ QueueName: `${stack.config.prefix}-events-sub` })))
+      .QueueUrl ?? '';
+  const arn = (
+    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
+  await clients.sns.send(
+    new SubscribeCommand({ TopicArn: stack.report.topicArn, Protocol: 'sqs', Endpoint: arn }),
+  );
+  const seen: { body: Record<string, unknown>; attributes: Record<string, string> }[] = [];
+  return async () => {
+    for (const m of await drainQueue(clients.sqs, url)) {
+      const envelope = JSON.parse(m.Body ?? '{}') as {
+        Message: string;
+        MessageAttributes?: Record<string, { Value: string }>;
+      };
+      seen.push({
+        body: JSON.parse(envelope.Message) as Record<string, unknown>,
+        attributes: Object.fromEntries(
+          Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+        ),
+      });
+    }
+    return seen;
+  };
+}
+
+/** Sets the jobs queue's visibility timeout (tests shorten it to see redelivery quickly). */
+export async function setQueueVisibility(stack: TestStack, seconds: number): Promise<void> {
+  await stack.clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: stack.report.queueUrl,
+      Attributes: { VisibilityTimeout: String(seconds) },
+    }),
+  );
+}
+
+export function serviceContext(tenant: string): TenantContext {
+  return ownContext({ tenant, user: `svc@${tenant}`, roles: ['service'] });
+}
+
+export function tableOf(stack: TestStack, ctx: TenantContext): TenantTable {
+  return new TenantTable({ doc: stack.clients.doc, tableName: stack.config.resources.table }, ctx);
+}
+
+/** Reads a JSON object from the results bucket. */
+export async function readResult(stack: TestStack, key: string): Promise<Record<string, unknown>> {
+  const out = await stack.clients.s3.send(
+    new GetObjectCommand({ Bucket: stack.config.resources.resultsBucket, Key: key }),
+  );
+  return JSON.parse((await out.Body?.transformToString()) ?? '{}') as Record<string, unknown>;
+}
+
+/** Environment for a worker process pointed at the stack. */
+export function stackEnv(stack: TestStack, extra: Record<string, string> = {}): Record<string, string> {
+  const passed = Object.fromEntries(
+    Object.entries(stack.config.endpoints).flatMap(([service, url]) =>
+      url ? [[`AWS_ENDPOINT_URL_${service.replace(/([A-Z])/g, '_$1').toUpperCase()}`, url]] : [],
+    ),
+  );
+  return {
+    ...passed,
+    AWS_REGION: stack.config.region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    SCANQ_PREFIX: stack.config.prefix,
+    SCANQ_QUEUE_URL: stack.report.queueUrl,
+    SCANQ_DLQ_URL: stack.report.dlqUrl,
+    SCANQ_TOPIC_ARN: stack.report.topicArn,
+    SCANQ_RETRY_BASE: '200ms',
+    SCANQ_RETRY_MAX: '1s',
+    ...extra,
+  };
+}
