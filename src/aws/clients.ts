@@ -42,7 +42,7 @@ export function clientSettings(config: Config, service: Service, options: Client
     region: config.region,
     ...(endpoint ? { endpoint } : {}),
     ...(config.localCredentials ? { credentials: config.localCredentials } : {}),
-    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    maxAttempts: options.maxAttempts ?? config.awsMaxAttempts,
   };
 }
 

@@ -6,6 +6,11 @@ export interface FaultPlan {
   readonly rate: number;
   /** Only operations matching this (`Service.Operation`) are eligible; default all. */
   readonly match?: (service: string, operation: string) => boolean;
+  /**
+   * Share of faults thrown after the request reached AWS (the response is lost): the write
+   * happened but the caller sees an error. Default 0.
+   */
+  readonly ambiguous?: number;
   /** Source of randomness, injectable for deterministic tests. */
   readonly random?: () => number;
 }
@@ -34,11 +39,12 @@ export function faultPlugin<I extends object, O extends object>(plan: FaultPlan)
         (next, context) => async (args) => {
           const service = (context.clientName ?? '').replace(/Client$/, '');
           const operation = (context.commandName ?? '').replace(/Command$/, '');
-          if ((plan.match?.(service, operation) ?? true) && random() < plan.rate) {
-            const kind = random() < 0.5 ? 'ThrottlingException' : 'InternalError';
-            throw new InjectedFaultError(kind, `${service}.${operation}`);
+          if (!(plan.match?.(service, operation) ?? true) || random() >= plan.rate) return next(args);
+          const kind = random() < 0.5 ? 'ThrottlingException' : 'InternalError';
+          if (random() < (plan.ambiguous ?? 0)) {
+            await next(args);
           }
-          return next(args);
+          throw new InjectedFaultError(kind, `${service}.${operation}`);
         },
         { step: 'deserialize', name: 'scanqFaultInjection', priority: 'low' },
       );

@@ -71,11 +71,13 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
   };
+  /** Attempts of every AWS SDK call (its own retries, with backoff). Default 3. */
+  readonly awsMaxAttempts: number;
   /**
    * Fault injection for tests and chaos runs: this share of AWS requests whose `Service.Operation`
    * matches `match` fails with throttling or a 5xx. Off (rate 0) by default.
    */
-  readonly faults: { readonly rate: number; readonly match: RegExp | undefined };
+  readonly faults: { readonly rate: number; readonly ambiguous: number; readonly match: RegExp | undefined };
   /** Shards of the sweeper/scheduler index keys, so one status is not one hot partition. */
   readonly indexShards: number;
   readonly moto: 'auto' | 'venv' | 'system';
@@ -161,8 +163,10 @@ export function loadConfig(env: Env): Config {
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
     },
+    awsMaxAttempts: e.SCANQ_AWS_MAX_ATTEMPTS,
     faults: {
       rate: e.SCANQ_FAULT_RATE,
+      ambiguous: e.SCANQ_FAULT_AMBIGUOUS,
       match: e.SCANQ_FAULT_MATCH ? new RegExp(e.SCANQ_FAULT_MATCH) : undefined,
     },
     indexShards: e.SCANQ_INDEX_SHARDS,

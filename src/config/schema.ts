@@ -95,7 +95,13 @@ export const ENV_SCHEMA = {
   SCANQ_DEFER_DELAY: duration.default(2_000),
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
+  SCANQ_AWS_MAX_ATTEMPTS: positiveInt(10).default(3),
   SCANQ_FAULT_RATE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a number from 0 to 1' })
+    .transform(Number)
+    .default(0),
+  SCANQ_FAULT_AMBIGUOUS: z
     .string()
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a number from 0 to 1' })
     .transform(Number)

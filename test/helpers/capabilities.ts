@@ -43,8 +43,8 @@ const sleeper: CapabilityDefinition<{ ms: number }> = {
   name: 'test-sleep',
   description: 'sleeps, honouring the abort signal',
   targetKind: 'any',
-  input: z.strictObject({ ms: z.number().int().min(0) }),
-  timeoutMs: 20_000,
+  input: z.strictObject({ ms: z.number().int().min(0).max(5_000) }),
+  timeoutMs: 6_000,
   maxAttempts: 3,
   async run(ctx, input) {
     await sleep(input.ms, undefined, { signal: ctx.signal });

@@ -12,15 +12,13 @@ export class WorkerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #untrack: () => void;
 
-  constructor(env: Record<string, string>, args: readonly string[] = []) {
-    this.child = spawn(
-      process.execPath,
-      [SCANQ_BIN, 'worker', '--plugin', TEST_PLUGIN, '--wait-time', '1', ...args],
-      {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'debug', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+  /** `scanq worker` with the test plugin by default; `command` runs another long-lived command (`sweeper`). */
+  constructor(env: Record<string, string>, args: readonly string[] = [], command?: readonly string[]) {
+    const argv = command ?? ['worker', '--plugin', TEST_PLUGIN, '--wait-time', '1'];
+    this.child = spawn(process.execPath, [SCANQ_BIN, ...argv, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buffer = '';
     const collect = (chunk: Buffer) => {
       buffer += chunk.toString('utf8');
@@ -33,7 +31,7 @@ export class WorkerProcess {
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code, signal) => resolve({ code, signal })),
     );
-    this.#untrack = track(`worker process ${this.child.pid}`, async () => {
+    this.#untrack = track(`${argv[0]} process ${this.child.pid}`, async () => {
       this.child.kill('SIGKILL');
       await this.exited;
     });

@@ -1,0 +1,357 @@
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MESSAGE_VERSION } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/lib/logger.js';
+import {
+  createProducer,
+  createSweeper,
+  type EnqueueAccepted,
+  type Producer,
+} from '../../src/producer/index.js';
+import { type Item, listAudit } from '../../src/tenancy/index.js';
+import { finish, type Lease, renew } from '../../src/workers/lease.js';
+import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
+import { testRegistry } from '../helpers/capabilities.js';
+import { runCli } from '../helpers/cli.js';
+import { queueDepth } from '../helpers/queue.js';
+import { serviceContext, setQueueVisibility, stackEnv, tableOf } from '../helpers/stack-extras.js';
+import { eventually, WorkerProcess } from '../helpers/worker-process.js';
+
+const silent = createLogger({ level: 'silent' });
+
+/** A stack, a producer and worker processes, all torn down after each test. */
+class Fixture {
+  readonly workers: WorkerProcess[] = [];
+  constructor(
+    readonly stack: TestStack,
+    readonly producer: Producer,
+  ) {}
+
+  static async create(label: string, env: Record<string, string> = {}): Promise<Fixture> {
+    const stack = await createTestStack(label, { env });
+    return new Fixture(
+      stack,
+      await createProducer(stack.config, { clients: stack.clients, log: silent, registry: testRegistry() }),
+    );
+  }
+
+  async worker(env: Record<string, string> = {}, args: string[] = []): Promise<WorkerProcess> {
+    const worker = new WorkerProcess(stackEnv(this.stack, env), args);
+    this.workers.push(worker);
+    await worker.waitFor(/worker started/);
+    return worker;
+  }
+
+  async enqueue(tenant: string, requests: unknown[]): Promise<EnqueueAccepted[]> {
+    const results = await this.producer.enqueue(serviceContext(tenant), requests);
+    expect(results.every((r) => r.accepted && r.enqueued)).toBe(true);
+    return results as EnqueueAccepted[];
+  }
+
+  /** Waits until every key is terminal (JP/JF) and returns the items. */
+  async terminal(tenant: string, keys: string[], timeoutMs = 45_000): Promise<Item[]> {
+    const table = tableOf(this.stack, serviceContext(tenant));
+    return eventually(
+      async () => {
+        const items = await Promise.all(keys.map((k) => table.get(k, { consistent: true })));
+        return items.every((i) => /^J[PF]#/.test(String(i?.status))) ? (items as Item[]) : undefined;
+      },
+      timeoutMs,
+      `${keys.length} jobs to finish`,
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) {
+      w.kill('SIGKILL');
+      await w.exited;
+    }
+    this.producer.close();
+    await destroyTestStack(this.stack);
+  }
+}
+
+const statuses = (item: Item | undefined) =>
+  ((item?.history ?? []) as { status: string }[]).map((h) => h.status);
+
+describe('Command: scanq worker — reliability', () => {
+  let fixture: Fixture | undefined;
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = undefined;
+  });
+
+  it('runs a job delivered twice to two workers exactly once', async () => {
+    fixture = await Fixture.create('dup');
+    const [job] = await fixture.enqueue('dup', [
+      { capability: 'test-sleep', target: 'd1', input: { ms: 1_500 } },
+    ]);
+    // A duplicate delivery: the same message body sent again.
+    await fixture.stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: fixture.stack.report.queueUrl,
+        MessageBody: JSON.stringify({
+          v: MESSAGE_VERSION,
+          tenant: 'dup',
+          key: job?.key,
+          capability: 'test-sleep',
+          target: 'd1',
+          attempt: 0,
+          enqueuedAt: new Date().toISOString(),
+          phase: 'JQ',
+        }),
+        MessageAttributes: {
+          tenant: { DataType: 'String', StringValue: 'dup' },
+          capability: { DataType: 'String', StringValue: 'test-sleep' },
+        },
+      }),
+    );
+    await Promise.all([fixture.worker(), fixture.worker()]);
+    const [done] = await fixture.terminal('dup', [String(job?.key)]);
+    expect(statuses(done)).toEqual(['JQ', 'JR', 'JP']);
+    const executions = await tableOf(fixture.stack, serviceContext('dup')).query({ prefix: '#execution#' });
+    expect(executions.items).toHaveLength(1);
+  });
+
+  it('finishes a job on another worker after kill -9, and fences the killed attempt', async () => {
+    fixture = await Fixture.create('kill');
+    await setQueueVisibility(fixture.stack, 2);
+    const victim = await fixture.worker();
+    const [job] = await fixture.enqueue('kill', [
+      { capability: 'test-sleep', target: 'k1', input: { ms: 4_000 } },
+    ]);
+    const table = tableOf(fixture.stack, serviceContext('kill'));
+    const claimed = await eventually(
+      async () => {
+        const item = await table.get(String(job?.key), { consistent: true });
+        return String(item?.status).startsWith('JR#') ? item : undefined;
+      },
+      15_000,
+      'the first claim',
+    );
+    victim.kill('SIGKILL');
+    await victim.exited;
+    await fixture.worker();
+    const [done] = await fixture.terminal('kill', [String(job?.key)]);
+    expect(statuses(done)).toEqual(['JQ', 'JR', 'JR', 'JP']);
+    expect(done?.attempt).toBe(2);
+
+    // The killed attempt comes back as a zombie: its late writes are refused.
+    const zombie: Lease = {
+      key: String(job?.key),
+      owner: String(claimed?.owner),
+      attempt: 1,
+      phase: 'JQ',
+      item: claimed as Item,
+    };
+    expect(await renew(table, zombie, new Date(Date.now() + 60_000))).toBe(false);
+    expect(await finish(table, zombie, { code: 'JF', now: new Date(), shards: 8, error: 'zombie' })).toBe(
+      false,
+    );
+    const after = await table.get(String(job?.key), { consistent: true });
+    expect(after?.status).toBe(done?.status);
+    expect(after?.resultKey).toBe(done?.resultKey);
+  });
+
+  it('brings every job to one terminal state under injected AWS faults', async () => {
+    fixture = await Fixture.create('faults');
+    await setQueueVisibility(fixture.stack, 3);
+    // No SDK retries: every injected fault reaches scanq's own recovery.
+    const faulty = {
+      SCANQ_FAULT_RATE: '0.2',
+      SCANQ_FAULT_AMBIGUOUS: '0.3',
+      SCANQ_AWS_MAX_ATTEMPTS: '1',
+      // Start-up lookups are left alone: a worker that cannot start is restarted by its supervisor.
+      SCANQ_FAULT_MATCH: '^(?!SQS\\.GetQueueAttributes$)',
+    };
+    await Promise.all([fixture.worker(faulty), fixture.worker(faulty)]);
+    // The sweeper recovers jobs whose message went to the DLQ after too many faulted receives.
+    const sweeper = new WorkerProcess(
+      stackEnv(fixture.stack, { SCANQ_SWEEP_INTERVAL: '2s', SCANQ_LOST_ENQUEUE_AFTER: '5s' }),
+      [],
+      ['sweeper'],
+    );
+    fixture.workers.push(sweeper);
+    const jobs = await fixture.enqueue(
+      'faults',
+      Array.from({ length: 30 }, (_, i) => ({ capability: 'noop', target: `f${i}` })),
+    );
+    const done = await fixture
+      .terminal(
+        'faults',
+        jobs.map((j) => j.key),
+        120_000,
+      )
+      .catch(async (e) => {
+        const table = tableOf(fixture!.stack, serviceContext('faults'));
+        for (const j of jobs) {
+          const i = await table.get(j.key, { consistent: true });
+          if (!/^J[PF]#/.test(String(i?.status)))
+            console.log(
+              JSON.stringify({
+                key: j.key,
+                status: i?.status,
+                lease: i?.leaseUntil,
+                attempt: i?.attempt,
+                h: i?.history,
+                err: i?.lastError,
+              }),
+            );
+        }
+        console.log(
+          fixture!.workers[0]?.lines
+            .filter((l) => /"level":(40|50)/.test(l))
+            .slice(-30)
+            .join('\n'),
+        );
+        throw e;
+      });
+    for (const item of done) {
+      const terminal = statuses(item).filter((s) => s === 'JP' || s === 'JF');
+      expect(terminal).toHaveLength(1);
+    }
+    expect(done.filter((i) => String(i.status).startsWith('JP#')).length).toBeGreaterThan(0);
+    const injected = fixture.workers.flatMap((w) => w.lines).filter((l) => l.includes('injected')).length;
+    expect(injected).toBeGreaterThan(0);
+  }, 150_000);
+
+  it('parks a poison message in the DLQ, keeps serving, and `dlq redrive` brings it back', async () => {
+    fixture = await Fixture.create('poison');
+    const worker = await fixture.worker();
+    await fixture.stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: fixture.stack.report.queueUrl,
+        MessageBody: '{"v":1,"tenant":"poison",',
+      }),
+    );
+    const jobs = await fixture.enqueue('poison', [{ capability: 'noop', target: 'after-poison' }]);
+    await fixture.terminal('poison', [String(jobs[0]?.key)]);
+    await worker.waitFor(/message rejected to the DLQ/);
+    expect(worker.child.exitCode).toBeNull();
+    const env = stackEnv(fixture.stack);
+    const listed = await runCli(['dlq', 'ls', '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ rejectedReason: 'body is not JSON' }),
+    ]);
+
+    worker.kill('SIGTERM');
+    await worker.exited;
+    const redriven = await runCli(['dlq', 'redrive', '--yes', '--json'], env);
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(JSON.parse(redriven.stdout)).toMatchObject({ moved: 1, failed: 0 });
+    expect(await queueDepth(fixture.stack.clients.sqs, fixture.stack.report.queueUrl)).toBe(1);
+  });
+
+  it('runs the async flow JR → JRA → (return) JQA → JP, and the sweeper fails a JRA past its deadline', async () => {
+    fixture = await Fixture.create('async');
+    await fixture.worker();
+    const ctx = serviceContext('async');
+    const table = tableOf(fixture.stack, ctx);
+    const [slow, lost] = await fixture.enqueue('async', [
+      { capability: 'test-async', target: 'a1', input: { deadlineMs: 600_000 } },
+      { capability: 'test-async', target: 'a2', input: { deadlineMs: 500 } },
+    ]);
+    const handed = await eventually(
+      async () => {
+        const items = await Promise.all(
+          [slow, lost].map((j) => table.get(String(j?.key), { consistent: true })),
+        );
+        return items.every((i) => String(i?.status).startsWith('JRA#')) ? items : undefined;
+      },
+      20_000,
+      'both hand-offs',
+    );
+    expect(handed[0]?.asyncRef).toMatch(/^ext-/);
+
+    const returned = await fixture.producer.returnAsync(ctx, String(slow?.key), String(handed[0]?.asyncRef), {
+      verdict: 'clean',
+    });
+    expect(returned).toMatchObject({ accepted: true, rule: 'asyncReturning' });
+    const wrongRef = await fixture.producer.returnAsync(ctx, String(lost?.key), 'not-the-ref', {
+      verdict: 'clean',
+    });
+    expect(wrongRef).toMatchObject({ accepted: false, reason: 'notReturnable' });
+    const [completed] = await fixture.terminal('async', [String(slow?.key)]);
+    expect(statuses(completed)).toEqual(['JQ', 'JR', 'JRA', 'JQA', 'JR', 'JP']);
+
+    const sweeper = createSweeper(fixture.stack.config, {
+      clients: fixture.stack.clients,
+      queueUrl: fixture.stack.report.queueUrl,
+      topicArn: fixture.stack.report.topicArn,
+      log: silent,
+      now: () => new Date(Date.now() + 5_000),
+    });
+    expect((await sweeper.sweepOnce()).expired).toBe(1);
+    const expired = await table.get(String(lost?.key), { consistent: true });
+    expect(String(expired?.status)).toMatch(/^JF#/);
+    expect(String(expired?.error)).toMatch(/async deadline .* passed/);
+  });
+
+  it('drains on SIGTERM: short jobs finish, long ones are released, none lost', async () => {
+    fixture = await Fixture.create('drain');
+    const worker = await fixture.worker({ SCANQ_DRAIN_TIMEOUT: '2s' });
+    const jobs = await fixture.enqueue('drain', [
+      { capability: 'test-sleep', target: 'short-1', input: { ms: 500 } },
+      { capability: 'test-sleep', target: 'short-2', input: { ms: 500 } },
+      { capability: 'test-sleep', target: 'long-1', input: { ms: 5_000 } },
+      { capability: 'test-sleep', target: 'long-2', input: { ms: 5_000 } },
+    ]);
+    const table = tableOf(fixture.stack, serviceContext('drain'));
+    await eventually(
+      async () => {
+        const items = await Promise.all(jobs.map((j) => table.get(j.key, { consistent: true })));
+        return items.every((i) => String(i?.status).startsWith('JR#')) ? true : undefined;
+      },
+      15_000,
+      'all four running',
+    );
+    const started = Date.now();
+    worker.kill('SIGTERM');
+    const exit = await worker.exited;
+    expect(exit.code).toBe(0);
+    // Functional bound, not a benchmark: the drain timeout plus the release writes.
+    expect(Date.now() - started).toBeLessThan(2_000 + 5_000);
+    const items = await Promise.all(jobs.map((j) => table.get(j.key, { consistent: true })));
+    expect(items.slice(0, 2).map((i) => String(i?.status).slice(0, 3))).toEqual(['JP#', 'JP#']);
+    for (const released of items.slice(2)) {
+      expect(String(released?.status)).toMatch(/^JR#/);
+      expect(String(released?.lastError)).toMatch(/released on shutdown/);
+    }
+    await fixture.worker();
+    const done = await fixture.terminal(
+      'drain',
+      jobs.map((j) => j.key),
+    );
+    expect(done.map((i) => String(i.status).slice(0, 3))).toEqual(['JP#', 'JP#', 'JP#', 'JP#']);
+  });
+
+  it('refuses and audits a secret tagged for another tenant; no secret reaches a log line', async () => {
+    fixture = await Fixture.create('xsecret');
+    const { stack } = fixture;
+    await stack.clients.secrets.send(
+      new CreateSecretCommand({
+        Name: `${stack.config.resources.secretsPrefix}/gamma/account/999988887777`,
+        SecretString: JSON.stringify({
+          kind: 'aws-keys',
+          accessKeyId: 'AKIAWRONGTENANT00001',
+          secretAccessKey: 'wrongTenantSecretValue/DoNotLeak0000001',
+        }),
+        Tags: [{ Key: 'tenant', Value: 'delta' }],
+      }),
+    );
+    const worker = await fixture.worker();
+    const [job] = await fixture.enqueue('gamma', [
+      { capability: 'test-creds', target: 'acct-999988887777', input: { accountId: '999988887777' } },
+    ]);
+    const [done] = await fixture.terminal('gamma', [String(job?.key)]);
+    expect(String(done?.status)).toMatch(/^JF#/);
+    expect(done?.attempt).toBe(1);
+    const audit = await listAudit(tableOf(stack, serviceContext('gamma')), { limit: 10 });
+    expect(audit.records).toEqual([
+      expect.objectContaining({ action: 'secret.read', authorized: false, assumedTenant: 'gamma' }),
+    ]);
+    expect(worker.lines.filter((l) => /DoNotLeak|AKIAWRONGTENANT/.test(l))).toEqual([]);
+  });
+});
