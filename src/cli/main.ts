@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBootstrap } from './bootstrap.js';
 import { EXIT } from './context.js';
+import { registerDev } from './dev.js';
 import { registerDlq } from './dlq.js';
 import { registerLocalAws } from './local-aws.js';
 import { registerSweeper } from './sweeper.js';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerDev(program);
   registerLocalAws(program);
   registerBootstrap(program);
   registerDlq(program);
