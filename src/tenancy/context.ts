@@ -35,8 +35,13 @@ export function assertTenantId(tenant: unknown, field = 'tenant'): string {
   return tenant;
 }
 
-function assertUser(user: unknown): string {
-  if (typeof user !== 'string' || !USER_ID.test(user)) {
+/** User ids (token `sub`): 1-256 printable ASCII characters, no spaces. */
+export function isUserId(user: unknown): user is string {
+  return typeof user === 'string' && USER_ID.test(user);
+}
+
+export function assertUserId(user: unknown): string {
+  if (!isUserId(user)) {
     throw new InvalidKeyError(
       'tenant.invalidUser',
       'user: must be 1-256 printable characters without spaces',
@@ -45,10 +50,23 @@ function assertUser(user: unknown): string {
   return user;
 }
 
-/** The context of a caller acting in their own tenant (from a verified token). */
-export function ownContext(input: { tenant: string; user: string; roles: readonly Role[] }): TenantContext {
+export function isRole(role: unknown): role is Role {
+  return (ROLES as readonly unknown[]).includes(role);
+}
+
+/** The context of a caller acting in their own tenant (from a verified token). Unknown roles are refused. */
+export function ownContext(input: { tenant: string; user: string; roles: readonly string[] }): TenantContext {
   const tenant = assertTenantId(input.tenant);
-  return { tenant, homeTenant: tenant, user: assertUser(input.user), roles: [...input.roles], via: 'own' };
+  const unknown = input.roles.filter((r) => !isRole(r));
+  if (unknown.length > 0)
+    throw new InvalidKeyError('tenant.unknownRole', `roles: unknown role ${unknown.join(', ')}`);
+  return {
+    tenant,
+    homeTenant: tenant,
+    user: assertUserId(input.user),
+    roles: input.roles.filter(isRole),
+    via: 'own',
+  };
 }
 
 /**

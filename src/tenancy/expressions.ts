@@ -1,3 +1,5 @@
+import { InvalidKeyError } from './errors.js';
+
 /** A DynamoDB condition built by pure code: expression text plus its placeholders. */
 export interface Condition {
   readonly expression: string;
@@ -34,7 +36,10 @@ export function buildUpdate(spec: UpdateSpec): BuiltUpdate {
   let n = 0;
   const name = (attribute: string) => {
     if (RESERVED_ATTRIBUTES.has(attribute))
-      throw new Error(`attribute ${attribute} is owned by the tenancy layer`);
+      throw new InvalidKeyError(
+        'table.reservedAttribute',
+        `attribute ${attribute} is owned by the tenancy layer`,
+      );
     const placeholder = `#u${n++}`;
     names[placeholder] = attribute;
     return placeholder;
@@ -70,7 +75,8 @@ export function buildUpdate(spec: UpdateSpec): BuiltUpdate {
     );
   }
   if (spec.remove && spec.remove.length > 0) clauses.push(`REMOVE ${spec.remove.map(name).join(', ')}`);
-  if (clauses.length === 0) throw new Error('an update must set, add or remove something');
+  if (clauses.length === 0)
+    throw new InvalidKeyError('table.emptyUpdate', 'an update must set, add or remove something');
   return {
     UpdateExpression: clauses.join(' '),
     ExpressionAttributeNames: names,
@@ -86,7 +92,10 @@ export function mergePlaceholders<T>(
   for (const map of maps) {
     for (const [placeholder, value] of Object.entries(map ?? {})) {
       if (placeholder in merged) {
-        throw new Error(`expression placeholder ${placeholder} is defined twice`);
+        throw new InvalidKeyError(
+          'table.duplicatePlaceholder',
+          `expression placeholder ${placeholder} is defined twice`,
+        );
       }
       merged[placeholder] = value;
     }

@@ -19,7 +19,10 @@ export {
 } from './audit.js';
 export {
   assertTenantId,
+  assertUserId,
   type ContextOrigin,
+  isRole,
+  isUserId,
   ownContext,
   ROLES,
   type Role,
@@ -64,6 +67,18 @@ export {
   putProfile,
   type TenantProfile,
 } from './profile.js';
+export {
+  type AccountCredentials,
+  accountCredentialsSchema,
+  accountSecretName,
+  CrossTenantSecretError,
+  InvalidSecretError,
+  putAccountSecret,
+  readAccountSecret,
+  SecretNotFoundError,
+  type SecretsDeps,
+} from './secrets.js';
+export { querySweepIndex, type SweepRef } from './system-index.js';
 export {
   assertItemKey,
   type Item,

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isCapabilityName } from '../jobs/keys.js';
+import { isUserId } from './context.js';
 import { TenancyError } from './errors.js';
 import type { TenantTable } from './table.js';
 
@@ -23,8 +24,6 @@ export class ProfileValidationError extends TenancyError {
   }
 }
 
-// Same alphabet as user ids in a TenantContext, so a listed user can match a caller.
-const USER_ID = /^[\x21-\x7e]{1,256}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 
 /** A scope is an IP address, a CIDR or a domain (lowercased); anything else is refused. */
@@ -68,7 +67,7 @@ export const profileInputSchema = z.strictObject({
     .prefault({}),
   /** Users (MSP) allowed to assume this tenant. Default none. */
   authorizedUsers: unique(
-    z.string().regex(USER_ID, 'must be 1-256 printable characters, no spaces'),
+    z.string().refine(isUserId, 'must be 1-256 printable characters, no spaces'),
     100,
   ).default([]),
   /** CIDRs, addresses and domains scans may reach. Default none. */

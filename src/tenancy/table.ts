@@ -12,7 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { errorName } from '../lib/errors.js';
 import { TABLE } from '../local-aws/manifest.js';
 import type { TenantContext } from './context.js';
-import { ConditionFailedError, InvalidKeyError } from './errors.js';
+import { ConditionFailedError, InvalidKeyError, TenancyError } from './errors.js';
 import { buildUpdate, type Condition, mergePlaceholders, type UpdateSpec } from './expressions.js';
 
 /** A stored item as the caller sees it: the tenant partition is implied by the context. */
@@ -208,7 +208,12 @@ export class TenantTable {
         .map((item) => ({ PutRequest: { Item: { ...item, ...this.#key(item.key) } } }));
       for (let round = 0; requests.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** round)));
-        if (round > 8) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed`);
+        if (round > 8) {
+          throw new TenancyError(
+            'table.unprocessed',
+            `BatchWriteItem left ${requests.length} items unprocessed`,
+          );
+        }
         const out = await this.#deps.doc.send(
           new BatchWriteCommand({ RequestItems: { [this.#deps.tableName]: requests } }),
         );

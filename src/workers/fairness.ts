@@ -60,7 +60,10 @@ export class TenantGate {
   }
 }
 
-/** Caches a per-tenant value for `ttlMs`; concurrent misses share one load; a failed load is not cached. */
+/**
+ * Caches a per-tenant value for `ttlMs` counted from when its load succeeded; concurrent misses
+ * share one load; a failed load is not cached (and never evicts a newer entry).
+ */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { value: Promise<V>; expires: number }>();
   readonly #ttlMs: number;
@@ -74,9 +77,16 @@ export class TtlCache<V> {
   get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.#entries.get(key);
     if (hit && hit.expires > this.#now()) return hit.value;
-    const value = load();
-    this.#entries.set(key, { value, expires: this.#now() + this.#ttlMs });
-    value.catch(() => this.#entries.delete(key));
-    return value;
+    const entry = { value: load(), expires: Number.POSITIVE_INFINITY };
+    this.#entries.set(key, entry);
+    entry.value.then(
+      () => {
+        entry.expires = this.#now() + this.#ttlMs;
+      },
+      () => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      },
+    );
+    return entry.value;
   }
 }
