@@ -40,6 +40,39 @@ export function queueDrift(wanted: Record<string, string>, actual: Record<string
     .map(([name]) => name);
 }
 
+/**
+ * Attributes real SQS reports for every queue, since each has a default. An endpoint that leaves
+ * one out of `All` does not keep it (ElasticMQ ignores `MessageRetentionPeriod`); setting it again
+ * would report an update on every run, so bootstrap reports it as unsupported instead.
+ */
+const ALWAYS_REPORTED = new Set([
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+]);
+
+/** Wanted attributes the endpoint does not keep: always reported by SQS, yet missing from `actual`. */
+export function unkeptAttributes(wanted: Record<string, string>, actual: Record<string, string>): string[] {
+  return Object.keys(wanted).filter((name) => ALWAYS_REPORTED.has(name) && actual[name] === undefined);
+}
+
+async function allAttributes(sqs: SQSClient, url: string): Promise<Record<string, string>> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+  return out.Attributes ?? {};
+}
+
+function noteUnkept(name: string, unkept: readonly string[], log: StepLog): void {
+  if (unkept.length === 0) return;
+  log.add({
+    resource: 'queue',
+    name,
+    action: 'unsupported',
+    detail: `endpoint does not keep ${unkept.join(', ')}`,
+  });
+}
+
 /** Creates or converges the queues in order (dead-letter queues first); returns URLs by name. */
 export async function ensureQueues(sqs: SQSClient, specs: readonly QueueSpec[], log: StepLog) {
   const urls = new Map<string, string>();
@@ -62,20 +95,22 @@ export async function ensureQueues(sqs: SQSClient, specs: readonly QueueSpec[], 
       if (!created.QueueUrl) throw new Error(`CreateQueue ${spec.name} returned no URL`);
       urls.set(spec.name, created.QueueUrl);
       log.add({ resource: 'queue', name: spec.name, action: 'created' });
+      noteUnkept(spec.name, unkeptAttributes(attributes, await allAttributes(sqs, created.QueueUrl)), log);
       continue;
     }
     urls.set(spec.name, existing);
-    const actual = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: existing, AttributeNames: ['All'] }),
-    );
-    const drift = queueDrift(attributes, actual.Attributes ?? {});
+    const actual = await allAttributes(sqs, existing);
+    const unkept = unkeptAttributes(attributes, actual);
+    const drift = queueDrift(attributes, actual).filter((name) => !unkept.includes(name));
     if (drift.length === 0) {
       log.add({ resource: 'queue', name: spec.name, action: 'unchanged' });
+      noteUnkept(spec.name, unkept, log);
       continue;
     }
     const changed = Object.fromEntries(drift.map((name) => [name, attributes[name] ?? '']));
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: existing, Attributes: changed }));
     log.add({ resource: 'queue', name: spec.name, action: 'updated', detail: drift.join(', ') });
+    noteUnkept(spec.name, unkept, log);
   }
   return urls;
 }
