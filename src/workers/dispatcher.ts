@@ -118,32 +118,54 @@ export function createDispatcher(runtime: WorkerRuntime) {
     stats.count(end);
   }
 
-  /** Handles one message; resolves when it is finished, parked, deferred or released. */
-  async function handle(message: Message): Promise<void> {
+  /**
+   * Validates a message and either admits it (a tenant slot is taken) or disposes of it: parked in
+   * the DLQ, deferred (tenant at its cap), or made visible again (draining). Returns the job to run
+   * when admitted. Never throws: a bad message cannot stop a worker.
+   */
+  async function admit(message: Message): Promise<(() => Promise<void>) | undefined> {
     stats.count('received');
     try {
       const decoded = decodeJobMessage(message.Body);
-      if (!decoded.ok) return await reject(message, decoded.reason);
+      if (!decoded.ok) return void (await reject(message, decoded.reason));
       const job = decoded.message;
       const tagged = message.MessageAttributes?.tenant?.StringValue;
-      if (tagged !== job.tenant) return await reject(message, 'tenant attribute does not match the body');
-      if (runtime.draining()) return await setVisibility(message, 0);
-      if (!(await runtime.gate.tryEnter(job.tenant))) return await defer(message, job);
-      try {
-        await process(message, job);
-      } finally {
-        runtime.gate.leave(job.tenant);
-      }
+      if (tagged !== job.tenant)
+        return void (await reject(message, 'tenant attribute does not match the body'));
+      if (runtime.draining()) return void (await setVisibility(message, 0));
+      if (!(await runtime.gate.tryEnter(job.tenant))) return void (await defer(message, job));
+      return async () => {
+        try {
+          // Waited for a slot past the drain timeout: hand it back untouched.
+          if (runtime.shutdown.aborted) return await setVisibility(message, 0);
+          await process(message, job);
+        } catch (error) {
+          fail(message, error);
+        } finally {
+          runtime.gate.leave(job.tenant);
+        }
+      };
     } catch (error) {
-      // Infrastructure trouble (throttling, network): the message becomes visible again and is retried.
-      log.error(
-        { queue: runtime.queueUrl, messageId: message.MessageId, error: coerceError(error) },
-        'message handling failed',
-      );
+      fail(message, error);
+      return undefined;
     }
   }
 
-  return { handle };
+  /** Infrastructure trouble (throttling, network): the message becomes visible again and is retried. */
+  function fail(message: Message, error: unknown) {
+    log.error(
+      { queue: runtime.queueUrl, messageId: message.MessageId, error: coerceError(error) },
+      'message handling failed',
+    );
+  }
+
+  /** Admits and runs one message to its end (tests and single-message callers). */
+  async function handle(message: Message): Promise<void> {
+    const run = await admit(message);
+    if (run) await run();
+  }
+
+  return { admit, handle };
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -7,29 +7,45 @@ import type { Logger } from '../lib/logger.js';
 export interface PollerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
-  /** Shared concurrency limit: messages wait for a slot here, their visibility ticking. */
+  /** Jobs at once; receiving pauses while this many are admitted. */
   readonly concurrency: number;
-  readonly handle: (message: Message) => Promise<void>;
+  /** Admits a message (returns the job to run) or disposes of it (returns undefined). */
+  readonly admit: (message: Message) => Promise<(() => Promise<void>) | undefined>;
   readonly log: Logger;
   /** Long-poll wait, seconds. Default 20. */
   readonly waitTimeSeconds?: number;
 }
 
 /**
- * Long-polling receivers. One sqs-consumer holds at most 10 messages and waits for its slowest,
- * so a process runs ⌈concurrency / 10⌉ + 1 of them; each batch's messages are handled in
- * parallel, and the extra consumer keeps slots busy while a batch waits on a straggler.
+ * Long-polling receivers feeding one shared concurrency limit. A consumer's batch handler only
+ * admits its messages (or defers them) and returns, so receiving never waits for the slowest job
+ * of a batch; before each receive a consumer waits until a slot is free. While a flooding tenant
+ * is at its cap, receiving goes on and its extra messages are deferred, so other tenants'
+ * messages further back in the queue are reached. ⌈concurrency / 10⌉ consumers receive in parallel.
  */
 export function createPoller(options: PollerOptions) {
   const batchSize = Math.min(10, options.concurrency);
-  const count = Math.ceil(options.concurrency / 10) + (options.concurrency > 10 ? 1 : 0);
+  const count = Math.ceil(options.concurrency / 10);
   const limit = pLimit(options.concurrency);
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const resolve of woken) resolve();
+  };
   const track = (work: Promise<void>) => {
     inFlight.add(work);
-    work.finally(() => inFlight.delete(work));
-    return work;
+    work.finally(() => {
+      inFlight.delete(work);
+      wake();
+    });
+  };
+  const slotFree = async () => {
+    while (!stopping && inFlight.size >= options.concurrency) {
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
   };
   const consumers = Array.from({ length: count }, () => {
     const consumer = Consumer.create({
@@ -42,8 +58,14 @@ export function createPoller(options: PollerOptions) {
       messageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
       // scanq acknowledges itself (batched across consumers, only after the terminal write).
       shouldDeleteMessages: false,
+      preReceiveMessageCallback: slotFree,
       handleMessageBatch: async (messages) => {
-        await Promise.all(messages.map((message) => track(limit(() => options.handle(message)))));
+        await Promise.all(
+          messages.map(async (message) => {
+            const run = await options.admit(message);
+            if (run) track(limit(run));
+          }),
+        );
         return [];
       },
     });
@@ -67,6 +89,7 @@ export function createPoller(options: PollerOptions) {
     /** Stops receiving at once (aborts long polls); handlers already running go on. */
     stop(): void {
       stopping = true;
+      wake();
       for (const consumer of consumers) consumer.stop({ abort: true });
     },
     /** Messages being handled right now. */

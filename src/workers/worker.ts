@@ -106,7 +106,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     sqs: deps.clients.sqs,
     queueUrl: deps.resources.queueUrl,
     concurrency,
-    handle: dispatcher.handle,
+    admit: dispatcher.admit,
     log,
     ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
   });

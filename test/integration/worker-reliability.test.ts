@@ -175,7 +175,8 @@ describe('Command: scanq worker — reliability', () => {
     fixture.workers.push(sweeper);
     const jobs = await fixture.enqueue(
       'faults',
-      Array.from({ length: 30 }, (_, i) => ({ capability: 'noop', target: `f${i}` })),
+      // Short leases (test-sleep: 6 s timeout), so a lease a fault orphaned expires quickly.
+      Array.from({ length: 30 }, (_, i) => ({ capability: 'test-sleep', target: `f${i}`, input: { ms: 0 } })),
     );
     const done = await fixture
       .terminal(
