@@ -71,6 +71,8 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
   };
+  /** Scan targets on loopback are allowed (dev, tests). Default false. */
+  readonly allowLoopback: boolean;
   /** Attempts of every AWS SDK call (its own retries, with backoff). Default 3. */
   readonly awsMaxAttempts: number;
   /**
@@ -163,6 +165,7 @@ export function loadConfig(env: Env): Config {
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
     },
+    allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
     awsMaxAttempts: e.SCANQ_AWS_MAX_ATTEMPTS,
     faults: {
       rate: e.SCANQ_FAULT_RATE,

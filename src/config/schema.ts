@@ -95,6 +95,7 @@ export const ENV_SCHEMA = {
   SCANQ_DEFER_DELAY: duration.default(2_000),
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
+  SCANQ_ALLOW_LOOPBACK: boolText.default(false),
   SCANQ_AWS_MAX_ATTEMPTS: positiveInt(10).default(3),
   SCANQ_FAULT_RATE: z
     .string()

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { TenantFiles } from '../tenancy/files.js';
+import type { TenantTable } from '../tenancy/table.js';
 import type { TargetKind } from './keys.js';
 
 /** Severity of a risk, lowest to highest. */
@@ -33,6 +35,21 @@ export interface JobCredentials {
   readonly sessionToken?: string;
 }
 
+/** Where a capability may connect: checked before any connection (DESIGN §4). */
+export interface TargetScope {
+  /** Loopback targets are allowed (dev and tests only; SCANQ_ALLOW_LOOPBACK). */
+  readonly allowLoopback: boolean;
+  /** The tenant profile's `allowedScopes` (CIDRs and domains); empty = no restriction beyond the policy. */
+  readonly allowedScopes: readonly string[];
+}
+
+/** Minimal structured logger a capability may use (ids only, never tenant data or secrets). */
+export interface CapabilityLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+}
+
 /** What a capability gets for one attempt. */
 export interface RunContext {
   readonly tenant: string;
@@ -43,6 +60,15 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** Present when the capability declares `credentials`. */
   readonly credentials?: JobCredentials;
+  /** The tenant's files (S3 under `{tenant}/…`) and table (items in the tenant partition). */
+  readonly files: TenantFiles;
+  readonly table: TenantTable;
+  /** Region and endpoints for calls with the tenant's credentials (local endpoints in dev). */
+  readonly aws: { readonly region: string; readonly endpoints: Readonly<Record<string, string | undefined>> };
+  readonly scope: TargetScope;
+  readonly log: CapabilityLog;
+  /** Publishes an event on the topic (e.g. an import quarantined), tagged with the tenant. */
+  readonly publish: (type: string, fields: Readonly<Record<string, string>>) => Promise<void>;
 }
 
 /** How an attempt ended, when it did not throw. */

@@ -21,7 +21,7 @@ import {
   validateJobRequests,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { ConditionFailedError, type TenantContext, TenantTable } from '../tenancy/index.js';
+import { authorize, ConditionFailedError, type TenantContext, TenantTable } from '../tenancy/index.js';
 import { type Outgoing, sendJobMessages } from './sender.js';
 import { traceparentOr } from './trace.js';
 
@@ -63,6 +63,7 @@ export interface Producer {
   /**
    * Validates every request (all or nothing), inserts each job conditionally (the six rules),
    * and sends a message for each accepted job. One result per request, in order.
+   * @throws ForbiddenError when the context's roles may not enqueue (`readonly`).
    * @throws JobValidationError naming each bad field; nothing is written or sent.
    */
   enqueue(
@@ -135,6 +136,7 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
   }
 
   async function insert(ctx: TenantContext, jobs: readonly NewJob[], options: EnqueueOptions = {}) {
+    authorize(ctx, 'job:enqueue');
     const table = new TenantTable(tableDeps, ctx);
     const at = now();
     const results = await Promise.all(jobs.map((job) => limit(() => insertOne(table, job, at))));
@@ -188,6 +190,7 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
     returned: Readonly<Record<string, unknown>>,
     options: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
+    authorize(ctx, 'job:enqueue');
     if (Buffer.byteLength(JSON.stringify(returned)) > MAX_INPUT_BYTES) {
       throw new JobValidationError([
         { field: 'returned', message: `must serialize to at most ${MAX_INPUT_BYTES} bytes` },
@@ -222,6 +225,8 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
     insert,
     returnAsync,
     async enqueue(ctx, requests, options) {
+      // Refuse before validating, so a caller without the role learns nothing about the schema.
+      authorize(ctx, 'job:enqueue');
       const jobs = validateJobRequests(requests, registry);
       return insert(ctx, jobs, options);
     },

@@ -5,6 +5,7 @@ import {
   type Emit,
   type JobCredentials,
   type RiskRecord,
+  type RunContext,
   type RunOutcome,
   STATUS,
 } from '../jobs/index.js';
@@ -86,13 +87,34 @@ async function credentialsOf(a: AttemptInput): Promise<JobCredentials | undefine
 async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): Promise<RunOutcome> {
   const { lease, capability } = a;
   const credentials = await credentialsOf(a);
-  const runCtx = {
+  const { runtime } = a;
+  const profile = await runtime.profileOf(a.ctx.tenant);
+  const runCtx: RunContext = {
     tenant: a.ctx.tenant,
     key: lease.key,
     target: String(lease.item.target),
     attempt: lease.attempt,
     signal,
     ...(credentials ? { credentials } : {}),
+    files: a.files,
+    table: a.table,
+    aws: { region: runtime.config.region, endpoints: runtime.config.endpoints },
+    scope: { allowLoopback: runtime.config.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
+    log: a.log,
+    publish: (type, fields) =>
+      publishJobEvent(
+        runtime.clients.sns,
+        runtime.topicArn,
+        {
+          tenant: a.ctx.tenant,
+          key: lease.key,
+          capability: capability.name,
+          status: fields.status ?? 'info',
+          attempt: lease.attempt,
+          ...fields,
+        },
+        type,
+      ),
   };
   const input = capability.input.parse(lease.item.input ?? {});
   if (lease.phase === STATUS.asyncReturning) {

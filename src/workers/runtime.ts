@@ -1,8 +1,9 @@
+import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/index.js';
 import type { CapabilityDefinition, CapabilityRegistry, JobCredentials } from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { TenantContext } from '../tenancy/index.js';
+import type { TenantContext, TenantProfile } from '../tenancy/index.js';
 import type { Acker } from './acker.js';
 import type { TenantGate } from './fairness.js';
 import type { WorkerStats } from './stats.js';
@@ -25,10 +26,12 @@ export interface WorkerRuntime {
   readonly queueVisibilityMs: number;
   /** Lease (and visibility) length of one attempt of a capability. */
   leaseMs(capability: CapabilityDefinition): number;
+  /** The tenant's profile (limits, scopes, cascade), cached. */
+  profileOf(tenant: string): Promise<TenantProfile | undefined>;
   /** The tenant's stored credentials for an account (cached, tenant-checked). */
   credentialsFor(ctx: TenantContext, accountId: string): Promise<JobCredentials>;
   /** Parks a message that can never be processed in the DLQ, with the reason. */
-  moveToDlq(message: import('@aws-sdk/client-sqs').Message, reason: string): Promise<void>;
+  moveToDlq(message: Message, reason: string): Promise<void>;
   readonly now: () => Date;
   /** Fires when the drain timeout passed: running attempts are released. */
   readonly shutdown: AbortSignal;

@@ -13,7 +13,13 @@ import {
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
-import { getProfile, systemContext, type TenantContext, TenantTable } from '../tenancy/index.js';
+import {
+  getProfile,
+  systemContext,
+  type TenantContext,
+  type TenantProfile,
+  TenantTable,
+} from '../tenancy/index.js';
 import { Acker } from './acker.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate, TtlCache } from './fairness.js';
@@ -66,7 +72,9 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const shutdown = new AbortController();
   let draining = false;
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
-  const profileCaps = new TtlCache<number | undefined>(config.worker.profileTtlMs);
+  const profiles = new TtlCache<TenantProfile | undefined>(config.worker.profileTtlMs);
+  const profileOf = (tenant: string) =>
+    profiles.get(tenant, () => getProfile(new TenantTable(tableDeps, systemContext(tenant, 'worker'))));
   const defaultCap = config.worker.tenantMaxInFlight || Math.max(1, Math.ceil(concurrency / 2));
 
   const runtime: WorkerRuntime = {
@@ -83,14 +91,11 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     gate: new TenantGate({
       concurrency,
       defaultCap,
-      capOf: (tenant) =>
-        profileCaps.get(tenant, async () => {
-          const profile = await getProfile(new TenantTable(tableDeps, systemContext(tenant, 'worker')));
-          return profile?.limits.maxInFlight;
-        }),
+      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight,
     }),
     queueVisibilityMs: deps.queueVisibilityMs ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds * 1000,
     leaseMs: leaseMsOf,
+    profileOf,
     credentialsFor:
       deps.credentialsFor ??
       (async () => {

@@ -8,7 +8,7 @@ import {
   type EnqueueAccepted,
   type Producer,
 } from '../../src/producer/index.js';
-import { ownContext, TenantTable } from '../../src/tenancy/index.js';
+import { ForbiddenError, ownContext, TenantTable } from '../../src/tenancy/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { drainQueue, queueDepth } from '../helpers/queue.js';
 
@@ -72,6 +72,16 @@ describe('Function: producer.enqueue', () => {
       again.every((r) => !r.accepted && r.reason === 'alreadyQueued' && r.storedStatus?.startsWith('JQ#')),
     ).toBe(true);
     expect(await queueDepth(stack.clients.sqs, stack.report.queueUrl)).toBe(0);
+  });
+
+  it('refuses a readonly caller before anything is written', async () => {
+    const readonly = ownContext({ tenant: 't-readonly', user: 'viewer', roles: ['readonly'] });
+    const error = await producer
+      .enqueue(readonly, [{ capability: 'noop', target: 'x' }])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as ForbiddenError).code).toBe('tenant.forbidden');
+    expect((await tableOf('t-readonly').query({ prefix: '#job#' })).items).toEqual([]);
   });
 
   it('refuses bad input with a typed error naming the field, writing and sending nothing', async () => {

@@ -69,7 +69,7 @@ describe('Command: scanq worker — end to end in real processes', () => {
 
     // Assess: status history JQ → JR → JP, one execution each, result objects, notifications.
     for (const job of jobs) {
-      expect((job?.history as { status: string }[]).map((h) => h.status)).toEqual(['JQ', 'JR', 'JP']);
+      expect(((job?.history ?? []) as { status: string }[]).map((h) => h.status)).toEqual(['JQ', 'JR', 'JP']);
       const result = await readResult(stack, String(job?.resultKey));
       expect(result).toMatchObject({ v: 1, tenant: 'acme', key: job?.key, status: 'JP', attempt: 1 });
       expect(String(job?.resultKey)).toMatch(/^acme\/results\/\d{4}-\d{2}-\d{2}\//);
@@ -121,6 +121,11 @@ describe('Command: scanq worker — end to end in real processes', () => {
     expect(String(done[0]?.status)).toMatch(/^JF#/);
     expect(String(done[1]?.status)).toMatch(/^JP#/);
     expect(done[1]?.attempt).toBe(2);
-    expect((done[1]?.history as { status: string }[]).map((h) => h.status)).toEqual(['JQ', 'JR', 'JR', 'JP']);
+    expect(((done[1]?.history ?? []) as { status: string }[]).map((h) => h.status)).toEqual([
+      'JQ',
+      'JR',
+      'JR',
+      'JP',
+    ]);
   });
 });

@@ -178,36 +178,11 @@ describe('Command: scanq worker — reliability', () => {
       // Short leases (test-sleep: 6 s timeout), so a lease a fault orphaned expires quickly.
       Array.from({ length: 30 }, (_, i) => ({ capability: 'test-sleep', target: `f${i}`, input: { ms: 0 } })),
     );
-    const done = await fixture
-      .terminal(
-        'faults',
-        jobs.map((j) => j.key),
-        120_000,
-      )
-      .catch(async (e) => {
-        const table = tableOf(fixture!.stack, serviceContext('faults'));
-        for (const j of jobs) {
-          const i = await table.get(j.key, { consistent: true });
-          if (!/^J[PF]#/.test(String(i?.status)))
-            console.log(
-              JSON.stringify({
-                key: j.key,
-                status: i?.status,
-                lease: i?.leaseUntil,
-                attempt: i?.attempt,
-                h: i?.history,
-                err: i?.lastError,
-              }),
-            );
-        }
-        console.log(
-          fixture!.workers[0]?.lines
-            .filter((l) => /"level":(40|50)/.test(l))
-            .slice(-30)
-            .join('\n'),
-        );
-        throw e;
-      });
+    const done = await fixture.terminal(
+      'faults',
+      jobs.map((j) => j.key),
+      120_000,
+    );
     for (const item of done) {
       const terminal = statuses(item).filter((s) => s === 'JP' || s === 'JF');
       expect(terminal).toHaveLength(1);
