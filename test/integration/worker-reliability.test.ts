@@ -303,6 +303,27 @@ describe('Command: scanq worker — reliability', () => {
     expect(done.map((i) => String(i.status).slice(0, 3))).toEqual(['JP#', 'JP#', 'JP#', 'JP#']);
   });
 
+  it('exits at once (code 130) on a second signal during a drain', async () => {
+    fixture = await Fixture.create('twice');
+    const worker = await fixture.worker({ SCANQ_DRAIN_TIMEOUT: '60s' });
+    const [job] = await fixture.enqueue('twice', [
+      { capability: 'test-sleep', target: 'long', input: { ms: 5_000 } },
+    ]);
+    const table = tableOf(fixture.stack, serviceContext('twice'));
+    await eventually(
+      async () => {
+        const item = await table.get(String(job?.key), { consistent: true });
+        return String(item?.status).startsWith('JR#') ? true : undefined;
+      },
+      15_000,
+      'the job to run',
+    );
+    worker.kill('SIGTERM');
+    await worker.waitFor(/draining/);
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 130, signal: null });
+  });
+
   it('refuses and audits a secret tagged for another tenant; no secret reaches a log line', async () => {
     fixture = await Fixture.create('xsecret');
     const { stack } = fixture;
