@@ -114,21 +114,13 @@ export class TenantTable {
     if (TABLE.partitionKey in item && item[TABLE.partitionKey] !== this.context.tenant) {
       throw new InvalidKeyError('table.partitionInItem', 'item: may not name a tenant partition');
     }
-    const { condition } = options;
     const out = await this.#conditional(item.key, () =>
       this.#deps.doc.send(
         new PutCommand({
           TableName: this.#deps.tableName,
           Item: { ...item, ...this.#key(item.key) },
           ...(options.returnOld ? { ReturnValues: 'ALL_OLD' as const } : {}),
-          ...(condition
-            ? {
-                ConditionExpression: condition.expression,
-                ExpressionAttributeNames: condition.names,
-                ExpressionAttributeValues: condition.values,
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              }
-            : {}),
+          ...conditionParams(options.condition),
         }),
       ),
     );
@@ -173,20 +165,12 @@ export class TenantTable {
 
   /** Deletes an item of this tenant, optionally only if `condition` holds. */
   async delete(key: string, options: { condition?: Condition } = {}): Promise<void> {
-    const { condition } = options;
     await this.#conditional(key, () =>
       this.#deps.doc.send(
         new DeleteCommand({
           TableName: this.#deps.tableName,
           Key: this.#key(key),
-          ...(condition
-            ? {
-                ConditionExpression: condition.expression,
-                ExpressionAttributeNames: condition.names,
-                ExpressionAttributeValues: condition.values,
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              }
-            : {}),
+          ...conditionParams(options.condition),
         }),
       ),
     );
@@ -284,6 +268,18 @@ export class TenantTable {
       throw error;
     }
   }
+}
+
+/** Request fields of an optional condition; a failed one returns the stored item. */
+function conditionParams(condition: Condition | undefined) {
+  return condition
+    ? {
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: condition.names,
+        ExpressionAttributeValues: condition.values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      }
+    : {};
 }
 
 function encodeCursor(key: Record<string, unknown>): string {
