@@ -1,0 +1,22 @@
+export { SchedulerError, ScheduleValidationError } from './errors.js';
+export {
+  cronProblem,
+  DUE_KEY_PREFIX,
+  dueKey,
+  dueKeyOf,
+  isScheduleId,
+  MAX_INTERVAL_MS,
+  MAX_SCHEDULE_TARGETS,
+  MIN_INTERVAL_MS,
+  newScheduleId,
+  nextOccurrence,
+  parseInterval,
+  parseScheduleItem,
+  SCHEDULE_KEY_PREFIX,
+  type Schedule,
+  type ScheduleSpec,
+  type ScheduleTiming,
+  scheduleItem,
+  scheduleKey,
+  validateSchedule,
+} from './schedule.js';
