@@ -73,6 +73,21 @@ export interface Config {
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
+  readonly scheduler: {
+    /** How often the scheduler looks for due schedules (SCANQ_SCHEDULER_INTERVAL). Default 60 s. */
+    readonly intervalMs: number;
+  };
+  /** The `external` capability and its callback (all optional: unset = not offered). */
+  readonly external: {
+    /** Where hand-offs are POSTed (SCANQ_EXTERNAL_SCANNER_URL). */
+    readonly scannerUrl: string | undefined;
+    /** Public base of the API the scanner calls back (SCANQ_CALLBACK_BASE_URL). */
+    readonly callbackBaseUrl: string | undefined;
+    /** HMAC-SHA256 key of callback tokens, ≥ 32 bytes (SCANQ_CALLBACK_SECRET). Never logged. */
+    readonly callbackSecret: string | undefined;
+    /** How long a hand-off may take before the job fails; also the token lifetime. Default 1 h. */
+    readonly deadlineMs: number;
+  };
   /** Attempts of every AWS SDK call (its own retries, with backoff). Default 3. */
   readonly awsMaxAttempts: number;
   /**
@@ -166,6 +181,13 @@ export function loadConfig(env: Env): Config {
       retryMaxMs: e.SCANQ_RETRY_MAX,
     },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
+    scheduler: { intervalMs: e.SCANQ_SCHEDULER_INTERVAL },
+    external: {
+      scannerUrl: e.SCANQ_EXTERNAL_SCANNER_URL,
+      callbackBaseUrl: e.SCANQ_CALLBACK_BASE_URL,
+      callbackSecret: e.SCANQ_CALLBACK_SECRET,
+      deadlineMs: e.SCANQ_EXTERNAL_DEADLINE,
+    },
     awsMaxAttempts: e.SCANQ_AWS_MAX_ATTEMPTS,
     faults: {
       rate: e.SCANQ_FAULT_RATE,

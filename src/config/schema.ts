@@ -96,6 +96,14 @@ export const ENV_SCHEMA = {
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
   SCANQ_ALLOW_LOOPBACK: boolText.default(false),
+  SCANQ_SCHEDULER_INTERVAL: duration.default(60_000),
+  SCANQ_EXTERNAL_SCANNER_URL: url.optional(),
+  SCANQ_CALLBACK_BASE_URL: url.optional(),
+  SCANQ_CALLBACK_SECRET: z
+    .string()
+    .refine((text) => Buffer.byteLength(text, 'utf8') >= 32, { message: 'must be at least 32 bytes' })
+    .optional(),
+  SCANQ_EXTERNAL_DEADLINE: duration.default(3_600_000),
   SCANQ_AWS_MAX_ATTEMPTS: positiveInt(10).default(3),
   SCANQ_FAULT_RATE: z
     .string()
