@@ -78,7 +78,28 @@ export function createDispatcher(runtime: WorkerRuntime) {
     await runtime.acker.ack(message.ReceiptHandle ?? '');
   }
 
+  /** Jobs this process is working on: a second copy of one in the same batch is a duplicate. */
+  const working = new Set<string>();
+
   async function process(message: Message, job: JobMessage) {
+    const id = `${job.tenant}\u0000${job.key}`;
+    if (working.has(id)) {
+      stats.count('duplicates');
+      // Back once the copy in hand is surely done; then its claim finds the job finished.
+      return setVisibility(
+        message,
+        runtime.leaseMs(runtime.registry.get(job.capability) ?? { timeoutMs: 30_000 }) / 1000 + 1,
+      );
+    }
+    working.add(id);
+    try {
+      await processOnce(message, job);
+    } finally {
+      working.delete(id);
+    }
+  }
+
+  async function processOnce(message: Message, job: JobMessage) {
     const capability = runtime.registry.get(job.capability);
     if (!capability) return reject(message, `unknown capability ${job.capability}`);
     // The tenant named by the message is only used to find the job; the claim proves the job

@@ -25,7 +25,7 @@ export interface WorkerRuntime {
   /** The queue's default visibility; longer leases extend the message's visibility on claim. */
   readonly queueVisibilityMs: number;
   /** Lease (and visibility) length of one attempt of a capability. */
-  leaseMs(capability: CapabilityDefinition): number;
+  leaseMs(capability: Pick<CapabilityDefinition, 'timeoutMs'>): number;
   /** The tenant's profile (limits, scopes, cascade), cached. */
   profileOf(tenant: string): Promise<TenantProfile | undefined>;
   /** The tenant's stored credentials for an account (cached, tenant-checked). */
