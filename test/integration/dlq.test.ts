@@ -2,11 +2,10 @@ import {
   GetQueueAttributesCommand,
   type Message,
   type MessageAttributeValue,
-  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../src/aws/index.js';
 import { encodeJobMessage, jobKey, jobMessageAttributes } from '../../src/jobs/index.js';
 import {
@@ -34,7 +33,9 @@ describe('Module: workers/dlq', () => {
   let cliEnv: Record<string, string>;
   let serial = 0;
 
-  beforeAll(async () => {
+  // A fresh stack per test: some tests leave messages in flight, which a receive cannot reach,
+  // and real SQS allows one PurgeQueue per queue per minute.
+  beforeEach(async () => {
     stack = await createTestStack('dlq');
     sqs = stack.clients.sqs;
     queues = { queueUrl: stack.report.queueUrl, dlqUrl: stack.report.dlqUrl };
@@ -45,13 +46,8 @@ describe('Module: workers/dlq', () => {
       SCANQ_TOPIC_ARN: stack.report.topicArn,
     });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await destroyTestStack(stack);
-  });
-  // Purge, not drain: some tests leave messages in flight, which a receive cannot reach.
-  beforeEach(async () => {
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.queueUrl }));
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.dlqUrl }));
   });
 
   /** Sends a valid job message (plus a custom attribute) to the jobs queue. */
