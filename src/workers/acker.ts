@@ -1,75 +1,105 @@
-import { DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { MicroBatcher } from './batcher.js';
 
-interface Pending {
-  readonly receiptHandle: string;
-  readonly resolve: (deleted: boolean) => void;
+interface QueueDeps {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly log: Logger;
+  readonly lingerMs?: number;
+}
+
+/** Which entries of a batch call failed (by index). */
+function failedIndexes(failed: readonly { Id?: string }[] | undefined): Set<number> {
+  return new Set((failed ?? []).map((f) => Number(f.Id)));
 }
 
 /**
- * Batches message deletions across jobs: a batch leaves when 10 are waiting or after `lingerMs`.
- * A failed delete is not an error for the job: the message comes back, and its claim finds the job
- * finished and acknowledges it again.
+ * Batches message deletions across jobs (DeleteMessageBatch). A failed delete is not an error for
+ * the job: the message comes back, and its claim finds the job finished and acknowledges it again.
  */
 export class Acker {
-  readonly #sqs: SQSClient;
-  readonly #queueUrl: string;
-  readonly #log: Logger;
-  readonly #lingerMs: number;
-  #pending: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #batcher: MicroBatcher<string, boolean>;
 
-  constructor(options: { sqs: SQSClient; queueUrl: string; log: Logger; lingerMs?: number }) {
-    this.#sqs = options.sqs;
-    this.#queueUrl = options.queueUrl;
-    this.#log = options.log;
-    this.#lingerMs = options.lingerMs ?? 20;
+  constructor(deps: QueueDeps) {
+    this.#batcher = new MicroBatcher(
+      async (handles) => {
+        try {
+          const out = await deps.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: deps.queueUrl,
+              Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle })),
+            }),
+          );
+          const failed = failedIndexes(out.Failed);
+          if (failed.size > 0)
+            deps.log.warn({ queue: deps.queueUrl, failed: failed.size }, 'some deletes failed');
+          return handles.map((_, i) => !failed.has(i));
+        } catch (error) {
+          deps.log.warn({ queue: deps.queueUrl, error: coerceError(error) }, 'delete batch failed');
+          return handles.map(() => false);
+        }
+      },
+      { lingerMs: deps.lingerMs ?? 20 },
+    );
   }
 
   /** Deletes a message; resolves true once SQS confirmed. */
   ack(receiptHandle: string): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.#pending.push({ receiptHandle, resolve });
-      if (this.#pending.length >= 10) this.#send();
-      else this.#timer ??= setTimeout(() => this.#send(), this.#lingerMs);
-    });
+    return this.#batcher.add(receiptHandle);
   }
 
-  /** Sends whatever is waiting and waits for every batch in flight. */
-  async flush(): Promise<void> {
-    while (this.#pending.length > 0) this.#send();
-    await Promise.all([...this.#inFlight]);
+  flush(): Promise<void> {
+    return this.#batcher.flush();
+  }
+}
+
+/**
+ * Re-sends messages with a delay (SendMessageBatch) for tenants at their cap, then deletes the
+ * received copy — a new message, so deferrals never count towards the DLQ's maxReceiveCount.
+ * A copy whose re-send failed is left alone: it comes back after its visibility timeout.
+ */
+export class Deferrer {
+  readonly #batcher: MicroBatcher<{ message: Message; groupId: string | undefined }, boolean>;
+  readonly #acker: Acker;
+
+  constructor(deps: QueueDeps & { acker: Acker; delaySeconds: number }) {
+    this.#acker = deps.acker;
+    this.#batcher = new MicroBatcher(
+      async (entries) => {
+        try {
+          const out = await deps.sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: deps.queueUrl,
+              Entries: entries.map(({ message, groupId }, i) => ({
+                Id: String(i),
+                MessageBody: message.Body,
+                MessageAttributes: message.MessageAttributes,
+                DelaySeconds: deps.delaySeconds,
+                ...(groupId ? { MessageGroupId: groupId } : {}),
+              })),
+            }),
+          );
+          const failed = failedIndexes(out.Failed);
+          return entries.map((_, i) => !failed.has(i));
+        } catch (error) {
+          deps.log.warn({ queue: deps.queueUrl, error: coerceError(error) }, 'deferral batch failed');
+          return entries.map(() => false);
+        }
+      },
+      { lingerMs: deps.lingerMs ?? 10 },
+    );
   }
 
-  #send(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const batch = this.#pending.splice(0, 10);
-    if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#send(), this.#lingerMs);
-    if (batch.length === 0) return;
-    const done = this.#deleteBatch(batch).finally(() => this.#inFlight.delete(done));
-    this.#inFlight.add(done);
-  }
-
-  async #deleteBatch(batch: Pending[]): Promise<void> {
-    try {
-      const out = await this.#sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.#queueUrl,
-          Entries: batch.map((p, i) => ({ Id: String(i), ReceiptHandle: p.receiptHandle })),
-        }),
-      );
-      const failed = new Set((out.Failed ?? []).map((f) => Number(f.Id)));
-      if (failed.size > 0)
-        this.#log.warn({ queue: this.#queueUrl, failed: failed.size }, 'some deletes failed');
-      batch.forEach((p, i) => {
-        p.resolve(!failed.has(i));
-      });
-    } catch (error) {
-      this.#log.warn({ queue: this.#queueUrl, error: coerceError(error) }, 'delete batch failed');
-      for (const p of batch) p.resolve(false);
-    }
+  /** Defers a message; resolves true once it was re-sent and the received copy deleted. */
+  async defer(message: Message, groupId: string | undefined): Promise<boolean> {
+    if (!(await this.#batcher.add({ message, groupId }))) return false;
+    return this.#acker.ack(message.ReceiptHandle ?? '');
   }
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ChangeMessageVisibilityCommand, type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message } from '@aws-sdk/client-sqs';
 import { decodeJobMessage, type JobMessage, STATUS, statusCode } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import { type Item, systemContext, TenantFiles, TenantTable } from '../tenancy/index.js';
+import { Deferrer } from './acker.js';
 import { runAttempt } from './attempt.js';
 import { claim } from './lease.js';
 import type { WorkerRuntime } from './runtime.js';
@@ -43,18 +44,17 @@ export function createDispatcher(runtime: WorkerRuntime) {
    * The tenant is at its cap: re-send the message with a delay and delete this copy. Not a
    * visibility change, because every receive counts towards the DLQ's maxReceiveCount.
    */
+  const deferrer = new Deferrer({
+    sqs: runtime.clients.sqs,
+    queueUrl: runtime.queueUrl,
+    log,
+    acker: runtime.acker,
+    delaySeconds: Math.min(900, Math.ceil(runtime.config.worker.deferDelayMs / 1000)),
+  });
+
   async function defer(message: Message, job: JobMessage) {
     stats.count('deferred');
-    await runtime.clients.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: runtime.queueUrl,
-        MessageBody: message.Body,
-        MessageAttributes: message.MessageAttributes,
-        DelaySeconds: Math.min(900, Math.ceil(runtime.config.worker.deferDelayMs / 1000)),
-        ...(runtime.config.producer.messageGroupId ? { MessageGroupId: job.tenant } : {}),
-      }),
-    );
-    await runtime.acker.ack(message.ReceiptHandle ?? '');
+    await deferrer.defer(message, runtime.config.producer.messageGroupId ? job.tenant : undefined);
   }
 
   /** Someone else has the job, or it is done: never run it twice. */

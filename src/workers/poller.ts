@@ -21,11 +21,12 @@ export interface PollerOptions {
  * admits its messages (or defers them) and returns, so receiving never waits for the slowest job
  * of a batch; before each receive a consumer waits until a slot is free. While a flooding tenant
  * is at its cap, receiving goes on and its extra messages are deferred, so other tenants'
- * messages further back in the queue are reached. ⌈concurrency / 10⌉ consumers receive in parallel.
+ * messages further back in the queue are reached. max(2, ⌈concurrency / 10⌉) consumers receive in parallel.
  */
 export function createPoller(options: PollerOptions) {
   const batchSize = Math.min(10, options.concurrency);
-  const count = Math.ceil(options.concurrency / 10);
+  // At least two, so a flood's deferrals (each receive of a capped tenant) churn in parallel.
+  const count = Math.max(2, Math.ceil(options.concurrency / 10));
   const limit = pLimit(options.concurrency);
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
