@@ -102,6 +102,10 @@ export interface CapabilityDefinition<Input = unknown> {
     returned: Readonly<Record<string, unknown>>,
     emit: Emit,
   ): Promise<Extract<RunOutcome, { kind: 'done' }>>;
+  /** Cascade (DESIGN §5): true when this capability should run on an asset another job emitted. */
+  match?(asset: AssetRecord): boolean;
+  /** Cascade: the target of the job spawned for a matched asset. Default: the asset's value. */
+  cascadeTarget?(asset: AssetRecord): string;
 }
 
 /** The capabilities a process knows, by name. */

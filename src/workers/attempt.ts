@@ -13,6 +13,7 @@ import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { publishJobEvent } from '../notify/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
+import { cascadeAfterPass } from './cascade.js';
 import { backoffMs, classifyFailure } from './failure.js';
 import { startHeartbeat } from './heartbeat.js';
 import { finish, handoff, type Lease, release, renew } from './lease.js';
@@ -204,6 +205,7 @@ async function conclude(
       ...(fields.error ? { error: fields.error } : {}),
     }),
   ]);
+  if (fields.code === STATUS.passed) await cascadeAfterPass(a, fields.findings.assets);
   await runtime.acker.ack(a.receiptHandle);
   return fields.code === STATUS.passed ? 'passed' : 'failed';
 }

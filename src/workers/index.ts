@@ -8,6 +8,13 @@ import { TenancyError, type TenantContext } from '../tenancy/index.js';
 import { auditToTable, CredentialsCache, resolveAwsCredentials } from './credentials.js';
 import { moveToDlq } from './dlq.js';
 
+export {
+  type CascadeRecord,
+  type CascadeSettings,
+  planChildren,
+  type SkippedChild,
+  spawnChildren,
+} from './cascade.js';
 export { type DlqEntry, listDlq, moveToDlq, redriveDlq } from './dlq.js';
 export { WorkerStats } from './stats.js';
 export { createWorker, type Worker, type WorkerDeps } from './worker.js';

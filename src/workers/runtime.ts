@@ -3,6 +3,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/index.js';
 import type { CapabilityDefinition, CapabilityRegistry, JobCredentials } from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
+import type { Producer } from '../producer/index.js';
 import type { TenantContext, TenantProfile } from '../tenancy/index.js';
 import type { Acker } from './acker.js';
 import type { TenantGate } from './fairness.js';
@@ -37,4 +38,6 @@ export interface WorkerRuntime {
   readonly shutdown: AbortSignal;
   /** True once the worker stopped taking new jobs. */
   draining(): boolean;
+  /** Inserts the jobs a passed job spawns (cascade); without it nothing is spawned. */
+  readonly producer?: Pick<Producer, 'insert'>;
 }

@@ -13,6 +13,7 @@ import {
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
+import type { Producer } from '../producer/index.js';
 import {
   getProfile,
   systemContext,
@@ -49,6 +50,8 @@ export interface WorkerDeps {
   readonly waitTimeSeconds?: number;
   /** The queue's visibility timeout as configured on the queue; default the manifest's. */
   readonly queueVisibilityMs?: number;
+  /** Inserts the jobs a passed job spawns (cascade). Default none: nothing is spawned. */
+  readonly producer?: Pick<Producer, 'insert'>;
 }
 
 /** A worker process's engine: pollers feeding the dispatcher, with drain on stop. */
@@ -105,6 +108,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     now: deps.now ?? (() => new Date()),
     shutdown: shutdown.signal,
     draining: () => draining,
+    ...(deps.producer ? { producer: deps.producer } : {}),
   };
   const dispatcher = createDispatcher(runtime);
   const poller = createPoller({
