@@ -1,22 +1,17 @@
+export { type DuePage, type DueRef, queryDueSchedules } from './due-index.js';
 export { SchedulerError, ScheduleValidationError } from './errors.js';
 export {
-  cronProblem,
-  DUE_KEY_PREFIX,
-  dueKey,
-  dueKeyOf,
-  isScheduleId,
-  MAX_INTERVAL_MS,
-  MAX_SCHEDULE_TARGETS,
-  MIN_INTERVAL_MS,
-  newScheduleId,
-  nextOccurrence,
-  parseInterval,
-  parseScheduleItem,
-  SCHEDULE_KEY_PREFIX,
-  type Schedule,
-  type ScheduleSpec,
-  type ScheduleTiming,
-  scheduleItem,
-  scheduleKey,
-  validateSchedule,
-} from './schedule.js';
+  type ClaimPlan,
+  claimPlan,
+  EXECUTION_TTL_MS,
+  quarantinePlan,
+  type RunJob,
+  type RunRecord,
+  SCHEDULE_EXECUTION_PREFIX,
+  scheduleExecutionItem,
+  scheduleExecutionKey,
+  unclaimPlan,
+} from './runs.js';
+// The schedule model is the API's as much as the scheduler's: re-exported whole.
+export * from './schedule.js';
+export { createScheduler, type Scheduler, type SchedulerDeps, type TickReport } from './scheduler.js';

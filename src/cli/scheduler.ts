@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
+import { createProducer } from '../producer/index.js';
+import { createScheduler } from '../scheduler/index.js';
+import { commandContext, EXIT, out, runCommand } from './context.js';
+import { onShutdownSignals } from './signals.js';
+
+/** `scanq scheduler`: fire due schedules every SCANQ_SCHEDULER_INTERVAL (safe to run several replicas). */
+export function registerScheduler(program: Command): void {
+  program
+    .command('scheduler')
+    .description('fire due schedules every SCANQ_SCHEDULER_INTERVAL (safe to run several replicas)')
+    .option('--once', 'tick once, print the report as JSON and exit')
+    .option('--plugin <module...>', 'load extra capabilities (as the workers do) so their schedules validate')
+    .action((options: { once?: boolean; plugin?: string[] }) =>
+      runCommand(async () => {
+        const { config, clients, log } = commandContext('scheduler');
+        const registry = builtinCapabilities();
+        await loadPlugins(registry, options.plugin ?? []);
+        const producer = await createProducer(config, { clients, registry, log });
+        const scheduler = createScheduler(config, { clients, producer, log });
+        if (options.once) {
+          try {
+            out(JSON.stringify(await scheduler.tickOnce()));
+            return EXIT.ok;
+          } finally {
+            clients.destroy();
+          }
+        }
+        const stop = new AbortController();
+        const stopped = scheduler.run(stop.signal);
+        onShutdownSignals(log, async () => {
+          stop.abort();
+          await stopped;
+          clients.destroy();
+        });
+        await stopped;
+        return EXIT.ok;
+      }),
+    );
+}
