@@ -82,7 +82,8 @@ export function createDispatcher(runtime: WorkerRuntime) {
   const working = new Set<string>();
 
   async function process(message: Message, job: JobMessage) {
-    const id = `${job.tenant}\u0000${job.key}`;
+    // The phase too: an async job returning (JQA) while its hand-off is still being acknowledged is not a duplicate.
+    const id = `${job.tenant}\u0000${job.key}\u0000${job.phase}`;
     if (working.has(id)) {
       stats.count('duplicates');
       // Back once the copy in hand is surely done; then its claim finds the job finished.
