@@ -1,284 +1,296 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
-import { type CapabilityRegistry, checkJobRequest, type FieldIssue, shardOf } from '../jobs/index.js';
+import {
+  type CapabilityRegistry,
+  checkJobRequest,
+  type FieldIssue,
+  MAX_INPUT_BYTES,
+  MAX_TARGET_LENGTH,
+  type NewJob,
+  shardOf,
+} from '../jobs/index.js';
 import { ScheduleValidationError } from './errors.js';
 
 /** Sort-key prefix of schedule items: `#schedule#{id}`. */
-export const SCHEDULE_KEY_PREFIX = '#schedule#';
-/** Partition prefix of the `by-due` index: `due#{shard}`. */
-export const DUE_KEY_PREFIX = 'due#';
-/** Most targets one schedule may fan out to (one job each per due time). */
+export const SCHEDULE_PREFIX = '#schedule#';
+/** Partition prefix of the `by-due` index: an enabled schedule carries `dueKey = due#{shard}`. */
+export const DUE_PREFIX = 'due#';
+/** Bounds of an interval: the scheduler wakes every minute by default, so less is pointless. */
+export const INTERVAL_BOUNDS = { minMs: 60_000, maxMs: 366 * 86_400_000 } as const;
+/** Targets one schedule may fan out to. */
 export const MAX_SCHEDULE_TARGETS = 100;
-/** Shortest interval: a schedule is not a busy loop, and cron has minute resolution too. */
-export const MIN_INTERVAL_MS = 60_000;
-/** Longest interval. */
-export const MAX_INTERVAL_MS = 366 * 86_400_000;
 
-const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const CRON_MACRO = /^@(yearly|annually|monthly|weekly|daily|hourly)$/;
+const SCHEDULE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const CRON_MACROS = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearly', '@annually']);
 
-/** When a schedule fires: exactly one of an interval (`every: '15m'`) or a 5-field cron (UTC). */
-export interface ScheduleTiming {
-  readonly every?: string;
-  readonly cron?: string;
+/** A fresh schedule id: `sch_` and 16 hex digits. */
+export function newScheduleId(): string {
+  return `sch_${randomBytes(8).toString('hex')}`;
 }
 
-/** A validated schedule request, targets normalized for its capability. */
-export interface ScheduleSpec extends ScheduleTiming {
-  readonly id?: string;
-  readonly capability: string;
-  readonly targets: readonly string[];
-  readonly input?: Readonly<Record<string, unknown>>;
-  readonly enabled: boolean;
-}
-
-/**
- * The stored schedule item (without the tenant partition). `dueKey` exists only while the
- * schedule is enabled, so the `by-due` index holds only schedules that can fire.
- */
-export interface Schedule extends ScheduleTiming {
-  readonly key: string;
-  readonly kind: 'schedule';
-  readonly id: string;
-  readonly capability: string;
-  readonly targets: readonly string[];
-  readonly input?: Readonly<Record<string, unknown>>;
-  readonly enabled: boolean;
-  /** The next due time (ISO 8601, UTC); the scheduler claims a run by moving it forward. */
-  readonly nextRun: string;
-  readonly dueKey?: string;
-  readonly created: string;
-  readonly updated: string;
-  /** The due time of the latest run the scheduler claimed. */
-  readonly lastRun?: string;
-}
-
-/** True for an id usable in `#schedule#{id}`: 1-64 letters, digits, `.`, `_`, `-`. */
 export function isScheduleId(id: unknown): id is string {
   return typeof id === 'string' && SCHEDULE_ID.test(id);
 }
 
-/** A fresh schedule id. */
-export function newScheduleId(): string {
-  return randomUUID();
-}
-
-/** `#schedule#{id}`. */
+/** `#schedule#{id}`. @throws ScheduleValidationError for an id that is not 1-64 of `A-Za-z0-9_-`. */
 export function scheduleKey(id: string): string {
-  return `${SCHEDULE_KEY_PREFIX}${id}`;
+  if (!isScheduleId(id)) {
+    throw new ScheduleValidationError([{ field: 'id', message: 'must be 1-64 letters, digits, _ or -' }]);
+  }
+  return `${SCHEDULE_PREFIX}${id}`;
 }
 
-/** `due#{shard}`: one partition of the `by-due` index. */
-export function dueKey(shard: number): string {
-  return `${DUE_KEY_PREFIX}${shard}`;
+/** `due#{shard}`: the `by-due` partition of a tenant's schedule, stable across its updates. */
+export function dueKey(tenant: string, id: string, shards: number): string {
+  return `${DUE_PREFIX}${shardOf(tenant, scheduleKey(id), shards)}`;
 }
 
-/** The `by-due` partition of one schedule: deterministic, so updates keep it in one shard. */
-export function dueKeyOf(tenant: string, id: string, shards: number): string {
-  return dueKey(shardOf(tenant, scheduleKey(id), shards));
+/** When a schedule fires: a fixed interval, or a 5-field cron expression (optionally in a time zone). */
+export type Cadence =
+  | { readonly intervalMs: number }
+  | { readonly cron: string; readonly timezone?: string | undefined };
+
+function timezoneProblem(timezone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return undefined;
+  } catch {
+    return 'must be an IANA time zone such as Europe/Paris';
+  }
 }
 
-/** The interval of `every` in ms, or why it is refused. Pure. */
-export function parseInterval(every: string): { ms: number } | { problem: string } {
-  const ms = parseDuration(every);
-  if (ms === undefined) return { problem: 'must be a duration such as 15m, 6h or 1d' };
-  if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) return { problem: 'must be from 1m to 366d' };
-  return { ms };
-}
-
-/** Why a cron expression is refused (5 fields or an @macro, evaluated in UTC), or undefined. Pure. */
-export function cronProblem(cron: string): string | undefined {
+/** Why a cron expression is refused, or undefined. Five fields (no seconds) or an @-macro. Pure. */
+export function cronProblem(cron: string, timezone?: string): string | undefined {
   const text = cron.trim();
-  if (!CRON_MACRO.test(text) && text.split(/\s+/).length !== 5) {
-    return 'must have 5 fields (minute hour day-of-month month day-of-week) or be an @macro';
+  if (!CRON_MACROS.has(text) && text.split(/\s+/).length !== 5) {
+    return 'must have 5 fields (minute hour day-of-month month day-of-week) or be @hourly, @daily, …';
   }
   try {
-    CronExpressionParser.parse(text, { tz: 'UTC', currentDate: new Date(0) }).next();
+    CronExpressionParser.parse(text, { currentDate: new Date(0), ...(timezone ? { tz: timezone } : {}) });
     return undefined;
-  } catch (error) {
-    // cron-parser's messages name the bad field; they are shown to the caller, not matched on.
-    return `is not a valid cron expression (${error instanceof Error ? error.message : 'invalid'})`;
+  } catch {
+    // The parser's message quotes the expression back; it is not kept.
+    return 'is not a valid cron expression';
   }
 }
 
 /**
- * The first due time strictly after `after`. Intervals stay aligned to the schedule's current
- * `nextRun` when it has one (`nextRun + k·every`), so the cadence never drifts with the scheduler's
- * tick; cron is evaluated in UTC. Missed occurrences are not replayed: from `after = now` the result
- * is always in the future. Pure.
- * @throws ScheduleValidationError when the timing is invalid (validate first).
+ * The first run strictly after `after`. Pure.
+ * @throws ScheduleValidationError for a cadence that `cronProblem` refuses.
  */
-export function nextOccurrence(schedule: ScheduleTiming & { readonly nextRun?: string }, after: Date): Date {
-  if (schedule.every !== undefined) {
-    const interval = parseInterval(schedule.every);
-    if ('problem' in interval)
-      throw new ScheduleValidationError([{ field: 'every', message: interval.problem }]);
-    const anchor = schedule.nextRun === undefined ? Number.NaN : Date.parse(schedule.nextRun);
-    if (Number.isNaN(anchor)) return new Date(after.getTime() + interval.ms);
-    const steps = Math.floor((after.getTime() - anchor) / interval.ms) + 1;
-    return new Date(anchor + steps * interval.ms);
-  }
-  if (schedule.cron !== undefined) {
-    const problem = cronProblem(schedule.cron);
-    if (problem) throw new ScheduleValidationError([{ field: 'cron', message: problem }]);
-    return CronExpressionParser.parse(schedule.cron.trim(), { tz: 'UTC', currentDate: after })
-      .next()
-      .toDate();
-  }
-  throw new ScheduleValidationError([{ field: 'every', message: 'one of every or cron is required' }]);
+export function nextRunAfter(cadence: Cadence, after: Date): Date {
+  if ('intervalMs' in cadence) return new Date(after.getTime() + cadence.intervalMs);
+  const problem = cronProblem(cadence.cron, cadence.timezone);
+  if (problem) throw new ScheduleValidationError([{ field: 'cron', message: problem }]);
+  const expression = CronExpressionParser.parse(cadence.cron.trim(), {
+    currentDate: after,
+    ...(cadence.timezone ? { tz: cadence.timezone } : {}),
+  });
+  return expression.next().toDate();
 }
 
-const requestShape = z.strictObject({
-  id: z.string().optional(),
-  capability: z.string(),
-  targets: z.array(z.string()).min(1).max(MAX_SCHEDULE_TARGETS),
-  input: z.record(z.string(), z.unknown()).optional(),
-  every: z.string().optional(),
-  cron: z.string().optional(),
-  enabled: z.boolean().optional(),
-});
+/** What a caller sends to create a schedule. Unknown fields are refused. */
+export const scheduleInputSchema = z
+  .strictObject({
+    capability: z.string().max(64),
+    targets: z.array(z.string().max(MAX_TARGET_LENGTH)).min(1).max(MAX_SCHEDULE_TARGETS),
+    input: z.record(z.string(), z.unknown()).optional(),
+    /** A duration such as `15m`, `6h`, `1d` (≥ 1 minute). Exactly one of interval and cron. */
+    interval: z.string().max(32).optional(),
+    /** Five cron fields, e.g. `0 3 * * 1`, or @hourly / @daily / @weekly / @monthly / @yearly. */
+    cron: z.string().max(200).optional(),
+    /** IANA time zone of `cron`. Default UTC. */
+    timezone: z.string().max(64).optional(),
+    /** Default true; a disabled schedule never fires (it leaves the `by-due` index). */
+    enabled: z.boolean().optional(),
+    /** First run (interval schedules). Default now + interval. */
+    startAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.interval === undefined) === (value.cron === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['interval'], message: 'set exactly one of interval and cron' });
+    }
+    if (value.timezone !== undefined && value.cron === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies to cron schedules' });
+    }
+    if (value.startAt !== undefined && value.cron !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['startAt'], message: 'only applies to interval schedules' });
+    }
+  });
 
-function timingIssues(every: string | undefined, cron: string | undefined): FieldIssue[] {
-  if ((every === undefined) === (cron === undefined)) {
-    return [
-      { field: every === undefined ? 'every' : 'cron', message: 'exactly one of every or cron is required' },
-    ];
-  }
-  if (every !== undefined) {
-    const interval = parseInterval(every);
-    return 'problem' in interval ? [{ field: 'every', message: interval.problem }] : [];
-  }
-  const problem = cron === undefined ? undefined : cronProblem(cron);
-  return problem ? [{ field: 'cron', message: problem }] : [];
+export type ScheduleInput = z.input<typeof scheduleInputSchema>;
+
+/** A validated schedule: normalized targets, the capability's parsed input, and its cadence. */
+export interface ScheduleSpec {
+  readonly capability: string;
+  readonly targets: readonly string[];
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly cadence: Cadence;
+  readonly enabled: boolean;
+  readonly startAt?: Date;
 }
 
-/** Checks every target as the producer will (capability, target kind, input schema). */
-function targetIssues(
-  request: z.output<typeof requestShape>,
+function cadenceOf(value: z.output<typeof scheduleInputSchema>, issues: FieldIssue[]): Cadence | undefined {
+  if (value.interval !== undefined) {
+    const ms = parseDuration(value.interval);
+    if (ms === undefined || ms < INTERVAL_BOUNDS.minMs || ms > INTERVAL_BOUNDS.maxMs) {
+      issues.push({
+        field: 'interval',
+        message: 'must be a duration from 1m to 366d, such as 15m, 6h or 1d',
+      });
+      return undefined;
+    }
+    return { intervalMs: ms };
+  }
+  const cron = value.cron ?? '';
+  const zoneProblem = value.timezone === undefined ? undefined : timezoneProblem(value.timezone);
+  if (zoneProblem) issues.push({ field: 'timezone', message: zoneProblem });
+  const problem = cronProblem(cron, zoneProblem ? undefined : value.timezone);
+  if (problem) issues.push({ field: 'cron', message: problem });
+  if (zoneProblem || problem) return undefined;
+  return { cron: cron.trim(), ...(value.timezone ? { timezone: value.timezone } : {}) };
+}
+
+/** Checks every target as a job of the capability; field names become `targets[i]`, `input.x`. */
+function jobsOf(
+  value: z.output<typeof scheduleInputSchema>,
   registry: CapabilityRegistry,
-): { targets: string[]; issues: FieldIssue[] } {
-  const targets: string[] = [];
-  const issues = new Map<string, string>();
-  request.targets.forEach((target, i) => {
+  issues: FieldIssue[],
+): NewJob[] {
+  const jobs: NewJob[] = [];
+  const seen = new Set<string>();
+  value.targets.forEach((target, i) => {
     const checked = checkJobRequest(
-      { capability: request.capability, target, ...(request.input ? { input: request.input } : {}) },
+      { capability: value.capability, target, ...(value.input ? { input: value.input } : {}) },
       registry,
       '',
     );
     if (!Array.isArray(checked)) {
-      if (targets.includes(checked.target)) issues.set(`targets[${i}]`, 'duplicates an earlier target');
-      targets.push(checked.target);
+      jobs.push(checked);
       return;
     }
-    // Capability and input problems are the same for every target: report them once.
-    for (const issue of checked)
-      issues.set(issue.field === 'target' ? `targets[${i}]` : issue.field, issue.message);
+    for (const issue of checked) {
+      const field = issue.field === 'target' ? `targets[${i}]` : issue.field;
+      const text = `${field}\u0000${issue.message}`;
+      if (!seen.has(text)) issues.push({ field, message: issue.message });
+      seen.add(text);
+    }
   });
-  return { targets, issues: [...issues].map(([field, message]) => ({ field, message })) };
+  return jobs;
+}
+
+function issuesOf(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+    message: issue.message,
+  }));
 }
 
 /**
- * Validates a schedule request: shape, id, timing, and each target against its capability the way
- * the producer will, so a stored schedule never fires jobs the producer refuses. Pure.
- * @throws ScheduleValidationError naming every bad field.
+ * Validates a schedule request against the shape, its capability's input schema and the target
+ * rules (the same checks an enqueue makes), so a schedule cannot store what would never enqueue. Pure.
+ * @throws ScheduleValidationError (`schedule.invalid`) naming every bad field.
  */
-export function validateSchedule(raw: unknown, registry: CapabilityRegistry): ScheduleSpec {
-  const shaped = requestShape.safeParse(raw);
-  if (!shaped.success) {
-    throw new ScheduleValidationError(
-      shaped.error.issues.map((issue) => ({
-        field: issue.path.map(String).join('.') || '(body)',
-        message: issue.message,
-      })),
-    );
-  }
-  const request = shaped.data;
+export function parseScheduleInput(raw: unknown, registry: CapabilityRegistry): ScheduleSpec {
+  const parsed = scheduleInputSchema.safeParse(raw);
+  if (!parsed.success) throw new ScheduleValidationError(issuesOf(parsed.error));
+  const value = parsed.data;
   const issues: FieldIssue[] = [];
-  if (request.id !== undefined && !isScheduleId(request.id)) {
-    issues.push({
-      field: 'id',
-      message: 'must be 1-64 letters, digits, . _ or -, starting with a letter or digit',
-    });
+  const cadence = cadenceOf(value, issues);
+  const jobs = jobsOf(value, registry, issues);
+  if (Buffer.byteLength(JSON.stringify(value.input ?? {})) > MAX_INPUT_BYTES) {
+    issues.push({ field: 'input', message: `must serialize to at most ${MAX_INPUT_BYTES} bytes` });
   }
-  issues.push(...timingIssues(request.every, request.cron));
-  const checked = targetIssues(request, registry);
-  issues.push(...checked.issues);
-  if (issues.length > 0) throw new ScheduleValidationError(issues);
+  const first = jobs[0];
+  if (issues.length > 0 || !cadence || !first) throw new ScheduleValidationError(issues);
   return {
-    ...(request.id === undefined ? {} : { id: request.id }),
-    capability: request.capability,
-    targets: checked.targets,
-    ...(request.input === undefined ? {} : { input: request.input }),
-    ...(request.every === undefined ? {} : { every: request.every }),
-    ...(request.cron === undefined ? {} : { cron: request.cron.trim() }),
-    enabled: request.enabled ?? true,
+    capability: first.capability,
+    targets: [...new Set(jobs.map((job) => job.target))],
+    input: first.input,
+    cadence,
+    enabled: value.enabled ?? true,
+    ...(value.startAt ? { startAt: new Date(value.startAt) } : {}),
   };
 }
 
+export interface ScheduleItemOptions {
+  readonly id: string;
+  readonly tenant: string;
+  readonly now: Date;
+  /** `config.indexShards`. */
+  readonly shards: number;
+  /** The user who created it (kept for audit). */
+  readonly createdBy: string;
+}
+
 /**
- * The item for a new schedule. The first run of an interval schedule is due at once (`startAt`,
- * default `now`); a cron schedule's first run is its first occurrence after `now`. Pure.
+ * The stored item of a new schedule (without the tenant partition, which the tenancy layer adds).
+ * `dueKey` is set only while enabled, so the sparse `by-due` index holds only schedules that may
+ * fire. Pure.
  */
-export function scheduleItem(
-  tenant: string,
-  spec: ScheduleSpec,
-  options: { id: string; now: Date; shards: number; startAt?: Date },
-): Schedule {
-  if (!isScheduleId(options.id))
-    throw new ScheduleValidationError([{ field: 'id', message: 'invalid schedule id' }]);
+export function scheduleItem(spec: ScheduleSpec, options: ScheduleItemOptions) {
   const now = options.now.toISOString();
   const first =
-    spec.every !== undefined
-      ? (options.startAt ?? options.now)
-      : nextOccurrence(spec, options.startAt ?? options.now);
+    spec.startAt && 'intervalMs' in spec.cadence ? spec.startAt : nextRunAfter(spec.cadence, options.now);
   return {
     key: scheduleKey(options.id),
     kind: 'schedule',
     id: options.id,
     capability: spec.capability,
     targets: [...spec.targets],
-    ...(spec.input === undefined ? {} : { input: spec.input }),
-    ...(spec.every === undefined ? {} : { every: spec.every }),
-    ...(spec.cron === undefined ? {} : { cron: spec.cron }),
+    input: spec.input,
+    ...('intervalMs' in spec.cadence
+      ? { intervalMs: spec.cadence.intervalMs }
+      : { cron: spec.cadence.cron, ...(spec.cadence.timezone ? { timezone: spec.cadence.timezone } : {}) }),
     enabled: spec.enabled,
     nextRun: first.toISOString(),
-    ...(spec.enabled ? { dueKey: dueKeyOf(tenant, options.id, options.shards) } : {}),
+    ...(spec.enabled ? { dueKey: dueKey(options.tenant, options.id, options.shards) } : {}),
+    runs: 0,
     created: now,
     updated: now,
+    createdBy: options.createdBy,
   };
 }
 
-const storedShape = z.object({
-  key: z.string().startsWith(SCHEDULE_KEY_PREFIX),
-  kind: z.literal('schedule'),
-  id: z.string().refine(isScheduleId, { message: 'invalid schedule id' }),
-  capability: z.string().min(1),
-  targets: z.array(z.string().min(1)).min(1).max(MAX_SCHEDULE_TARGETS),
-  input: z.record(z.string(), z.unknown()).optional(),
-  every: z.string().optional(),
+const storedSchema = z.object({
+  key: z.string(),
+  id: z.string().regex(SCHEDULE_ID),
+  capability: z.string(),
+  targets: z.array(z.string()).min(1),
+  input: z.record(z.string(), z.unknown()).default({}),
+  intervalMs: z.number().int().positive().optional(),
   cron: z.string().optional(),
+  timezone: z.string().optional(),
   enabled: z.boolean(),
-  nextRun: z.iso.datetime(),
-  dueKey: z.string().startsWith(DUE_KEY_PREFIX).optional(),
+  nextRun: z.string(),
+  dueKey: z.string().optional(),
+  lastRun: z.string().optional(),
+  runs: z.number().int().min(0).default(0),
   created: z.string(),
   updated: z.string(),
-  lastRun: z.string().optional(),
+  createdBy: z.string().optional(),
 });
 
+/** A schedule as read back from the table. */
+export type StoredSchedule = z.output<typeof storedSchema> & { readonly cadence: Cadence };
+
 /**
- * Reads a stored schedule item back (other attributes are dropped). Pure.
- * @throws ScheduleValidationError `schedule.corrupt` naming each bad attribute.
+ * Parses a stored schedule item. Pure.
+ * @throws ScheduleValidationError (`schedule.corrupt`) when the item breaks the model.
  */
-export function parseScheduleItem(raw: unknown): Schedule {
-  const parsed = storedShape.safeParse(raw);
-  const issues: FieldIssue[] = parsed.success
-    ? timingIssues(parsed.data.every, parsed.data.cron)
-    : parsed.error.issues.map((issue) => ({
-        field: issue.path.map(String).join('.') || '(item)',
-        message: issue.message,
-      }));
-  if (!parsed.success || issues.length > 0) throw new ScheduleValidationError(issues, 'schedule.corrupt');
-  return parsed.data as Schedule;
+export function parseStoredSchedule(item: Readonly<Record<string, unknown>>): StoredSchedule {
+  const parsed = storedSchema.safeParse(item);
+  if (!parsed.success) throw new ScheduleValidationError(issuesOf(parsed.error), 'schedule.corrupt');
+  const value = parsed.data;
+  let cadence: Cadence;
+  if (value.intervalMs !== undefined) cadence = { intervalMs: value.intervalMs };
+  else if (value.cron !== undefined) cadence = { cron: value.cron, timezone: value.timezone };
+  else
+    throw new ScheduleValidationError(
+      [{ field: 'cron', message: 'neither interval nor cron' }],
+      'schedule.corrupt',
+    );
+  return { ...value, cadence };
 }
