@@ -1,0 +1,24 @@
+import type { RouteDeps } from '../deps.js';
+import type { Route } from '../routing.js';
+import { accountRoutes } from './accounts.js';
+import { callbackRoutes } from './callback.js';
+import { healthRoutes } from './health.js';
+import { jobRoutes } from './jobs.js';
+import { resultRoutes } from './results.js';
+import { scheduleRoutes } from './schedules.js';
+import { tenantRoutes } from './tenants.js';
+import { uploadRoutes } from './uploads.js';
+
+/** Every route of the API but the OpenAPI document's own (which lists these). */
+export function apiRoutes(deps: RouteDeps): Route[] {
+  return [
+    ...healthRoutes(deps),
+    ...jobRoutes(deps),
+    ...resultRoutes(deps),
+    ...callbackRoutes(deps),
+    ...uploadRoutes(deps),
+    ...accountRoutes(deps),
+    ...scheduleRoutes(deps),
+    ...tenantRoutes(deps),
+  ];
+}

@@ -1,0 +1,141 @@
+import { JobValidationError, parseJobKey } from '../../jobs/index.js';
+import type { TenantTable } from '../../tenancy/index.js';
+import { type RouteDeps, tableFor } from '../deps.js';
+import { ApiError, RequestValidationError } from '../errors.js';
+import { type Route, securedRoute } from '../routing.js';
+import {
+  enqueueBodySchema,
+  enqueueResponseSchema,
+  jobKeyParamsSchema,
+  jobListQuerySchema,
+  jobListSchema,
+  jobViewSchema,
+} from '../schemas.js';
+import { enqueueResultView, jobView } from '../views.js';
+
+const TAGS = ['jobs'];
+
+/**
+ * The stored job a path names, or a 404. The key must be a job key, so a path cannot read other
+ * item kinds (`#account#…`) through this route.
+ */
+export async function storedJob(table: TenantTable, key: string) {
+  if (!parseJobKey(key)) {
+    throw new RequestValidationError([
+      { field: 'key', message: 'must be a job key #job#{target}#{capability}' },
+    ]);
+  }
+  // Consistent: a client polling right after its enqueue must see its job.
+  const item = await table.get(key, { consistent: true });
+  if (item?.kind !== 'job') throw new ApiError(404, 'job.notFound', 'no such job in this tenant');
+  return item;
+}
+
+/**
+ * The producer names the fields of a one-job request without an index (`target`); a caller who
+ * sent `{ jobs: [...] }` reads them as `jobs[0].target`.
+ */
+function asBatch(error: unknown): unknown {
+  if (!(error instanceof JobValidationError)) return error;
+  return new JobValidationError(
+    error.issues.map((issue) =>
+      issue.field.startsWith('jobs[') ? issue : { ...issue, field: `jobs[0].${issue.field}` },
+    ),
+  );
+}
+
+function enqueue(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'POST',
+    url: '/v1/jobs',
+    action: 'job:enqueue',
+    body: enqueueBodySchema,
+    doc: {
+      summary: 'Enqueue one job, or a batch as { jobs: [...] }',
+      description:
+        'Each job is inserted under the six insert rules; a rejected insert is an answer, not an error. ' +
+        '202 when at least one job was accepted, 200 when none was. Invalid input enqueues nothing (400).',
+      tags: TAGS,
+      responses: {
+        202: { description: 'at least one job accepted', schema: enqueueResponseSchema },
+        200: { description: 'every job rejected by the insert rules', schema: enqueueResponseSchema },
+      },
+    },
+    async handle({ body, ctx, request }) {
+      const requests = 'jobs' in body ? body.jobs : [body];
+      const traceparent = request.headers.traceparent;
+      const results = await deps.producer
+        .enqueue(ctx, requests, typeof traceparent === 'string' ? { traceparent } : {})
+        .catch((error: unknown) => Promise.reject('jobs' in body ? asBatch(error) : error));
+      const accepted = results.filter((r) => r.accepted).length;
+      const rejected = results.length - accepted;
+      deps.metrics.jobsEnqueued.inc({ result: 'accepted' }, accepted);
+      deps.metrics.jobsEnqueued.inc({ result: 'rejected' }, rejected);
+      return {
+        status: accepted > 0 ? 202 : 200,
+        body: { accepted, rejected, results: results.map(enqueueResultView) },
+      };
+    },
+  });
+}
+
+function getJob(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'GET',
+    url: '/v1/jobs/:key',
+    action: 'job:read',
+    params: jobKeyParamsSchema,
+    doc: {
+      summary: 'A job: status, history, attempts, links',
+      tags: TAGS,
+      responses: { 200: { description: 'the job', schema: jobViewSchema } },
+    },
+    async handle({ params, ctx }) {
+      return { status: 200, body: jobView(await storedJob(tableFor(deps, ctx), params.key)) };
+    },
+  });
+}
+
+function listJobs(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'GET',
+    url: '/v1/jobs',
+    action: 'job:read',
+    query: jobListQuerySchema,
+    doc: {
+      summary: 'Jobs of the tenant, newest first, by status and capability',
+      description:
+        'Reads the by-status index. A page may hold fewer than `limit` jobs when a capability filter ' +
+        'is set; follow `cursor` until it is absent.',
+      tags: TAGS,
+      responses: { 200: { description: 'one page', schema: jobListSchema } },
+    },
+    async handle({ query, ctx }) {
+      const names: Record<string, string> = { '#fk': 'kind' };
+      const values: Record<string, unknown> = { ':fk': 'job' };
+      let expression = '#fk = :fk';
+      if (query.capability) {
+        names['#fc'] = 'capability';
+        values[':fc'] = query.capability;
+        expression += ' AND #fc = :fc';
+      }
+      const page = await tableFor(deps, ctx).query({
+        index: 'by-status',
+        ...(query.status ? { sortPrefix: `${query.status}#` } : {}),
+        limit: query.limit,
+        forward: false,
+        filter: { expression, names, values },
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
+      return {
+        status: 200,
+        body: { items: page.items.map(jobView), ...(page.cursor ? { cursor: page.cursor } : {}) },
+      };
+    },
+  });
+}
+
+/** `POST /v1/jobs`, `GET /v1/jobs/{key}`, `GET /v1/jobs`. */
+export function jobRoutes(deps: RouteDeps): Route[] {
+  return [enqueue(deps), getJob(deps), listJobs(deps)];
+}

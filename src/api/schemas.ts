@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { INSERT_RULES, STATUS_CODES } from '../jobs/index.js';
+import { scheduleInputSchema } from '../scheduler/schedule.js';
+import { accountCredentialsSchema, MAX_FILE_NAME_LENGTH, PRESIGN_EXPIRY } from '../tenancy/index.js';
+import { profileInputSchema } from '../tenancy/profile.js';
+
+/**
+ * Every request and response shape of the API. Requests are parsed with these schemas and the
+ * OpenAPI document is generated from the same objects, so the two cannot drift apart.
+ */
+
+/** Most jobs one `POST /v1/jobs` may carry. */
+export const MAX_BATCH = 100;
+/** Page sizes of list endpoints. */
+export const PAGE = { default: 25, max: 100 } as const;
+
+const text = (max: number) => z.string().min(1).max(max);
+const iso = z.string().describe('RFC 3339 timestamp');
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('stable machine-readable code, e.g. job.invalid, tenant.forbidden'),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+  requestId: z.string(),
+});
+
+// ---- jobs -------------------------------------------------------------------------------------
+
+export const jobRequestSchema = z.strictObject({
+  capability: text(64).describe('a registered capability, e.g. noop, portscan'),
+  target: text(2048).describe("what to scan; normalized per the capability's target kind"),
+  input: z.record(z.string(), z.unknown()).optional().describe("the capability's options"),
+  allowRepeat: z.boolean().optional().describe('a later enqueue may replace this job whatever its status'),
+});
+export const enqueueBatchSchema = z.strictObject({ jobs: z.array(jobRequestSchema).min(1).max(MAX_BATCH) });
+/** One job, or `{ jobs: [...] }`. */
+export const enqueueBodySchema = z.union([enqueueBatchSchema, jobRequestSchema]);
+
+const statusCodeSchema = z.enum(STATUS_CODES as [string, ...string[]]);
+
+export const enqueueResultSchema = z.object({
+  key: z.string(),
+  capability: z.string(),
+  target: z.string(),
+  accepted: z.boolean(),
+  status: statusCodeSchema.optional().describe('accepted: the status it was inserted with'),
+  rule: z.enum(INSERT_RULES).optional().describe('accepted: the insert rule that let it in'),
+  enqueued: z.boolean().optional().describe('accepted: false when the sweeper will send its message later'),
+  reason: z.string().optional().describe('rejected: alreadyQueued, alreadyRunning, fresh, …'),
+  storedStatus: statusCodeSchema.optional().describe('rejected: the status of the stored job'),
+});
+export const enqueueResponseSchema = z.object({
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(enqueueResultSchema),
+});
+
+export const jobKeyParamsSchema = z.object({ key: text(1024).describe('the job key, URL-encoded') });
+
+export const jobViewSchema = z.object({
+  key: z.string(),
+  capability: z.string(),
+  target: z.string(),
+  status: statusCodeSchema,
+  statusAt: iso,
+  created: iso,
+  updated: iso,
+  attempt: z.number().int(),
+  allowRepeat: z.boolean(),
+  input: z.record(z.string(), z.unknown()),
+  depth: z.number().int(),
+  parent: z.string().optional(),
+  root: z.string().optional(),
+  error: z.string().optional(),
+  asyncRef: z.string().optional(),
+  history: z.array(z.object({ status: z.string(), at: iso })),
+  links: z.object({ self: z.string(), result: z.string().optional() }),
+});
+
+export const jobListQuerySchema = z.strictObject({
+  status: statusCodeSchema.optional(),
+  capability: text(64).optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
+  cursor: text(4096).optional().describe('the cursor of the previous page'),
+});
+export const jobListSchema = z.object({ items: z.array(jobViewSchema), cursor: z.string().optional() });
+
+export const presignedSchema = z.object({
+  url: z.string(),
+  method: z.enum(['GET', 'PUT']),
+  key: z.string(),
+  headers: z.record(z.string(), z.string()).describe('headers the client must send with the request'),
+  expiresAt: iso,
+});
+
+// ---- uploads ----------------------------------------------------------------------------------
+
+const fileName = text(MAX_FILE_NAME_LENGTH).describe('file name, sub-paths allowed (a/b.json)');
+const contentType = text(255).optional();
+const expiresInSeconds = z.number().int().min(PRESIGN_EXPIRY.min).max(PRESIGN_EXPIRY.max).optional();
+
+export const uploadBodySchema = z.strictObject({ name: fileName, contentType, expiresInSeconds });
+export const multipartCreateBodySchema = z.strictObject({ name: fileName, contentType });
+export const multipartCreatedSchema = z.object({ key: z.string(), uploadId: z.string() });
+const uploadRef = { key: text(1024), uploadId: text(1024) };
+export const multipartPartsBodySchema = z.strictObject({
+  ...uploadRef,
+  partNumbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(1000),
+  expiresInSeconds,
+});
+export const multipartPartsSchema = z.object({
+  key: z.string(),
+  uploadId: z.string(),
+  parts: z.array(z.object({ partNumber: z.number().int(), url: z.string(), expiresAt: iso })),
+});
+export const multipartCompleteBodySchema = z.strictObject({
+  ...uploadRef,
+  parts: z
+    .array(z.strictObject({ partNumber: z.number().int().min(1).max(10_000), etag: text(256) }))
+    .min(1)
+    .max(10_000),
+});
+export const multipartAbortBodySchema = z.strictObject(uploadRef);
+export const uploadedSchema = z.object({ key: z.string() });
+
+// ---- providers and accounts -------------------------------------------------------------------
+
+/** Cloud providers scanq can validate credentials for. */
+export const PROVIDERS = ['aws'] as const;
+const providerName = z.enum(PROVIDERS);
+
+export const providerBodySchema = z.strictObject({ name: providerName, description: text(500).optional() });
+export const providerViewSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  created: iso,
+});
+
+export const accountBodySchema = z.strictObject({
+  provider: providerName,
+  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  name: text(200).optional(),
+  credentials: accountCredentialsSchema,
+});
+export const credentialsBodySchema = z.strictObject({ credentials: accountCredentialsSchema });
+export const accountParamsSchema = z.object({
+  id: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+});
+export const accountQuerySchema = z.strictObject({ provider: providerName.default('aws') });
+export const accountViewSchema = z.object({
+  provider: z.string(),
+  accountId: z.string(),
+  name: z.string().optional(),
+  state: z.enum(['active', 'invalid']),
+  reason: z.string().optional().describe('why the credentials were refused'),
+  credentialKind: z.string(),
+  validatedAt: iso,
+  rotatedAt: iso.optional(),
+  created: iso,
+  updated: iso,
+});
+export const pageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
+  cursor: text(4096).optional(),
+});
+export const accountListSchema = z.object({
+  items: z.array(accountViewSchema),
+  cursor: z.string().optional(),
+});
+
+// ---- schedules and tenants --------------------------------------------------------------------
+
+export { scheduleInputSchema };
+export const scheduleParamsSchema = z.object({ id: text(64) });
+export const scheduleViewSchema = z.object({
+  id: z.string(),
+  capability: z.string(),
+  targets: z.array(z.string()),
+  input: z.record(z.string(), z.unknown()),
+  intervalMs: z.number().int().optional().describe('interval schedules: milliseconds between runs'),
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
+  enabled: z.boolean(),
+  nextRun: iso,
+  lastRun: iso.optional(),
+  created: iso,
+  updated: iso,
+});
+export const scheduleListSchema = z.object({
+  items: z.array(scheduleViewSchema),
+  cursor: z.string().optional(),
+});
+
+export const tenantParamsSchema = z.object({ id: text(128) });
+export { profileInputSchema };
+export const tenantViewSchema = profileInputSchema.extend({ id: z.string(), created: iso, updated: iso });
+
+// ---- operations -------------------------------------------------------------------------------
+
+export const healthSchema = z.object({ status: z.string() });
+export const readySchema = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.record(z.string(), z.string()),
+});
