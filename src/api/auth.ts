@@ -210,6 +210,15 @@ async function auditDenial(deps: AuthDeps, denial: Denial, log: Logger): Promise
   ).catch((error: unknown) => log.error({ error: coerceError(error), ...event }, 'could not audit a denial'));
 }
 
+function isTenantId(tenant: string): boolean {
+  try {
+    assertTenantId(tenant);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Verifies the token; an expired but authentic one is audited in its tenant before the 401. */
 async function verified(deps: AuthDeps, header: unknown, action: Action, resource: string, log: Logger) {
   try {
@@ -218,15 +227,8 @@ async function verified(deps: AuthDeps, header: unknown, action: Action, resourc
   } catch (error) {
     if (error instanceof ExpiredTokenError && error.claims) {
       const { tenant, sub } = error.claims;
-      const valid = (() => {
-        try {
-          return assertTenantId(tenant);
-        } catch {
-          return undefined;
-        }
-      })();
-      if (valid)
-        await auditDenial(deps, { action, user: sub, homeTenant: valid, tenant: valid, resource }, log);
+      if (isTenantId(tenant))
+        await auditDenial(deps, { action, user: sub, homeTenant: tenant, tenant, resource }, log);
     }
     const reason = error instanceof ApiError || error instanceof InvalidKeyError ? error.code : 'unknown';
     log.warn({ reason, route: resource }, 'authentication failed');

@@ -163,6 +163,40 @@ function installHooks(app: FastifyInstance, deps: RouteDeps, verifier: TokenVeri
   );
 }
 
+/** The Fastify instance: our logger, request ids (a sane incoming `x-request-id` is kept), limits. */
+function buildApp(log: Logger): FastifyInstance {
+  return Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One line per request comes from the onResponse hook instead (route template, tenant, status).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: (raw) => {
+      const given = raw.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
+}
+
+/** `GET /v1/openapi.json`: built from `routes` (itself included) on first request, then kept. */
+function documentRoute(routes: readonly Route[]): Route {
+  let document: Record<string, unknown> | undefined;
+  const route: Route = publicRoute({
+    method: 'GET',
+    url: '/v1/openapi.json',
+    doc: {
+      summary: 'This document',
+      tags: ['operations'],
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+    },
+    async handle() {
+      document ??= buildOpenApi([...routes, route]);
+      return { status: 200, body: document };
+    },
+  });
+  return route;
+}
+
 /**
  * Builds the HTTP API: JWT auth and RBAC in one hook, per-tenant rate limits, request ids on every
  * response and log line, JSON errors `{ error: { code, message, fields? }, requestId }`, metrics,
@@ -182,38 +216,14 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
     queueUrl: deps.queueUrl,
     tableDeps: { doc: deps.clients.doc, tableName: config.resources.table },
   };
-  const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
-    // One line per request comes from the onResponse hook instead (route template, tenant, status).
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    genReqId: (raw) => {
-      const given = raw.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
-    bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-  }) as unknown as FastifyInstance;
+  const app = buildApp(log);
   // JSON only: a text/plain body would reach handlers as a string.
   app.removeContentTypeParser('text/plain');
   installHooks(app, routeDeps, verifier);
   await app.register(rateLimit, rateLimits(config, deps, deps.rateWindowMs ?? 1000));
 
-  const routes: Route[] = apiRoutes(routeDeps);
-  let document: Record<string, unknown> | undefined;
-  const openapi = publicRoute({
-    method: 'GET',
-    url: '/v1/openapi.json',
-    doc: {
-      summary: 'This document',
-      tags: ['operations'],
-      responses: { 200: { description: 'OpenAPI 3.1' } },
-    },
-    async handle() {
-      document ??= buildOpenApi([...routes, openapi]);
-      return { status: 200, body: document };
-    },
-  });
-  routes.push(openapi);
+  const documented = apiRoutes(routeDeps);
+  const routes: readonly Route[] = [...documented, documentRoute(documented)];
   for (const route of routes) register(app, route);
 
   let untrack: (() => void) | undefined;

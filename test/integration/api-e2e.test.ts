@@ -15,12 +15,12 @@ import {
   scheduleViewSchema,
 } from '../../src/api/schemas.js';
 import { type CapabilityDefinition, PermanentError } from '../../src/jobs/index.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { createProducer, type Producer, signCallbackToken } from '../../src/producer/index.js';
 import { listAudit, ownContext } from '../../src/tenancy/index.js';
 import { createWorker, createWorkerRuntimeDeps, type Worker } from '../../src/workers/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { testRegistry } from '../helpers/capabilities.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { tableOf } from '../helpers/stack-extras.js';
 import { eventually } from '../helpers/worker-process.js';
 
@@ -64,7 +64,9 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
   let base: string;
   let admin: string;
   let accountId: string;
-  const log = createLogger({ level: process.env.TEST_LOG ?? 'silent' });
+  // Every line the API, producer and worker write, so the last test can look for secrets in them.
+  const captured = captureLog('debug');
+  const log = captured.log;
 
   async function call(method: string, path: string, body?: unknown, token = admin) {
     const response = await fetch(`${base}${path}`, {
@@ -159,16 +161,28 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
       stack.clients.secrets.send(new DescribeSecretCommand({ SecretId: missing })),
     ).rejects.toThrow();
 
-    expect((await call('POST', '/v1/accounts', { provider: 'aws', accountId, credentials })).status).toBe(
-      409,
-    );
+    // A role in another account, assumed with scanq's identity, then asked who it is.
+    const roleAccount = '111111111111';
+    const role = await call('POST', '/v1/accounts', {
+      provider: 'aws',
+      accountId: roleAccount,
+      credentials: {
+        kind: 'aws-role',
+        roleArn: `arn:aws:iam::${roleAccount}:role/scanq-audit`,
+        externalId: 'ext-1',
+      },
+    });
+    expect(role).toMatchObject({ status: 201, json: { state: 'active', credentialKind: 'aws-role' } });
+
+    const again = await call('POST', '/v1/accounts', { provider: 'aws', accountId, credentials });
+    expect(again.status).toBe(409);
     const listed = await call('GET', '/v1/accounts');
     expect(
       accountListSchema
         .parse(listed.json)
         .items.map((a) => a.state)
         .sort(),
-    ).toEqual(['active', 'invalid']);
+    ).toEqual(['active', 'active', 'invalid']);
     expect(JSON.stringify(listed.json)).not.toContain(SECRET_KEY);
   });
 
@@ -185,6 +199,16 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
     const name = `${stack.config.resources.secretsPrefix}/${TENANT}/account/${accountId}`;
     const versions = await stack.clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: name }));
     expect(versions.Versions?.length).toBe(2);
+    // The account recorded invalid earlier: keys that land elsewhere are refused, nothing stored.
+    const refused = await call('PUT', '/v1/accounts/000000000001/credentials', {
+      credentials: {
+        kind: 'aws-keys',
+        accessKeyId: 'AKIAAPIE2EKEY0000004',
+        secretAccessKey: `${SECRET_KEY}-4`,
+      },
+    });
+    expect(refused).toMatchObject({ status: 422, json: { error: { code: 'account.invalidCredentials' } } });
+    expect(JSON.stringify(refused.json)).not.toContain(SECRET_KEY);
     const notOnboarded = await call('PUT', '/v1/accounts/000000000009/credentials', {
       credentials: { kind: 'aws-keys', accessKeyId: 'AKIAAPIE2EKEY0000003', secretAccessKey: 'x' },
     });
@@ -328,7 +352,7 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
     expect(valid.status).toBe(410);
   });
 
-  it('carries a request id on every response, serves /healthz, /readyz, /metrics and the OpenAPI document', async () => {
+  it('carries a request id on every response and log line, never logs a secret, serves /healthz, /readyz, /metrics, OpenAPI', async () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const echoed = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'trace-abc.123' } });
@@ -343,6 +367,11 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
       paths: Record<string, unknown>;
     };
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/jobs', '/v1/jobs/{key}/result']));
+    const lines = JSON.stringify(captured.lines());
+    const requests = captured.lines().filter((l) => l.msg === 'request');
+    expect(requests.length).toBeGreaterThan(20);
+    expect(requests.every((l) => typeof l.requestId === 'string' && typeof l.route === 'string')).toBe(true);
+    for (const secret of [SECRET_KEY, admin, SECRET, CALLBACK_SECRET]) expect(lines).not.toContain(secret);
     const audit = await listAudit(tableOf(stack, ownContext({ tenant: TENANT, user: 'x', roles: [] })));
     expect(audit.records.filter((r) => !r.authorized)).toEqual([]);
   });

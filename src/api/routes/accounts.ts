@@ -31,6 +31,14 @@ function secretsDeps(deps: RouteDeps): SecretsDeps {
   return { secrets: deps.clients.secrets, prefix: r.secretsPrefix, kmsKeyId: r.kmsKey };
 }
 
+/** Valid credentials come back with the secret they were stored in; invalid ones with the reason. */
+type Stored =
+  | {
+      readonly validation: Extract<Validation, { state: 'active' }>;
+      readonly secret: { arn: string; versionId: string };
+    }
+  | { readonly validation: Extract<Validation, { state: 'invalid' }>; readonly secret?: undefined };
+
 /**
  * Validates credentials and, only when they work, stores them (a new secret, or a new version of
  * the existing one). Invalid credentials are never stored: the account records why instead.
@@ -40,13 +48,9 @@ async function validateAndStore(
   ctx: TenantContext,
   accountId: string,
   credentials: AccountCredentials,
-): Promise<{ validation: Validation; secret?: { arn: string; versionId: string } }> {
-  const validation = await validateCredentials(
-    { config: deps.config, sts: deps.clients.sts },
-    ctx,
-    accountId,
-    credentials,
-  );
+): Promise<Stored> {
+  const sts = { config: deps.config, sts: deps.clients.sts };
+  const validation = await validateCredentials(sts, ctx, accountId, credentials);
   if (validation.state !== 'active') return { validation };
   const stored = await putAccountSecret(secretsDeps(deps), ctx, accountId, credentials);
   return { validation, secret: { arn: stored.arn, versionId: stored.versionId } };
@@ -185,20 +189,10 @@ function rotateCredentials(deps: RouteDeps): Route {
         throw new ApiError(404, 'account.notFound', 'no such account in this tenant');
       }
       const { validation, secret } = await validateAndStore(deps, ctx, params.id, body.credentials);
-      if (validation.state !== 'active' || !secret) {
-        throw new ApiError(
-          422,
-          'account.invalidCredentials',
-          validation.state === 'invalid' ? validation.reason : '',
-          {
-            fields: [
-              {
-                field: 'credentials',
-                message: validation.state === 'invalid' ? validation.reason : 'refused',
-              },
-            ],
-          },
-        );
+      if (!secret) {
+        throw new ApiError(422, 'account.invalidCredentials', validation.reason, {
+          fields: [{ field: 'credentials', message: validation.reason }],
+        });
       }
       const at = deps.now().toISOString();
       const written = await table.update(key, {
