@@ -1,4 +1,5 @@
 import { type AwsClients, createAwsClients } from '../aws/index.js';
+import { attachCallStats, type CallStats } from '../bench/call-stats.js';
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { ScanqError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -41,18 +42,27 @@ export interface CommandContext {
   readonly config: Config;
   readonly log: Logger;
   readonly clients: AwsClients;
+  /** The measuring switch, when SCANQ_CALL_STATS is set. */
+  readonly callStats?: CallStats;
 }
 
 export function commandContext(name: string): CommandContext {
   const config = configOrExit();
   const log = createLogger({ level: config.logLevel, name });
-  const { rate, match } = config.faults;
+  const { rate, ambiguous, match } = config.faults;
   const faults =
     rate > 0
-      ? { rate, match: (service: string, op: string) => match?.test(`${service}.${op}`) ?? true }
+      ? { rate, ambiguous, match: (service: string, op: string) => match?.test(`${service}.${op}`) ?? true }
       : undefined;
-  if (faults) log.warn({ rate, match: match?.source }, 'fault injection is on');
-  return { config, log, clients: createAwsClients(config, faults ? { faults } : {}) };
+  if (faults) log.warn({ rate, ambiguous, match: match?.source }, 'fault injection is on');
+  const clients = createAwsClients(config, faults ? { faults } : {});
+  if (!config.callStatsFile) return { config, log, clients };
+  return {
+    config,
+    log,
+    clients,
+    callStats: attachCallStats(clients, { file: config.callStatsFile, command: name }),
+  };
 }
 
 /** Runs a command body; a scanq error prints its message and exits 1, anything else is a bug and throws. */

@@ -1,10 +1,18 @@
 import { Command, CommanderError } from 'commander';
+import { registerApi } from './api.js';
+import { registerBench } from './bench.js';
 import { registerBootstrap } from './bootstrap.js';
+import { registerChaos } from './chaos.js';
 import { EXIT } from './context.js';
 import { registerDev } from './dev.js';
 import { registerDlq } from './dlq.js';
+import { registerEnqueue } from './enqueue.js';
+import { registerJobs } from './jobs.js';
 import { registerLocalAws } from './local-aws.js';
+import { registerQuarantine } from './quarantine.js';
+import { registerScheduler } from './scheduler.js';
 import { registerSweeper } from './sweeper.js';
+import { registerToken } from './token.js';
 import { registerWorker } from './worker.js';
 
 /** Builds the `scanq` command tree. */
@@ -18,8 +26,16 @@ export function buildProgram(): Command {
   registerLocalAws(program);
   registerBootstrap(program);
   registerDlq(program);
+  registerQuarantine(program);
   registerWorker(program);
   registerSweeper(program);
+  registerBench(program);
+  registerChaos(program);
+  registerApi(program);
+  registerToken(program);
+  registerScheduler(program);
+  registerEnqueue(program);
+  registerJobs(program);
   return program;
 }
 

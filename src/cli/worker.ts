@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveResources } from '../aws/resources.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
+import { createProducer } from '../producer/index.js';
 import { createWorker, createWorkerRuntimeDeps, queueVisibilityMs } from '../workers/index.js';
 import { commandContext, runCommand } from './context.js';
 import { onShutdownSignals, positiveInt } from './signals.js';
@@ -21,21 +22,25 @@ export function registerWorker(program: Command): void {
     .option('--wait-time <seconds>', 'SQS long-poll wait', positiveInt('--wait-time', 20))
     .action((options: { concurrency?: number; plugin?: string[]; waitTime?: number }) =>
       runCommand(async () => {
-        const { config, clients, log } = commandContext('worker');
+        const { config, clients, log, callStats } = commandContext('worker');
         const registry = builtinCapabilities();
         const plugins = await loadPlugins(registry, options.plugin ?? []);
         if (plugins.length > 0) log.info({ capabilities: plugins }, 'plugins loaded');
         const resources = await resolveResources(config, clients);
+        // Cascade: jobs a passed job spawns go through the same conditional insert as any enqueue.
+        const producer = await createProducer(config, { clients, registry, log });
         const worker = createWorker(config, {
           clients,
           resources,
           registry,
           log,
+          producer,
           ...createWorkerRuntimeDeps(config, clients, resources, log),
           queueVisibilityMs: await queueVisibilityMs(clients, resources.queueUrl),
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.waitTime ? { waitTimeSeconds: options.waitTime } : {}),
         });
+        callStats?.include('jobs', () => worker.stats.counts);
         onShutdownSignals(log, async () => {
           await worker.stop();
           clients.destroy();

@@ -6,7 +6,17 @@ export { parseDuration } from './duration.js';
 export { ENV_SCHEMA } from './schema.js';
 
 /** AWS services scanq talks to; each may have its own endpoint. */
-export const SERVICES = ['sqs', 'dynamodb', 's3', 'secretsManager', 'sns', 'sts', 'kms'] as const;
+export const SERVICES = [
+  'sqs',
+  'dynamodb',
+  's3',
+  'secretsManager',
+  'sns',
+  'sts',
+  'kms',
+  'iam',
+  'ec2',
+] as const;
 export type Service = (typeof SERVICES)[number];
 
 const SERVICE_ENDPOINT_VARS: Record<Service, EnvName> = {
@@ -17,6 +27,8 @@ const SERVICE_ENDPOINT_VARS: Record<Service, EnvName> = {
   sns: 'AWS_ENDPOINT_URL_SNS',
   sts: 'AWS_ENDPOINT_URL_STS',
   kms: 'AWS_ENDPOINT_URL_KMS',
+  iam: 'AWS_ENDPOINT_URL_IAM',
+  ec2: 'AWS_ENDPOINT_URL_EC2',
 };
 
 /** The one typed configuration object, built once at start-up and passed down. */
@@ -95,12 +107,34 @@ export interface Config {
    * matches `match` fails with throttling or a 5xx. Off (rate 0) by default.
    */
   readonly faults: { readonly rate: number; readonly ambiguous: number; readonly match: RegExp | undefined };
+  /**
+   * Measuring switch (benchmark, chaos): when set, a command counts its AWS calls, injected faults,
+   * DynamoDB capacity, CPU and peak RSS into this JSON file (every second and on exit). Off by default.
+   */
+  readonly callStatsFile: string | undefined;
   /** Shards of the sweeper/scheduler index keys, so one status is not one hot partition. */
   readonly indexShards: number;
   readonly moto: 'auto' | 'venv' | 'system';
   /** Where `local-aws start` records its processes and logs; default `<project>/.scanq`. */
   readonly stateDir: string | undefined;
   readonly logLevel: ParsedEnv['LOG_LEVEL'];
+  readonly api: {
+    /** Listen address of `scanq api` (SCANQ_API_HOST, SCANQ_API_PORT). Defaults 127.0.0.1 and 8080. */
+    readonly host: string;
+    readonly port: number;
+    /** Requests per second per tenant when its profile sets no `limits.ratePerSecond`. Default 50. */
+    readonly ratePerSecond: number;
+  };
+  /**
+   * How API bearer tokens are verified: an HS256 secret (≥ 32 bytes) or a JWKS URL, plus the
+   * expected issuer and audience when set. Neither set: `scanq api` refuses to start. Never logged.
+   */
+  readonly auth: {
+    readonly jwtSecret: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+  };
 }
 
 /** Bad configuration: one line per variable and the rule it breaks. */
@@ -194,9 +228,17 @@ export function loadConfig(env: Env): Config {
       ambiguous: e.SCANQ_FAULT_AMBIGUOUS,
       match: e.SCANQ_FAULT_MATCH ? new RegExp(e.SCANQ_FAULT_MATCH) : undefined,
     },
+    callStatsFile: e.SCANQ_CALL_STATS,
     indexShards: e.SCANQ_INDEX_SHARDS,
     moto: e.SCANQ_MOTO,
     stateDir: e.SCANQ_STATE_DIR,
     logLevel: e.LOG_LEVEL,
+    api: { host: e.SCANQ_API_HOST, port: e.SCANQ_API_PORT, ratePerSecond: e.SCANQ_API_RATE_LIMIT },
+    auth: {
+      jwtSecret: e.SCANQ_JWT_SECRET,
+      jwksUrl: e.SCANQ_JWT_JWKS_URL,
+      issuer: e.SCANQ_JWT_ISSUER,
+      audience: e.SCANQ_JWT_AUDIENCE,
+    },
   };
 }

@@ -60,6 +60,8 @@ export const ENV_SCHEMA = {
   AWS_ENDPOINT_URL_SNS: url.optional(),
   AWS_ENDPOINT_URL_STS: url.optional(),
   AWS_ENDPOINT_URL_KMS: url.optional(),
+  AWS_ENDPOINT_URL_IAM: url.optional(),
+  AWS_ENDPOINT_URL_EC2: url.optional(),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   AWS_SESSION_TOKEN: z.string().min(1).optional(),
@@ -129,6 +131,30 @@ export const ENV_SCHEMA = {
       { message: 'must be a regular expression over Service.Operation' },
     )
     .optional(),
+  SCANQ_CALL_STATS: z.string().min(1, { message: 'must be a file path' }).optional(),
+  SCANQ_API_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, { message: 'must be a host name or IP address' })
+    .default('127.0.0.1'),
+  SCANQ_API_PORT: z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .refine((n) => n >= 0 && n <= 65_535, { message: 'must be between 0 and 65535' })
+    .default(8080),
+  SCANQ_API_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a positive number of requests per second' })
+    .transform(Number)
+    .refine((n) => n > 0 && n <= 100_000, { message: 'must be a positive number up to 100000' })
+    .default(50),
+  SCANQ_JWT_SECRET: z
+    .string()
+    .refine((text) => Buffer.byteLength(text, 'utf8') >= 32, { message: 'must be at least 32 bytes' })
+    .optional(),
+  SCANQ_JWT_JWKS_URL: url.optional(),
+  SCANQ_JWT_ISSUER: z.string().min(1).max(1024).optional(),
+  SCANQ_JWT_AUDIENCE: z.string().min(1).max(1024).optional(),
   SCANQ_STATE_DIR: z.string().min(1).optional(),
   SCANQ_MOTO: z.enum(['auto', 'venv', 'system'], { message: 'must be auto, venv or system' }).default('auto'),
   LOG_LEVEL: z

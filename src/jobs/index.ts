@@ -1,4 +1,26 @@
-export { builtinCapabilities, noop } from './capabilities/index.js';
+export {
+  awsPosture,
+  builtinCapabilities,
+  createHttpProbe,
+  createPortscan,
+  hostOfTarget,
+  httpProbe,
+  IMPORT_EVENTS,
+  IMPORT_LIMITS,
+  importCapability,
+  noop,
+  POSTURE_ASSETS,
+  POSTURE_RISKS,
+  parseImportFile,
+  portscan,
+  type ResolvedAddress,
+  type ResolvedTarget,
+  type Resolver,
+  resolveTarget,
+  sleep,
+  systemResolver,
+  TargetPolicyError,
+} from './capabilities/index.js';
 export {
   type AssetRecord,
   type CapabilityDefinition,
@@ -10,6 +32,7 @@ export {
   type RunOutcome,
   SEVERITIES,
   type Severity,
+  type TargetScope,
 } from './capability.js';
 export { claimCondition, ownerCondition } from './claim.js';
 export {

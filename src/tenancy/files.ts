@@ -1,10 +1,15 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { errorName } from '../lib/errors.js';
@@ -20,6 +25,14 @@ import {
   type ParsedFileKey,
   parseFileKey,
 } from './file-keys.js';
+import {
+  QUARANTINE_METADATA,
+  type QuarantineReason,
+  quarantineMetadata,
+  quarantineReportKey,
+} from './quarantine.js';
+
+export { QUARANTINE_METADATA, type QuarantineReason, quarantineReportKey } from './quarantine.js';
 
 /** A presign or upload request whose options are out of bounds (expiry, content type). */
 export class InvalidFileRequestError extends TenancyError {}
@@ -73,6 +86,8 @@ export interface FileInfo {
   readonly size: number | undefined;
   readonly lastModified: Date | undefined;
   readonly contentType?: string | undefined;
+  /** User metadata (`head` only), e.g. the reasons on a quarantined file. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** One page of a listing. */
@@ -90,6 +105,24 @@ function assertContentType(contentType: string): string {
     throw new InvalidFileRequestError('files.invalidContentType', 'contentType: 1-255 printable characters');
   }
   return contentType;
+}
+
+/** S3's answers to a bad multipart request, as the caller's error; anything else unchanged. */
+function multipartError(error: unknown): unknown {
+  const name = errorName(error);
+  if (name === 'NoSuchUpload') {
+    return new InvalidFileRequestError('files.noSuchUpload', 'uploadId: no such upload for this key', {
+      cause: error,
+    });
+  }
+  if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') {
+    return new InvalidFileRequestError(
+      'files.invalidParts',
+      'parts: every uploaded part once with its ETag; all but the last at least 5 MiB',
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 function expirySeconds(options: PresignOptions): number {
@@ -194,7 +227,13 @@ export class TenantFiles {
     const { bucket } = this.#parse(key);
     try {
       const out = await this.#deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { key, size: out.ContentLength, lastModified: out.LastModified, contentType: out.ContentType };
+      return {
+        key,
+        size: out.ContentLength,
+        lastModified: out.LastModified,
+        contentType: out.ContentType,
+        metadata: out.Metadata ?? {},
+      };
     } catch (error) {
       // HEAD has no body, so S3 can only say 404: the SDK names it NotFound, not NoSuchKey.
       if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchKey') return undefined;
@@ -232,6 +271,51 @@ export class TenantFiles {
     return { items, ...(out.NextContinuationToken ? { cursor: out.NextContinuationToken } : {}) };
   }
 
+  /**
+   * Moves an upload of this tenant to quarantine: copies it to `{tenant}/quarantine/{today}/{name}`
+   * with the reasons as metadata (`QUARANTINE_METADATA`), writes the full report next to it
+   * (`quarantineReportKey`), then deletes the upload. Copy before delete, so a crash in between
+   * leaves the file in both places, never in neither; running it again converges.
+   * @param reasons what is wrong, first ones first; `total` when more were found than passed.
+   * @throws InvalidKeyError for a key that is not this tenant's; InvalidFileRequestError
+   *   `files.notAnUpload` for a key outside `uploads`.
+   */
+  async quarantine(
+    key: string,
+    reasons: readonly QuarantineReason[],
+    options: { total?: number } = {},
+  ): Promise<{ key: string; reportKey: string }> {
+    const source = this.#parse(key);
+    if (source.kind !== 'uploads')
+      throw new InvalidFileRequestError('files.notAnUpload', 'key: only uploads can be quarantined');
+    const target = this.keyFor('quarantine', source.name);
+    const reportKey = quarantineReportKey(target);
+    const at = this.#now().toISOString();
+    const total = options.total ?? reasons.length;
+    const bucket = this.#bucket('quarantine');
+    await this.#deps.s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: target,
+        CopySource: `${source.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE',
+        Metadata: quarantineMetadata(this.tenant, source.day, reasons, total, at),
+      }),
+    );
+    const report = { v: 1, tenant: this.tenant, source: key, key: target, quarantinedAt: at, total, reasons };
+    await this.#deps.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: reportKey,
+        Body: JSON.stringify(report, null, 2),
+        ContentType: 'application/json',
+        Metadata: { tenant: this.tenant, [QUARANTINE_METADATA.reportOf]: 'true' },
+      }),
+    );
+    await this.#deps.s3.send(new DeleteObjectCommand({ Bucket: source.bucket, Key: key }));
+    return { key: target, reportKey };
+  }
+
   /** A URL that uploads one new file of this tenant, valid for `expiresInSeconds` (default 900). */
   async presignPut(kind: FileKind, name: string, options: PresignPutOptions = {}): Promise<PresignedUrl> {
     const key = this.keyFor(kind, name);
@@ -266,6 +350,88 @@ export class TenantFiles {
       headers: {},
       expiresAt: new Date(this.#now().getTime() + seconds * 1000),
     };
+  }
+
+  /** Starts a multipart upload of a new file of this tenant (large uploads); returns its key and upload id. */
+  async createMultipart(
+    kind: FileKind,
+    name: string,
+    options: { contentType?: string } = {},
+  ): Promise<{ key: string; uploadId: string }> {
+    const key = this.keyFor(kind, name);
+    const out = await this.#deps.s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.#bucket(kind),
+        Key: key,
+        ...(options.contentType ? { ContentType: assertContentType(options.contentType) } : {}),
+        Metadata: { tenant: this.tenant },
+      }),
+    );
+    if (!out.UploadId) throw new TenancyError('files.unexpectedResponse', 'S3 returned no UploadId');
+    return { key, uploadId: out.UploadId };
+  }
+
+  /** A URL that uploads part `partNumber` (1-10000) of a multipart upload of this tenant's `key`. */
+  async presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options: PresignOptions = {},
+  ): Promise<PresignedUrl> {
+    const { bucket } = this.#parse(key);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
+      throw new InvalidFileRequestError(
+        'files.invalidPart',
+        'partNumber: must be a whole number from 1 to 10000',
+      );
+    }
+    const seconds = expirySeconds(options);
+    const command = new UploadPartCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+    });
+    const url = await getSignedUrl(this.#signer(), command, { expiresIn: seconds });
+    return {
+      url,
+      key,
+      method: 'PUT',
+      headers: {},
+      expiresAt: new Date(this.#now().getTime() + seconds * 1000),
+    };
+  }
+
+  /**
+   * Completes a multipart upload of this tenant's `key` from its parts' ETags (in any order).
+   * @throws InvalidFileRequestError `files.noSuchUpload`, `files.invalidParts`.
+   */
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<void> {
+    const { bucket } = this.#parse(key);
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const upload = { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) };
+    await this.#deps.s3
+      .send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: upload,
+        }),
+      )
+      .catch((error: unknown) => Promise.reject(multipartError(error)));
+  }
+
+  /** Abandons a multipart upload of this tenant's `key`; S3 deletes its parts. */
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    const { bucket } = this.#parse(key);
+    await this.#deps.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch((error: unknown) => Promise.reject(multipartError(error)));
   }
 
   #signer(): S3Client {

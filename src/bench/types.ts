@@ -1,0 +1,116 @@
+/** The shapes of a benchmark report (also its `--json` output). */
+import type { Ceiling } from './ceiling.js';
+import type { Cost } from './cost.js';
+import type { Summary, Throughput } from './stats.js';
+
+/** Options of `scanq bench`. */
+export interface BenchOptions {
+  /** Jobs per worker-count phase. Default 2000. */
+  readonly jobs: number;
+  /** Tenants the jobs are spread over. Default 4. */
+  readonly tenants: number;
+  /** Worker-process counts to measure. Default 1, 2, 4. */
+  readonly workers: readonly number[];
+  /** `--concurrency` of each worker. Default 16. */
+  readonly concurrency: number;
+  readonly profile: 'load' | 'default';
+  readonly skipBaseline: boolean;
+  /** Adds the long run (≥ 20,000 jobs through one worker, RSS sampled). */
+  readonly long: boolean;
+  /** Jobs of the long run. Default 20,000. */
+  readonly longJobs: number;
+  /** Trickle used for dwell at light load: jobs and jobs per second. Defaults 100 at 20/s. */
+  readonly lightJobs: number;
+  readonly lightRate: number;
+}
+
+/** Per-job resource use of a set of processes. */
+export interface Usage {
+  /** Requests per job keyed `Service.Operation` (retries included). */
+  readonly callsPerJob: Readonly<Record<string, number>>;
+  /** DynamoDB capacity units per job by operation (empty when not reported). */
+  readonly capacityPerJob: Readonly<Record<string, number>>;
+  readonly cost: Cost;
+  readonly cpuMsPerJob: number;
+  /** Highest peak RSS of one process, KB. */
+  readonly peakRssKb: number;
+}
+
+/** One worker-count phase. */
+export interface WorkerPhase {
+  readonly workers: number;
+  readonly concurrency: number;
+  readonly jobs: number;
+  readonly throughput: Throughput;
+  /** Enqueue → claim while the queue was full (prefilled): mostly time waiting in line. */
+  readonly dwellLoaded: Summary;
+  /** Enqueue → claim of a trickle arriving at idle workers. */
+  readonly dwellLight: Summary;
+  /** Engine (workers) and producer together. */
+  readonly usage: Usage;
+  /** Workers only: what the measured window ran. */
+  readonly workerCallsPerJob: Readonly<Record<string, number>>;
+  /** Messages deferred (tenant at its cap) per job. */
+  readonly deferralsPerJob: number;
+  /** Jobs/s the endpoints allow for the workers' calls per job, and the share reached. */
+  readonly bound: { readonly jobsPerSecond: number; readonly limitedBy: string; readonly share: number };
+}
+
+export interface BaselinePhase {
+  readonly jobs: number;
+  readonly throughput: Throughput;
+  readonly usage: Usage;
+  readonly errors: number;
+}
+
+export interface FairnessPhase {
+  readonly workers: number;
+  readonly floodJobs: number;
+  readonly quietJobs: number;
+  /** The quiet tenant's dwell with nobody else around. */
+  readonly unloaded: Summary;
+  /** The quiet tenant's dwell while the flood is being worked off. */
+  readonly flooded: Summary;
+  /** Flood jobs not finished yet when the last quiet job finished. */
+  readonly floodLeftWhenQuietDone: number;
+  readonly p99Ratio: number;
+}
+
+export interface LongPhase {
+  readonly jobs: number;
+  readonly concurrency: number;
+  /** RSS of the worker (KB) after this many jobs. */
+  readonly rssKb: readonly { readonly jobs: number; readonly rssKb: number }[];
+  /** RSS change from 5,000 to the last sample, percent. */
+  readonly growthPercent: number;
+  readonly cpuMsPerJob: number;
+  readonly throughput: Throughput;
+}
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGb: number;
+  readonly node: string;
+  readonly platform: string;
+  /** 1-minute load average at the start and the end (other work on the machine shows here). */
+  readonly loadAverage: { readonly start: number; readonly end: number };
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly machine: Machine;
+  readonly endpoint: { readonly profile: string; readonly notes: readonly string[] };
+  readonly options: BenchOptions;
+  readonly ceilings: readonly Ceiling[];
+  readonly baseline: BaselinePhase | undefined;
+  readonly phases: readonly WorkerPhase[];
+  /** Best scanq steady throughput ÷ baseline steady throughput. */
+  readonly baselineRatio: number | undefined;
+  readonly fairness: FairnessPhase | undefined;
+  readonly long: LongPhase | undefined;
+  /** Sizes (bytes, DynamoDB rules) of a finished job item and its execution item. */
+  readonly itemBytes: { readonly job: number; readonly execution: number };
+  readonly headline: string;
+}
