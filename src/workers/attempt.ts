@@ -1,14 +1,5 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import {
-  type AssetRecord,
-  type CapabilityDefinition,
-  type Emit,
-  type JobCredentials,
-  type RiskRecord,
-  type RunContext,
-  type RunOutcome,
-  STATUS,
-} from '../jobs/index.js';
+import { type CapabilityDefinition, type RunOutcome, STATUS } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { publishJobEvent } from '../notify/index.js';
@@ -16,6 +7,7 @@ import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.j
 import { cascadeAfterPass } from './cascade.js';
 import { backoffMs, classifyFailure } from './failure.js';
 import { startHeartbeat } from './heartbeat.js';
+import { collector, invoke } from './invoke.js';
 import { finish, handoff, type Lease, release, renew } from './lease.js';
 import {
   type Findings,
@@ -26,9 +18,6 @@ import {
   writeResult,
 } from './outcome.js';
 import type { WorkerRuntime } from './runtime.js';
-
-/** Most assets and risks one attempt may emit; more is a runaway capability. */
-export const MAX_FINDINGS = 10_000;
 
 /** Everything one claimed attempt needs. */
 export interface AttemptInput {
@@ -45,22 +34,6 @@ export interface AttemptInput {
 /** How the attempt left the job, for the caller's bookkeeping. */
 export type AttemptEnd = 'passed' | 'failed' | 'retried' | 'handedOff' | 'released' | 'fenced';
 
-function collector(): { emit: Emit; findings: Findings } {
-  const findings: Findings = { assets: [], risks: [] };
-  const room = () => findings.assets.length + findings.risks.length < MAX_FINDINGS;
-  return {
-    findings,
-    emit: {
-      asset(asset: AssetRecord) {
-        if (room()) findings.assets.push(asset);
-      },
-      risk(risk: RiskRecord) {
-        if (room()) findings.risks.push(risk);
-      },
-    },
-  };
-}
-
 async function setVisibility(a: AttemptInput, seconds: number): Promise<void> {
   const { runtime } = a;
   await runtime.clients.sqs
@@ -74,60 +47,6 @@ async function setVisibility(a: AttemptInput, seconds: number): Promise<void> {
     .catch((error: unknown) =>
       a.log.warn({ error: coerceError(error) }, 'could not change message visibility'),
     );
-}
-
-/** Credentials the capability declared, for the account named in the job input. */
-async function credentialsOf(a: AttemptInput): Promise<JobCredentials | undefined> {
-  if (!a.capability.credentials) return undefined;
-  const input = (a.lease.item.input ?? {}) as Record<string, unknown>;
-  const accountId = typeof input.accountId === 'string' ? input.accountId : undefined;
-  if (!accountId) throw new Error('input.accountId is required for a capability that uses credentials');
-  return a.runtime.credentialsFor(a.ctx, accountId);
-}
-
-async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): Promise<RunOutcome> {
-  const { lease, capability } = a;
-  const credentials = await credentialsOf(a);
-  const { runtime } = a;
-  const profile = await runtime.profileOf(a.ctx.tenant);
-  const runCtx: RunContext = {
-    tenant: a.ctx.tenant,
-    key: lease.key,
-    target: String(lease.item.target),
-    attempt: lease.attempt,
-    signal,
-    ...(credentials ? { credentials } : {}),
-    files: a.files,
-    table: a.table,
-    aws: { region: runtime.config.region, endpoints: runtime.config.endpoints },
-    scope: { allowLoopback: runtime.config.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
-    log: a.log,
-    publish: (type, fields) =>
-      publishJobEvent(
-        runtime.clients.sns,
-        runtime.topicArn,
-        {
-          tenant: a.ctx.tenant,
-          key: lease.key,
-          capability: capability.name,
-          status: fields.status ?? 'info',
-          attempt: lease.attempt,
-          ...fields,
-        },
-        type,
-      ),
-  };
-  const input = capability.input.parse(lease.item.input ?? {});
-  if (lease.phase === STATUS.asyncReturning) {
-    if (!capability.complete) throw new Error(`capability ${capability.name} cannot complete async jobs`);
-    return capability.complete(
-      runCtx,
-      input,
-      (lease.item.asyncResult ?? {}) as Record<string, unknown>,
-      emit,
-    );
-  }
-  return capability.run(runCtx, input, emit);
 }
 
 /** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */
