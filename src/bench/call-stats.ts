@@ -10,6 +10,7 @@ import type { MiddlewareStack, Pluggable } from '@smithy/types';
 import { CallCounter, countingPlugin } from '../aws/call-counter.js';
 import type { AwsClients } from '../aws/clients.js';
 import { InjectedFaultError } from '../aws/faults.js';
+import { INDEX_SHARE } from './cost.js';
 
 /** What a process wrote: counts since it attached the switch (not since it started). */
 export interface CallStatsSnapshot {
@@ -25,8 +26,9 @@ export interface CallStatsSnapshot {
   /** Injected faults (fault-injection middleware) keyed `Service.Operation`. */
   readonly faults: Readonly<Record<string, number>>;
   /**
-   * DynamoDB capacity units the endpoint reported (`ReturnConsumedCapacity: INDEXES`, table plus
-   * every index), keyed by operation. Empty when the endpoint does not report capacity.
+   * DynamoDB capacity units the endpoint reported (`ReturnConsumedCapacity: INDEXES`), keyed by
+   * operation (table plus every index) and `{operation} (indexes)` (the indexes' share). Empty when
+   * the endpoint does not report capacity.
    */
   readonly capacity: Readonly<Record<string, number>>;
   /** CPU time used since the switch was attached, in ms. */
@@ -61,15 +63,23 @@ function sorted(map: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...map.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Sums `CapacityUnits` of a `ConsumedCapacity` (one object, or one per table for batches). */
-export function capacityUnits(consumed: unknown): number {
+/**
+ * Sums a `ConsumedCapacity` (one object, or one per table for batches): all units, and the part
+ * spent on secondary indexes (absent when the endpoint does not itemize them, as moto does not).
+ */
+export function capacityUnits(consumed: unknown): { total: number; indexes: number } {
   const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-  let sum = 0;
-  for (const entry of list) {
-    const units = (entry as { CapacityUnits?: unknown }).CapacityUnits;
-    if (typeof units === 'number') sum += units;
+  let total = 0;
+  let indexes = 0;
+  for (const entry of list as Record<string, unknown>[]) {
+    if (typeof entry.CapacityUnits === 'number') total += entry.CapacityUnits;
+    for (const group of [entry.GlobalSecondaryIndexes, entry.LocalSecondaryIndexes]) {
+      for (const index of Object.values((group ?? {}) as Record<string, { CapacityUnits?: unknown }>)) {
+        if (typeof index.CapacityUnits === 'number') indexes += index.CapacityUnits;
+      }
+    }
   }
-  return sum;
+  return { total, indexes };
 }
 
 /** Counts injected faults; sits between the call counter (outer) and the fault injector (inner). */
@@ -108,7 +118,8 @@ function capacityMeter<I extends object, O extends object>(capacity: Map<string,
           const input = { ReturnConsumedCapacity: 'INDEXES', ...(args.input as object) };
           const result = await next({ ...args, input: input as typeof args.input });
           const units = capacityUnits((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
-          if (units > 0) add(capacity, operation, units);
+          if (units.total > 0) add(capacity, operation, units.total);
+          if (units.indexes > 0) add(capacity, `${operation}${INDEX_SHARE}`, units.indexes);
           return result;
         },
         { step: 'initialize', name: 'scanqCapacityMeter', priority: 'low' },

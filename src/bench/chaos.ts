@@ -77,7 +77,7 @@ export interface ChaosReport {
 }
 
 /** Keeps the backlog short: the sweeper would otherwise re-send jobs that merely wait in line. */
-const MAX_BACKLOG = 300;
+const MAX_BACKLOG = 200;
 
 async function enqueueWithRetry(
   producer: Producer,
@@ -212,7 +212,7 @@ export async function runChaos(
     SCANQ_FAULT_AMBIGUOUS: String(options.faultAmbiguous),
     SCANQ_AWS_MAX_ATTEMPTS: String(options.awsMaxAttempts),
     SCANQ_SWEEP_INTERVAL: '2s',
-    SCANQ_LOST_ENQUEUE_AFTER: '15s',
+    SCANQ_LOST_ENQUEUE_AFTER: '30s',
     SCANQ_RETRY_BASE: '200ms',
     SCANQ_RETRY_MAX: '2s',
   };

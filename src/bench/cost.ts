@@ -1,6 +1,9 @@
 /** Cost arithmetic: requests and capacity per job → dollars per million jobs. Pure. */
 import { PRICES, type PriceKey, priceKeyOf } from './prices.js';
 
+/** Key under which the index share of an operation's capacity is kept (`PutItem (indexes)`). */
+export const INDEX_SHARE = ' (indexes)';
+
 /** What one job costs in requests and DynamoDB capacity (averages over a run). */
 export interface CostInput {
   /** Requests per job keyed `Service.Operation` (retries included: AWS bills every attempt). */
@@ -33,6 +36,11 @@ export interface Cost {
   readonly totalUsd: number;
   /** True when DynamoDB capacity was reported by the endpoint, false when it was assumed. */
   readonly capacityMeasured: boolean;
+  /**
+   * True when the endpoint itemized index capacity (DynamoDB Local, real AWS). False on moto, which
+   * reports the table's share only: then the write units leave out index maintenance (a floor).
+   */
+  readonly indexesReported: boolean;
 }
 
 const WRITE_OPERATIONS = new Set([
@@ -112,6 +120,7 @@ export function costPerMillionJobs(input: CostInput): Cost {
     resultUsd,
     totalUsd: engineUsd + resultUsd,
     capacityMeasured: input.capacityPerJob !== undefined,
+    indexesReported: Object.keys(input.capacityPerJob ?? {}).some((k) => k.endsWith(INDEX_SHARE)),
   };
 }
 

@@ -121,10 +121,19 @@ export function formatReport(report: BenchReport): string[] {
     '',
     ...runTable(report),
   ];
+  for (const p of report.phases)
+    if (p.warnings.count > 0)
+      lines.push(
+        `W=${p.workers}: ${p.warnings.count} warning/error log lines, first: ${p.warnings.first ?? ''}`,
+      );
   if (report.baselineRatio !== undefined)
     lines.push(`scanq / baseline (best W): ${f2(report.baselineRatio)}×`);
   const cols = columns(report);
   lines.push('', ...callsTable(cols), '', ...costTable(cols));
+  if (cols.some((c) => !c.usage.cost.indexesReported))
+    lines.push(
+      'note: the endpoint did not itemize index capacity: DynamoDB write units leave out index maintenance (a floor)',
+    );
   lines.push(
     '',
     `item sizes: finished job ${report.itemBytes.job} B, execution ${report.itemBytes.execution} B`,

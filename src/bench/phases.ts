@@ -71,6 +71,19 @@ export function workerTotals(workers: readonly ScanqProcess[]) {
   };
 }
 
+/** Warning and error lines of some processes (pino JSON), with the first one's message. */
+export function warningsOf(processes: readonly ScanqProcess[]): { count: number; first?: string } {
+  const lines = processes.flatMap((p) => p.problems);
+  const [first] = lines;
+  if (!first) return { count: 0 };
+  try {
+    const parsed = JSON.parse(first) as { msg?: unknown; error?: { message?: unknown } };
+    return { count: lines.length, first: `${String(parsed.msg)}: ${String(parsed.error?.message ?? '')}` };
+  } catch {
+    return { count: lines.length, first: first.slice(0, 200) };
+  }
+}
+
 function phaseDir(ctx: BenchContext, name: string): string {
   const dir = join(ctx.statsDir, name);
   mkdirSync(dir, { recursive: true });
@@ -131,6 +144,7 @@ export async function workerPhase(ctx: BenchContext, count: number): Promise<Wor
       usage: usageOf([...totals.readings, producer], all, totals.cpuMs, totals.peakRssKb),
       workerCallsPerJob,
       deferralsPerJob: per(totals.deferred, all),
+      warnings: warningsOf(workers),
       bound: { ...bound, share: per(t.steady, bound.jobsPerSecond) },
     };
     progress.note(

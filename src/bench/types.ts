@@ -52,6 +52,8 @@ export interface WorkerPhase {
   readonly workerCallsPerJob: Readonly<Record<string, number>>;
   /** Messages deferred (tenant at its cap) per job. */
   readonly deferralsPerJob: number;
+  /** Warning and error log lines of the workers, and the first one's message. */
+  readonly warnings: { readonly count: number; readonly first?: string };
   /** Jobs/s the endpoints allow for the workers' calls per job, and the share reached. */
   readonly bound: { readonly jobsPerSecond: number; readonly limitedBy: string; readonly share: number };
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { capacityUnits } from '../../../src/bench/call-stats.js';
+import { table } from '../../../src/bench/format.js';
+
+describe('Function: table', () => {
+  it('pads the first column left and the others right, to the widest cell', () => {
+    expect(
+      table(
+        ['op', 'n'],
+        [
+          ['SQS.ReceiveMessage', '0.1'],
+          ['x', '12.25'],
+        ],
+      ),
+    ).toEqual(['op                      n', 'SQS.ReceiveMessage    0.1', 'x                   12.25']);
+  });
+});
+
+describe('Function: capacityUnits', () => {
+  it.each([
+    { consumed: undefined, units: { total: 0, indexes: 0 } },
+    { consumed: { TableName: 't', CapacityUnits: 1 }, units: { total: 1, indexes: 0 } },
+    {
+      consumed: {
+        CapacityUnits: 5,
+        Table: { CapacityUnits: 2 },
+        GlobalSecondaryIndexes: { 'by-sweep': { CapacityUnits: 1 }, 'by-status': { CapacityUnits: 2 } },
+      },
+      units: { total: 5, indexes: 3 },
+    },
+    { consumed: [{ CapacityUnits: 2 }, { CapacityUnits: 1.5 }, {}], units: { total: 3.5, indexes: 0 } },
+  ])('reads $consumed as $units', ({ consumed, units }) => {
+    expect(capacityUnits(consumed)).toEqual(units);
+  });
+});
