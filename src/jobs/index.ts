@@ -86,6 +86,19 @@ export {
 } from './message.js';
 export { loadPlugins, PluginError } from './plugins.js';
 export {
+  assetRecordSchema,
+  type BuiltinCapability,
+  type CheckedResult,
+  checkResultDocument,
+  RESULT_SCHEMAS,
+  RESULT_VERSION,
+  type ResultEnvelope,
+  resultEnvelopeSchema,
+  resultJsonSchemas,
+  resultSchemaFor,
+  riskRecordSchema,
+} from './results.js';
+export {
   assertTransition,
   canTransition,
   STATUS,
