@@ -32,6 +32,8 @@ export interface Endpoint {
   readonly env: Readonly<Record<string, string>>;
   /** What could not be started as asked (a load-profile piece that fell back to moto). */
   readonly notes: readonly string[];
+  /** Processes of the emulators this run started (none for an external endpoint). */
+  readonly pids: readonly number[];
   /** Stops what this run started (nothing for an external endpoint). */
   close(): Promise<void>;
 }
@@ -59,7 +61,7 @@ export async function openEndpoint(
   options: { profile: Profile; say: (line: string) => void },
 ): Promise<Endpoint> {
   if (configured.local) {
-    return { profile: 'external', env: endpointEnv(configured), notes: [], close: async () => {} };
+    return { profile: 'external', env: endpointEnv(configured), notes: [], pids: [], close: async () => {} };
   }
   const local = await startLocalAws({
     profile: options.profile,
@@ -71,6 +73,7 @@ export async function openEndpoint(
     profile: options.profile,
     env: { ...local.env },
     notes: local.notes,
+    pids: local.processes.map((p) => p.pid),
     close: () => stopLocalAws(local),
   };
 }

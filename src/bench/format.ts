@@ -68,6 +68,8 @@ function runTable(report: Omit<BenchReport, 'headline'>): string[] {
       '—',
       '—',
       '—',
+      '—',
+      '—',
       f2(b.usage.cpuMsPerJob),
       '—',
     ]);
@@ -80,6 +82,8 @@ function runTable(report: Omit<BenchReport, 'headline'>): string[] {
       f0(p.throughput.overall),
       ms(p.dwellLight),
       `${f0(p.bound.jobsPerSecond)} (${f0(p.bound.share * 100)} %)`,
+      p.machine ? `${f0(p.machine.jobsPerSecond)} (${f0(p.machine.share * 100)} %)` : '—',
+      p.machine ? f2(p.machine.emulatorCpuMsPerJob) : '—',
       f2(p.deferralsPerJob),
       f2(p.usage.cpuMsPerJob),
       mb(p.usage.peakRssKb),
@@ -93,6 +97,8 @@ function runTable(report: Omit<BenchReport, 'headline'>): string[] {
       'overall',
       'light dwell p50/p95/p99 ms',
       'endpoint bound (share)',
+      'CPU bound (share)',
+      'emulator CPU ms/job',
       'deferrals/job',
       'CPU ms/job',
       'peak RSS MB',
@@ -134,10 +140,8 @@ export function formatReport(report: BenchReport): string[] {
     lines.push(
       'note: the endpoint did not itemize index capacity: DynamoDB write units leave out index maintenance (a floor)',
     );
-  lines.push(
-    '',
-    `item sizes: finished job ${report.itemBytes.job} B, execution ${report.itemBytes.execution} B`,
-  );
+  const sizes = report.phases[0]?.itemBytes;
+  if (sizes) lines.push('', `item sizes: finished job ${sizes.job} B, execution ${sizes.execution} B`);
   const fair = report.fairness;
   if (fair) {
     lines.push(
@@ -153,7 +157,7 @@ export function formatReport(report: BenchReport): string[] {
     lines.push(
       '',
       `long run: ${long.jobs} jobs, one worker × C=${long.concurrency}, ${f0(long.throughput.steady)} jobs/s, ` +
-        `${f2(long.cpuMsPerJob)} CPU ms/job; RSS ${mb(at(5_000))} MB at 5,000 → ${mb(long.rssKb.at(-1)?.rssKb ?? 0)} MB at ${long.rssKb.at(-1)?.jobs ?? 0} (${long.growthPercent >= 0 ? '+' : ''}${f0(long.growthPercent)} %)`,
+        `${f2(long.cpuMsPerJob)} CPU ms/job, peak RSS ${mb(long.peakRssKb)} MB; RSS ${mb(at(5_000))} MB at 5,000 → ${mb(long.rssKb.at(-1)?.rssKb ?? 0)} MB at ${long.rssKb.at(-1)?.jobs ?? 0} (${long.growthPercent >= 0 ? '+' : ''}${f0(long.growthPercent)} %)`,
     );
   }
   lines.push('', report.headline);

@@ -56,6 +56,17 @@ export interface WorkerPhase {
   readonly warnings: { readonly count: number; readonly first?: string };
   /** Jobs/s the endpoints allow for the workers' calls per job, and the share reached. */
   readonly bound: { readonly jobsPerSecond: number; readonly limitedBy: string; readonly share: number };
+  /**
+   * The machine's own bound when the run started the emulators: all cores ÷ (worker CPU + emulator
+   * CPU per job), and the share reached. Absent on an external endpoint or without `/proc`.
+   */
+  readonly machine?: {
+    readonly emulatorCpuMsPerJob: number;
+    readonly jobsPerSecond: number;
+    readonly share: number;
+  };
+  /** Sizes (bytes, DynamoDB rules) of a finished job item and its execution item. */
+  readonly itemBytes: { readonly job: number; readonly execution: number };
 }
 
 export interface BaselinePhase {
@@ -86,6 +97,7 @@ export interface LongPhase {
   /** RSS change from 5,000 to the last sample, percent. */
   readonly growthPercent: number;
   readonly cpuMsPerJob: number;
+  readonly peakRssKb: number;
   readonly throughput: Throughput;
 }
 
@@ -112,7 +124,5 @@ export interface BenchReport {
   readonly baselineRatio: number | undefined;
   readonly fairness: FairnessPhase | undefined;
   readonly long: LongPhase | undefined;
-  /** Sizes (bytes, DynamoDB rules) of a finished job item and its execution item. */
-  readonly itemBytes: { readonly job: number; readonly execution: number };
   readonly headline: string;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capacityUnits } from '../../../src/bench/call-stats.js';
 import { table } from '../../../src/bench/format.js';
+import { parseStat } from '../../../src/bench/system-cpu.js';
 
 describe('Function: table', () => {
   it('pads the first column left and the others right, to the widest cell', () => {
@@ -31,5 +32,16 @@ describe('Function: capacityUnits', () => {
     { consumed: [{ CapacityUnits: 2 }, { CapacityUnits: 1.5 }, {}], units: { total: 3.5, indexes: 0 } },
   ])('reads $consumed as $units', ({ consumed, units }) => {
     expect(capacityUnits(consumed)).toEqual(units);
+  });
+});
+
+describe('Function: parseStat', () => {
+  it('reads pid, ppid and utime + stime, even when the command name holds spaces and parentheses', () => {
+    const line = '4242 (java (x) y) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 3 1 20 0 30 0 12345';
+    expect(parseStat(line)).toEqual({ pid: 4242, ppid: 17, ticks: 300 });
+  });
+
+  it('refuses what is not a stat line', () => {
+    expect(parseStat('garbage')).toBeUndefined();
   });
 });
