@@ -1,143 +1,271 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { type Command, Option } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createAwsClients } from '../aws/index.js';
-import { loadConfig } from '../config/index.js';
-import { createLogger } from '../lib/logger.js';
+import { type Config, loadConfig, parseDuration } from '../config/index.js';
+import { coerceError } from '../lib/errors.js';
 import {
+  type BootstrapReport,
   bootstrap,
+  freePort,
   type LocalAws,
   PROFILES,
   type Profile,
   startLocalAws,
   stopLocalAws,
 } from '../local-aws/index.js';
-import { createProducer } from '../producer/index.js';
-import { ownContext, putProfile, systemContext, TenantTable } from '../tenancy/index.js';
-import { commandEnv, configOrExit, EXIT, out, runCommand } from './context.js';
-import { runDemo } from './demo.js';
+import { commandEnv, configOrExit, EXIT, runCommand } from './context.js';
+import { DEMO_TENANTS, runDemo } from './demo.js';
+import { demoToken, waitForApi } from './demo-api.js';
+import { DemoError } from './demo-errors.js';
+import { DemoConsole } from './demo-progress.js';
+import { ServiceGroup } from './demo-services.js';
+import { type DemoTargets, startDemoTargets } from './demo-targets.js';
 import { positiveInt } from './signals.js';
 
-const BIN = fileURLToPath(new URL('../../bin/scanq.js', import.meta.url));
+/** Exit code when a signal stopped `dev` before its demo finished (128 + SIGINT). */
+const INTERRUPTED = 130;
 
 interface DevOptions {
   readonly workers: number;
   readonly profile: Profile;
+  readonly once?: boolean;
   readonly exit?: boolean;
   readonly demo: boolean;
+  readonly timeout: number;
 }
 
-/** Starts `scanq <command>` as a child whose log lines are prefixed with its name. */
-function service(
-  name: string,
-  args: readonly string[],
-  env: Record<string, string | undefined>,
-): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'inherit', 'pipe'] });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n'))
-      if (line) process.stderr.write(`[${name}] ${line}\n`);
+type Env = Record<string, string | undefined>;
+
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1_000) throw new InvalidArgumentError('must be a duration such as 90s or 5m');
+  return ms;
+}
+
+/** What `dev` started, undone in reverse order when it stops. */
+class Teardown {
+  readonly #steps: { name: string; run: () => Promise<void> }[] = [];
+
+  add(name: string, run: () => Promise<void>): void {
+    this.#steps.push({ name, run });
+  }
+
+  /** Runs every step, newest first; a failing step is reported and the others still run. */
+  async run(say: (line: string) => void): Promise<void> {
+    for (const step of this.#steps.reverse()) {
+      await step
+        .run()
+        .catch((error: unknown) => say(`stopping ${step.name} failed: ${coerceError(error).message}`));
+    }
+    this.#steps.length = 0;
+  }
+}
+
+/** The endpoint: the configured one (or a `local-aws start`ed one), else a new one, stopped with `dev`. */
+async function endpoint(options: DevOptions, c: DemoConsole, teardown: Teardown): Promise<Env> {
+  const env = commandEnv();
+  const configured = loadConfig(env);
+  if (configured.local) {
+    c.line(`local AWS endpoint: ${configured.endpoints.sqs ?? 'configured'} (configured; left running)`);
+    return env;
+  }
+  const local: LocalAws = await startLocalAws({
+    profile: options.profile,
+    mode: configured.moto,
+    detached: false,
+    ...(configured.stateDir ? { stateDir: configured.stateDir } : {}),
+    say: (line) => c.note(line),
   });
-  return child;
+  const described = local.processes.map((p) => `${p.name} ${p.url} (pid ${p.pid})`).join(', ');
+  teardown.add('the local AWS endpoint', async () => {
+    await stopLocalAws(local);
+    c.line(
+      `stopped the local AWS endpoint: ${local.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`,
+    );
+  });
+  c.line(`local AWS endpoint: ${described}`);
+  for (const note of local.notes) c.line(`note: ${note}`);
+  return { ...env, ...local.env };
 }
 
-/** `scanq dev`: the whole stack on one machine, with a demo. */
+/** The children's environment: the endpoint, the resources, loopback scans allowed, the dev JWT secret. */
+async function serviceEnv(env: Env, report: BootstrapReport, jwtSecret: string): Promise<Env> {
+  // A JWKS URL as well as a secret is refused by the API: the dev stack verifies with the secret.
+  const { SCANQ_JWT_JWKS_URL: _jwks, ...rest } = env;
+  return {
+    ...rest,
+    // The services' JSON logs would drown the demo; LOG_LEVEL=info shows them.
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+    SCANQ_QUEUE_URL: report.queueUrl,
+    SCANQ_DLQ_URL: report.dlqUrl,
+    SCANQ_TOPIC_ARN: report.topicArn,
+    SCANQ_ALLOW_LOOPBACK: 'true',
+    SCANQ_JWT_SECRET: jwtSecret,
+    SCANQ_API_HOST: '127.0.0.1',
+    SCANQ_API_PORT:
+      env.SCANQ_API_PORT && env.SCANQ_API_PORT !== '0' ? env.SCANQ_API_PORT : String(await freePort()),
+    // The demo's schedule fires seconds after it is created; the default minute would outlast the demo.
+    SCANQ_SCHEDULER_INTERVAL: env.SCANQ_SCHEDULER_INTERVAL ?? '2s',
+  };
+}
+
+/**
+ * Starts the api, `workers` workers, the scheduler and the sweeper (stopped with `dev`) and waits
+ * until the API is ready. Returns its URL.
+ */
+async function startServices(
+  services: ServiceGroup,
+  workers: number,
+  env: Env,
+  s: { readonly console: DemoConsole; readonly teardown: Teardown; readonly check: () => void },
+): Promise<string> {
+  s.teardown.add('the services', async () => {
+    const stopped = await services.stop();
+    s.console.line(`stopped: ${stopped.map((x) => `${x.name} (pid ${x.pid}) ${x.how}`).join(', ')}`);
+  });
+  services.start('api', ['api'], env);
+  for (let i = 1; i <= workers; i++) services.start(`worker-${i}`, ['worker'], env);
+  services.start('scheduler', ['scheduler'], env);
+  services.start('sweeper', ['sweeper'], env);
+  s.console.line(
+    `services: ${services
+      .list()
+      .map((x) => `${x.name} (pid ${x.pid})`)
+      .join(', ')}`,
+  );
+  const apiUrl = `http://127.0.0.1:${env.SCANQ_API_PORT ?? ''}`;
+  await waitForApi(apiUrl, 60_000, s.check);
+  s.console.line(`api: ${apiUrl} is ready`);
+  return apiUrl;
+}
+
+/** What `serve` shows and watches. */
+interface Running {
+  readonly config: Config;
+  /** The services' environment. */
+  readonly env: Env;
+  readonly apiUrl: string;
+  readonly console: DemoConsole;
+  readonly services: ServiceGroup;
+}
+
+/** Runs until `stopped` settles or a service dies; shows how to use the stack meanwhile (never the JWT secret). */
+async function serve(r: Running, stopped: Promise<void>): Promise<void> {
+  const c = r.console;
+  const token = await demoToken(r.config, r.env.SCANQ_JWT_SECRET ?? '', DEMO_TENANTS.main);
+  const endpoints = Object.entries(r.env).filter(
+    ([name, value]) => name.startsWith('AWS_ENDPOINT_URL') && value,
+  );
+  c.line('\nthe stack is up; Ctrl-C stops every process');
+  c.line(`  API    ${r.apiUrl}  (OpenAPI: ${r.apiUrl}/v1/openapi.json)`);
+  c.line(`  token  export TOKEN=${token}`);
+  c.line(
+    `         (admin of ${DEMO_TENANTS.main} for 8 h, signed with this run's JWT secret, which is not shown)`,
+  );
+  c.line(
+    `  CLI    export ${[...endpoints.map(([n, v]) => `${n}=${v}`), `SCANQ_PREFIX=${r.config.prefix}`].join(' ')}`,
+  );
+  c.line(`         node bin/scanq.js jobs ls --tenant ${DEMO_TENANTS.main}`);
+  const died = r.services.failed().then((error) => {
+    throw error;
+  });
+  await Promise.race([stopped, died]);
+}
+
+async function runDev(
+  options: DevOptions,
+  c: DemoConsole,
+  stop: AbortSignal,
+  teardown: Teardown,
+): Promise<number> {
+  const services = new ServiceGroup((line) => c.note(line));
+  const check = () => {
+    if (stop.aborted) throw new DemoError('demo.interrupted', 'interrupted');
+    services.check();
+  };
+  const env = await endpoint(options, c, teardown);
+  check();
+  const config = loadConfig(env);
+  const clients = createAwsClients(config);
+  teardown.add('the AWS clients', async () => clients.destroy());
+  const report = await bootstrap(config, clients);
+  c.line(
+    `bootstrap: ${report.unchanged ? 'resources already in place' : 'resources created'} (prefix ${config.prefix})`,
+  );
+  check();
+  const jwtSecret = env.SCANQ_JWT_SECRET ?? randomBytes(32).toString('hex');
+  const childEnv = await serviceEnv(env, report, jwtSecret);
+  const apiUrl = await startServices(services, options.workers, childEnv, { console: c, teardown, check });
+  if (options.demo) {
+    const targets: DemoTargets = await startDemoTargets();
+    teardown.add('the demo targets', () => targets.close());
+    await runDemo({
+      config,
+      clients,
+      apiUrl,
+      jwtSecret,
+      targets,
+      console: c,
+      check,
+      defer: (cleanup) => teardown.add('the seeded account', cleanup),
+      timeoutMs: options.timeout,
+    });
+  }
+  if (options.once === true || options.exit === true) return EXIT.ok;
+  const stopped = new Promise<void>((resolve) =>
+    stop.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  await serve({ config, env: childEnv, apiUrl, console: c, services }, stopped);
+  return EXIT.ok;
+}
+
+/** `scanq dev`: the whole stack on one machine (endpoint, API, workers, scheduler, sweeper) and the demo. */
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('start the local AWS endpoint, bootstrap, run workers and the sweeper, and run the demo')
+    .description(
+      'start the local AWS endpoint, bootstrap, run the API, workers, scheduler and sweeper, and run the demo',
+    )
     .option('-w, --workers <n>', 'worker processes', positiveInt('--workers', 16), 2)
     .addOption(
       new Option('--profile <profile>', 'local endpoint profile').choices(PROFILES).default('default'),
     )
-    .option('--no-demo', 'do not enqueue the demo jobs')
-    .option('--exit', 'stop everything after the demo instead of running until Ctrl-C')
+    .option('--no-demo', 'do not run the demo (just the stack)')
+    .option('--once', 'run the demo to completion, stop every process and exit (0 when it completed)')
+    .addOption(new Option('--exit', 'the same as --once').hideHelp())
+    .addOption(
+      new Option('--timeout <duration>', "give up when the demo's jobs have not settled after this long")
+        .argParser(duration)
+        .default(120_000, '2m'),
+    )
     .action((options: DevOptions) =>
       runCommand(async () => {
-        const configured = configOrExit({ localState: false });
-        let local: LocalAws | undefined;
-        const env: Record<string, string | undefined> = { ...commandEnv(), SCANQ_PREFIX: configured.prefix };
-        if (!configured.local) {
-          process.stderr.write(`starting the local AWS endpoint (profile ${options.profile})…\n`);
-          local = await startLocalAws({
-            profile: options.profile,
-            mode: configured.moto,
-            detached: false,
-            say: (line) => process.stderr.write(`${line}\n`),
-          });
-          for (const note of local.notes) process.stderr.write(`note: ${note}\n`);
-          Object.assign(env, local.env);
-        }
-        const config = loadConfig(env);
-        const clients = createAwsClients(config);
-        const children: ChildProcess[] = [];
-        const shutdown = async () => {
-          for (const child of children) child.kill('SIGTERM');
-          await Promise.all(
-            children.map((c) => new Promise((r) => (c.exitCode !== null ? r(0) : c.once('exit', r)))),
-          );
-          clients.destroy();
-          if (local) await stopLocalAws(local);
+        // Bad configuration exits 2 here, before anything is started.
+        configOrExit();
+        const c = new DemoConsole();
+        const stop = new AbortController();
+        const onSignal = (signal: NodeJS.Signals) => {
+          // npm forwards the terminal's Ctrl-C too: one stop, however many signals.
+          if (stop.signal.aborted) return;
+          c.endStatus();
+          c.line(`\n${signal}: stopping every process…`);
+          stop.abort();
         };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        const teardown = new Teardown();
         try {
-          const report = await bootstrap(config, clients);
-          out(
-            `bootstrap: ${report.unchanged ? 'resources already in place' : 'resources created'} (prefix ${config.prefix})`,
-          );
-          const serviceEnv = {
-            ...env,
-            // The services' JSON logs would drown the demo; LOG_LEVEL=info shows them.
-            LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
-            SCANQ_QUEUE_URL: report.queueUrl,
-            SCANQ_DLQ_URL: report.dlqUrl,
-            SCANQ_TOPIC_ARN: report.topicArn,
-          };
-          for (let i = 1; i <= options.workers; i++)
-            children.push(service(`worker-${i}`, ['worker'], serviceEnv));
-          children.push(service('sweeper', ['sweeper'], serviceEnv));
-          out(`running ${options.workers} worker process(es) and the sweeper`);
-          if (options.demo) {
-            const demoConfig = loadConfig(serviceEnv);
-            const producer = await createProducer(demoConfig, {
-              clients,
-              log: createLogger({ level: 'warn' }),
-            });
-            for (const tenant of ['acme', 'globex']) {
-              const table = new TenantTable(
-                { doc: clients.doc, tableName: config.resources.table },
-                systemContext(tenant, 'dev'),
-              );
-              await putProfile(table, { name: `${tenant} (demo)`, authorizedUsers: ['msp-analyst'] });
-            }
-            await runDemo({
-              config: demoConfig,
-              clients,
-              producer,
-              contexts: ['acme', 'globex'].map((t) =>
-                ownContext({ tenant: t, user: `demo@${t}`, roles: ['analyst'] }),
-              ),
-            });
-            producer.close();
-          }
-          if (options.exit) return EXIT.ok;
-          out('\nthe stack is up; Ctrl-C stops everything');
-          // Only what this command set: never echo credentials from the caller's environment.
-          const shown = { ...(local?.env ?? {}), ...pickScanq(serviceEnv) };
-          for (const [name, value] of Object.entries(shown)) out(`export ${name}=${value}`);
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', resolve);
-            process.once('SIGTERM', resolve);
-          });
-          return EXIT.ok;
+          return await runDev(options, c, stop.signal, teardown);
+        } catch (error) {
+          // Once stopping, whatever failed failed because of it (Ctrl-C also stops the endpoint).
+          if (stop.signal.aborted) return INTERRUPTED;
+          throw error;
         } finally {
-          await shutdown();
+          c.endStatus();
+          await teardown.run((line) => c.line(line));
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
       }),
     );
-}
-
-function pickScanq(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('SCANQ_') && e[1] !== undefined),
-  );
 }
