@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Action, TenantContext } from '../tenancy/index.js';
+import { bodyShapeIssues } from './body-shape.js';
 import { ApiError, type FieldMessage, RequestValidationError } from './errors.js';
 
 /**
@@ -117,10 +118,15 @@ export function fieldIssues(
 }
 
 /**
- * Parses one part of a request.
+ * Parses one part of a request; a body is first checked for nesting depth and well-formed Unicode
+ * (`bodyShapeIssues`), which no schema sees and which would break code further in.
  * @throws RequestValidationError (400) naming every bad field.
  */
 export function parsePart<S extends z.ZodType>(schema: S, value: unknown, part: 'body' | 'query' | 'params') {
+  if (part === 'body') {
+    const shape = bodyShapeIssues(value);
+    if (shape.length > 0) throw new RequestValidationError(shape);
+  }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new RequestValidationError(fieldIssues(parsed.error.issues, `(${part})`));

@@ -7,6 +7,7 @@ import { EXIT } from './context.js';
 import { registerDev } from './dev.js';
 import { registerDlq } from './dlq.js';
 import { registerEnqueue } from './enqueue.js';
+import { registerFuzz } from './fuzz.js';
 import { registerJobs } from './jobs.js';
 import { registerLocalAws } from './local-aws.js';
 import { registerQuarantine } from './quarantine.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerSweeper(program);
   registerBench(program);
   registerChaos(program);
+  registerFuzz(program);
   registerApi(program);
   registerToken(program);
   registerScheduler(program);
