@@ -43,6 +43,21 @@ export interface NewJob {
 /** At most this many transitions are kept on a job item. */
 export const MAX_HISTORY = 50;
 
+/** Deepest nesting of `input` accepted (deeper would only be an attack on the serializer's stack). */
+export const MAX_INPUT_DEPTH = 32;
+
+/** True when objects/arrays nest deeper than `max` levels. Iterative, so it cannot overflow the stack. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (!next || typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth >= max) return true;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
 const requestShape = z.strictObject({
   capability: z.string(),
   target: z.string(),
@@ -88,7 +103,9 @@ export function checkJobRequest(
       }
     }
   }
-  if (Buffer.byteLength(JSON.stringify(request.input ?? {})) > MAX_INPUT_BYTES) {
+  if (nestedDeeperThan(request.input ?? {}, MAX_INPUT_DEPTH)) {
+    issues.push({ field: field('input'), message: `must nest at most ${MAX_INPUT_DEPTH} levels` });
+  } else if (Buffer.byteLength(JSON.stringify(request.input ?? {})) > MAX_INPUT_BYTES) {
     issues.push({ field: field('input'), message: `must serialize to at most ${MAX_INPUT_BYTES} bytes` });
   }
   if (issues.length > 0 || !capability || !target.ok) return issues;

@@ -16,6 +16,8 @@ export type Checked =
 const HOSTNAME =
   /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/;
 const PORT = /^\d{1,5}$/;
+/** Half of a UTF-16 surrogate pair on its own: not text, and DynamoDB refuses it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function normalizeHost(raw: string): Checked {
   let host = raw.toLowerCase();
@@ -72,6 +74,7 @@ export function normalizeTarget(kind: TargetKind, raw: unknown): Checked {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
   if (/[\x00-\x1f\x7f\s]/.test(target))
     return { ok: false, reason: 'must not contain whitespace or control characters' };
+  if (LONE_SURROGATE.test(target)) return { ok: false, reason: 'must be well-formed Unicode' };
   const checked =
     kind === 'host'
       ? normalizeHost(target)

@@ -184,3 +184,22 @@ describe('Function: shardOf', () => {
     expect(shardOf('t', '#job#a#noop', 8)).toBe(shardOf('t', '#job#a#noop', 8));
   });
 });
+
+describe('Function: validateJobRequests — hostile shapes (found by the fuzzer)', () => {
+  const registry = builtinCapabilities();
+
+  it('refuses input nested deeper than 32 levels instead of overflowing the stack', () => {
+    let input: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) input = { a: input };
+    expect(() => validateJobRequests([{ capability: 'noop', target: 't', input }], registry)).toThrow(
+      /input: must nest at most 32 levels/,
+    );
+  });
+
+  it('refuses a target with an unpaired surrogate', () => {
+    expect(() => validateJobRequests([{ capability: 'noop', target: 'a\ud800b' }], registry)).toThrow(
+      /target: must be well-formed Unicode/,
+    );
+    expect(validateJobRequests([{ capability: 'noop', target: 'a😀b' }], registry)[0]?.target).toBe('a😀b');
+  });
+});
