@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolveResources } from '../aws/index.js';
 import { type DlqEntry, dlqDepth, listDlq, redriveDlq } from '../workers/dlq.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
+import { alignColumns, confirm } from './terminal.js';
 
 /** Parses `--max`: a positive integer, else a usage error. */
 export function parseMax(value: string): number {
@@ -32,22 +32,7 @@ export function dlqTable(entries: readonly DlqEntry[]): string[] {
       e.rejectedReason ?? '(redrive policy)',
     ]),
   ];
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
-  return rows.map((row) =>
-    row
-      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
+  return alignColumns(rows);
 }
 
 /** `scanq dlq ls|redrive`: inspect the dead-letter queue and send its messages back. */

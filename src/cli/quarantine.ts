@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import type { Config } from '../config/index.js';
@@ -12,6 +11,7 @@ import {
 import { QUARANTINE_METADATA, quarantineReportKey } from '../tenancy/quarantine.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
 import { parseMax } from './dlq.js';
+import { alignColumns, confirm } from './terminal.js';
 
 /** One quarantined file as `quarantine ls` shows it. */
 export interface QuarantineEntry {
@@ -119,22 +119,7 @@ export function quarantineTable(entries: readonly QuarantineEntry[]): string[] {
       `${e.reasons.join(',') || '-'}${e.reasonCount === undefined ? '' : ` (${e.reasonCount})`}`,
     ]),
   ];
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
-  return rows.map((row) =>
-    row
-      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
+  return alignColumns(rows);
 }
 
 /** A usage error for a key that is not a quarantine key; undefined when it is one. */
