@@ -37,6 +37,8 @@ export interface CallStatsSnapshot {
   readonly maxRssKb: number;
   /** Resident set size when written, in KB. */
   readonly rssKb: number;
+  /** V8 heap in use and reserved, and memory outside it (buffers), when written, in KB. */
+  readonly heapKb: { readonly used: number; readonly total: number; readonly external: number };
   /** Extra counters the command registered (a worker adds its job counts). */
   readonly extra: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
@@ -207,6 +209,7 @@ export function attachCallStats(
       cpuMs: { user: cpu.user / 1000, system: cpu.system / 1000 },
       maxRssKb: process.resourceUsage().maxRSS,
       rssKb: Math.round(process.memoryUsage.rss() / 1024),
+      heapKb: heapKb(),
       extra: Object.fromEntries([...extras.entries()].map(([name, read]) => [name, { ...read() }])),
     };
   };
@@ -229,6 +232,15 @@ export function attachCallStats(
     },
     snapshot,
     write,
+  };
+}
+
+function heapKb() {
+  const m = process.memoryUsage();
+  return {
+    used: Math.round(m.heapUsed / 1024),
+    total: Math.round(m.heapTotal / 1024),
+    external: Math.round(m.external / 1024),
   };
 }
 
