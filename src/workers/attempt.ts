@@ -108,25 +108,46 @@ async function conclude(
     return 'fenced';
   }
   const execution = { worker: runtime.workerId, startedAt: fields.startedAt, finishedAt, resultKey };
+  // The job is finished: what follows must not fall into onFailure (its release is fenced now),
+  // so each write is retried on its own and, if it still fails, logged.
   await Promise.all([
-    writeExecution(a.table, lease, {
-      ...execution,
-      outcome: fields.code,
-      ...(fields.error ? { error: fields.error } : {}),
-    }),
-    publishJobEvent(runtime.clients.sns, runtime.topicArn, {
-      tenant: ctx.tenant,
-      key: lease.key,
-      capability: capability.name,
-      status: fields.code,
-      attempt: lease.attempt,
-      resultKey,
-      ...(fields.error ? { error: fields.error } : {}),
-    }),
+    afterFinish(a, 'execution item', () =>
+      writeExecution(a.table, lease, {
+        ...execution,
+        outcome: fields.code,
+        ...(fields.error ? { error: fields.error } : {}),
+      }),
+    ),
+    afterFinish(a, 'notification', () =>
+      publishJobEvent(runtime.clients.sns, runtime.topicArn, {
+        tenant: ctx.tenant,
+        key: lease.key,
+        capability: capability.name,
+        status: fields.code,
+        attempt: lease.attempt,
+        resultKey,
+        ...(fields.error ? { error: fields.error } : {}),
+      }),
+    ),
   ]);
   if (fields.code === STATUS.passed) await cascadeAfterPass(a, fields.findings.assets);
   await runtime.acker.ack(a.receiptHandle);
   return fields.code === STATUS.passed ? 'passed' : 'failed';
+}
+
+/** A write after the terminal transition: up to 5 tries with doubling backoff, then an error log line. */
+async function afterFinish(a: AttemptInput, what: string, write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 5) {
+        a.log.error({ error: coerceError(error) }, `job finished but its ${what} could not be written`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 /** Runs one claimed attempt to its end: heartbeat, capability, then pass, fail, retry, hand-off or release. */

@@ -1,4 +1,13 @@
-import { claimCondition, ownerCondition, STATUS, shardOf, statusValue, sweepKey } from '../jobs/index.js';
+import {
+  claimCondition,
+  ownerCondition,
+  STATUS,
+  type StatusCode,
+  shardOf,
+  statusCode,
+  statusValue,
+  sweepKey,
+} from '../jobs/index.js';
 import { ConditionFailedError, type Item, type TenantTable, type UpdateSpec } from '../tenancy/index.js';
 
 /** The attempt a worker holds after a successful claim. */
@@ -20,15 +29,27 @@ export interface LeaseClock {
   readonly shards: number;
 }
 
-/** Runs a conditional update; false when the condition failed (someone else owns or finished it). */
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+/**
+ * Runs a conditional update; false when the condition failed (someone else owns or finished it).
+ * `applied` recognises an ambiguous failure: the write took effect, the response was lost, the SDK
+ * retried, and the retry failed the condition against our own write. The stored item tells.
+ */
+async function conditional(
+  write: () => Promise<unknown>,
+  applied: (stored: Item | undefined) => boolean = () => false,
+): Promise<boolean> {
   try {
     await write();
     return true;
   } catch (error) {
-    if (error instanceof ConditionFailedError) return false;
+    if (error instanceof ConditionFailedError) return applied(error.stored as Item | undefined);
     throw error;
   }
+}
+
+/** The stored job shows this owner's attempt in the given status: our own earlier write. */
+function ours(stored: Item | undefined, owner: string, attempt: number, code: StatusCode): boolean {
+  return stored?.owner === owner && Number(stored.attempt) === attempt && statusCode(stored.status) === code;
 }
 
 /**
@@ -65,9 +86,17 @@ export async function claim(
       lease: { key, owner: options.owner, attempt: Number(item.attempt), phase, item },
     };
   } catch (error) {
-    if (error instanceof ConditionFailedError)
-      return { claimed: false, stored: error.stored as Item | undefined };
-    throw error;
+    if (!(error instanceof ConditionFailedError)) throw error;
+    const stored = error.stored as Item | undefined;
+    // Our own claim whose response was lost: the owner token is unique to this claim.
+    if (stored?.owner === options.owner && statusCode(stored.status) === STATUS.running) {
+      const phase = stored.phase === 'JQA' ? 'JQA' : 'JQ';
+      return {
+        claimed: true,
+        lease: { key, owner: options.owner, attempt: Number(stored.attempt), phase, item: stored },
+      };
+    }
+    return { claimed: false, stored };
   }
 }
 
@@ -104,8 +133,9 @@ export function finish(
     remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
     append: { history: [{ status: outcome.code, at: now, owner: lease.owner }] },
   };
-  return conditional(() =>
-    table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }),
+  return conditional(
+    () => table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }),
+    (stored) => ours(stored, lease.owner, lease.attempt, outcome.code),
   );
 }
 
@@ -116,22 +146,24 @@ export function handoff(
   options: LeaseClock & { asyncRef: string; deadline: Date },
 ): Promise<boolean> {
   const now = options.now.toISOString();
-  return conditional(() =>
-    table.update(
-      lease.key,
-      {
-        set: {
-          status: statusValue(STATUS.asyncRunning, options.now),
-          asyncRef: options.asyncRef,
-          asyncDeadline: options.deadline.toISOString(),
-          updated: now,
-          sweepKey: sweepKey(STATUS.asyncRunning, shardOf(table.tenant, lease.key, options.shards)),
+  return conditional(
+    () =>
+      table.update(
+        lease.key,
+        {
+          set: {
+            status: statusValue(STATUS.asyncRunning, options.now),
+            asyncRef: options.asyncRef,
+            asyncDeadline: options.deadline.toISOString(),
+            updated: now,
+            sweepKey: sweepKey(STATUS.asyncRunning, shardOf(table.tenant, lease.key, options.shards)),
+          },
+          remove: ['leaseUntil'],
+          append: { history: [{ status: STATUS.asyncRunning, at: now, owner: lease.owner }] },
         },
-        remove: ['leaseUntil'],
-        append: { history: [{ status: STATUS.asyncRunning, at: now, owner: lease.owner }] },
-      },
-      { condition: ownerCondition(lease.owner, lease.attempt) },
-    ),
+        { condition: ownerCondition(lease.owner, lease.attempt) },
+      ),
+    (stored) => ours(stored, lease.owner, lease.attempt, STATUS.asyncRunning),
   );
 }
 
