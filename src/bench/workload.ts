@@ -1,7 +1,7 @@
 /** Enqueueing `noop` work through the real producer, waiting for it, and reading back what happened. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
+import { queueDepth as sqsQueueDepth } from '../aws/queue-depth.js';
 import type { EnqueueResult, Producer } from '../producer/index.js';
 import { type Item, ownContext, systemContext, TenantTable } from '../tenancy/index.js';
 import type { Stack } from './endpoint.js';
@@ -117,23 +117,8 @@ export async function enqueuePaced(
 }
 
 /** Messages in the jobs queue: waiting, in flight, delayed. */
-export async function queueDepth(stack: Stack, queueUrl = stack.report.queueUrl): Promise<number> {
-  const out = await stack.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+export function queueDepth(stack: Stack, queueUrl = stack.report.queueUrl): Promise<number> {
+  return sqsQueueDepth(stack.clients.sqs, queueUrl);
 }
 
 /** Every item of a tenant whose key starts with `prefix` (`#job#`, `#execution#`). */

@@ -1,7 +1,8 @@
+export { queueDepth } from '../aws/queue-depth.js';
+
 /** Sending fuzz messages to the jobs queue, and collecting what the worker parked in the DLQ. */
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -121,24 +122,4 @@ export async function drainDlq(sqs: SQSClient, dlqUrl: string): Promise<Parked[]
     index: Number(m.MessageAttributes?.[CASE_ATTRIBUTE]?.StringValue ?? -1),
     reason: m.MessageAttributes?.[DLQ_ATTRIBUTE.rejected]?.StringValue ?? '',
   }));
-}
-
-/** Messages on a queue: visible, in flight and delayed. */
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
