@@ -4,9 +4,8 @@ import { formatReport } from '../bench/format.js';
 import { consoleProgress } from '../bench/progress.js';
 import { BENCH_DEFAULTS, runBench } from '../bench/run.js';
 import type { BenchOptions } from '../bench/types.js';
-import { stopAll } from '../lib/lifecycle.js';
 import { configOrExit, EXIT, out, runCommand } from './context.js';
-import { positiveInt } from './signals.js';
+import { positiveInt, stopAllOnSignal } from './signals.js';
 
 interface CliOptions {
   readonly jobs: number;
@@ -24,16 +23,6 @@ function workerList(value: string): number[] {
   const parsed = value.split(',').map((part) => positiveInt('--workers', 16)(part.trim()));
   if (parsed.length === 0) throw new Error('--workers must list worker counts, e.g. 1,2,4');
   return parsed;
-}
-
-/** Stops worker processes and emulators this run started, then exits (Ctrl-C, SIGTERM). */
-function stopOnSignal(): void {
-  const handler = () => {
-    process.stderr.write('\nscanq bench: stopping\n');
-    void stopAll().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
 }
 
 /** `scanq bench`: throughput, dwell, calls and cost per job, CPU and RSS, fairness (docs/PERFORMANCE.md). */
@@ -59,7 +48,7 @@ export function registerBench(program: Command): void {
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
-        stopOnSignal();
+        stopAllOnSignal('bench');
         const options: BenchOptions = {
           ...d,
           jobs: cli.jobs,

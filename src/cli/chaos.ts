@@ -2,9 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { CHAOS_DEFAULTS, type ChaosOptions, type ChaosReport, runChaos } from '../bench/chaos.js';
 import { consoleProgress } from '../bench/progress.js';
-import { stopAll } from '../lib/lifecycle.js';
 import { configOrExit, EXIT, out, runCommand } from './context.js';
-import { positiveInt } from './signals.js';
+import { positiveInt, stopAllOnSignal } from './signals.js';
 
 interface CliOptions {
   readonly jobs: number;
@@ -88,9 +87,7 @@ export function registerChaos(program: Command): void {
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
-        const stop = () => void stopAll().finally(() => process.exit(130));
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        stopAllOnSignal('chaos');
         const options: ChaosOptions = {
           ...d,
           jobs: cli.jobs,

@@ -10,9 +10,8 @@ import {
   freshSeed,
   runFuzz,
 } from '../fuzz/index.js';
-import { stopAll } from '../lib/lifecycle.js';
 import { configOrExit, EXIT, out, runCommand } from './context.js';
-import { positiveInt } from './signals.js';
+import { positiveInt, stopAllOnSignal } from './signals.js';
 
 interface CliOptions {
   readonly cases: number;
@@ -68,9 +67,7 @@ export function registerFuzz(program: Command): void {
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
-        const stop = () => void stopAll().finally(() => process.exit(130));
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        stopAllOnSignal('fuzz');
         const options: FuzzOptions = {
           cases: cli.cases,
           seed: cli.seed ?? freshSeed(),

@@ -1,3 +1,4 @@
+import { stopAll } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 
 /**
@@ -33,4 +34,17 @@ export function positiveInt(name: string, max: number) {
       throw new Error(`${name} must be a whole number from 1 to ${max}`);
     return n;
   };
+}
+
+/**
+ * For measurement commands (bench, chaos, fuzz): on SIGINT/SIGTERM stop every worker process and
+ * emulator the run started (src/lib/lifecycle.ts), then exit 130.
+ */
+export function stopAllOnSignal(command: string): void {
+  const handler = () => {
+    process.stderr.write(`\nscanq ${command}: stopping\n`);
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
 }
