@@ -17,6 +17,7 @@ export {
   toHttpError,
 } from './errors.js';
 export { type ApiMetrics, createApiMetrics } from './metrics.js';
+export { accountKey } from './onboarding.js';
 export { API_VERSION, buildOpenApi } from './openapi.js';
 export { type Access, type ApiReply, fieldIssues, type Route } from './routing.js';
 export { type ApiServer, type ApiServerDeps, BODY_LIMIT_BYTES, createApiServer } from './server.js';

@@ -8,8 +8,6 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MiddlewareStack } from '@smithy/types';
 import type { Config, Service } from '../config/index.js';
-import { type CallCounter, countingPlugin } from './call-counter.js';
-import { type FaultPlan, faultPlugin } from './faults.js';
 
 /** Every AWS client scanq uses, created once per process and injected where needed. */
 export interface AwsClients {
@@ -26,12 +24,19 @@ export interface AwsClients {
   destroy(): void;
 }
 
+/**
+ * Middleware added to every client from outside the product: the benchmark's call counting and
+ * the chaos run's fault injection live in `tools/` and plug in here. Production passes none.
+ */
+export interface ClientMiddleware {
+  /** Adds the middleware to one client's stack; `service` names the client. */
+  applyTo<I extends object, O extends object>(stack: MiddlewareStack<I, O>, service: Service): void;
+}
+
 export interface ClientOptions {
-  /** Counts every request per service and operation. */
-  readonly counter?: CallCounter;
-  /** Fails a share of requests (tests and chaos runs). */
-  readonly faults?: FaultPlan;
-  /** SDK retry attempts (default: the SDK's 3). */
+  /** Added to every client's middleware stack, in order. Default none. */
+  readonly middleware?: readonly ClientMiddleware[];
+  /** SDK retry attempts. Default `config.awsMaxAttempts`. */
   readonly maxAttempts?: number;
 }
 
@@ -46,12 +51,11 @@ export function clientSettings(config: Config, service: Service, options: Client
   };
 }
 
-/** Creates every client from the config; `counter` and `faults` are attached to each. */
+/** Creates every client from the config, each with `options.middleware`. */
 export function createAwsClients(config: Config, options: ClientOptions = {}): AwsClients {
   const settings = (service: Service) => clientSettings(config, service, options);
-  const instrument = <I extends object, O extends object>(stack: MiddlewareStack<I, O>): void => {
-    if (options.counter) stack.use(countingPlugin<I, O>(options.counter));
-    if (options.faults) stack.use(faultPlugin<I, O>(options.faults));
+  const instrument = <I extends object, O extends object>(stack: MiddlewareStack<I, O>, service: Service) => {
+    for (const middleware of options.middleware ?? []) middleware.applyTo(stack, service);
   };
   const dynamodb = new DynamoDBClient(settings('dynamodb'));
   const clients = {
@@ -65,13 +69,13 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
     kms: new KMSClient(settings('kms')),
   };
   // The document client shares the DynamoDB client's stack, so it is instrumented through it.
-  instrument(clients.sqs.middlewareStack);
-  instrument(dynamodb.middlewareStack);
-  instrument(clients.s3.middlewareStack);
-  instrument(clients.secrets.middlewareStack);
-  instrument(clients.sns.middlewareStack);
-  instrument(clients.sts.middlewareStack);
-  instrument(clients.kms.middlewareStack);
+  instrument(clients.sqs.middlewareStack, 'sqs');
+  instrument(dynamodb.middlewareStack, 'dynamodb');
+  instrument(clients.s3.middlewareStack, 's3');
+  instrument(clients.secrets.middlewareStack, 'secretsManager');
+  instrument(clients.sns.middlewareStack, 'sns');
+  instrument(clients.sts.middlewareStack, 'sts');
+  instrument(clients.kms.middlewareStack, 'kms');
   return {
     ...clients,
     destroy() {

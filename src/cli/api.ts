@@ -4,7 +4,7 @@ import { resolveResources } from '../aws/resources.js';
 import { ConfigError } from '../config/index.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
-import { commandContext, EXIT, runCommand } from './context.js';
+import { type CliHooks, commandContext, EXIT, runCommand } from './context.js';
 import { onShutdownSignals } from './signals.js';
 
 function port(value: string): number {
@@ -15,7 +15,7 @@ function port(value: string): number {
 }
 
 /** `scanq api`: the HTTP API (JWT auth, jobs, results, uploads, onboarding, schedules, admin). */
-export function registerApi(program: Command): void {
+export function registerApi(program: Command, hooks: CliHooks = {}): void {
   program
     .command('api')
     .description('serve the HTTP API under /v1 (SIGTERM closes it after in-flight requests)')
@@ -24,7 +24,7 @@ export function registerApi(program: Command): void {
     .option('--plugin <module...>', 'load extra capabilities (as the workers do) so their jobs validate')
     .action((options: { port?: number; host?: string; plugin?: string[] }) =>
       runCommand(async () => {
-        const { config, clients, log } = commandContext('api');
+        const { config, clients, log } = commandContext('api', hooks);
         const registry = builtinCapabilities();
         await loadPlugins(registry, options.plugin ?? []);
         const resources = await resolveResources(config, clients);

@@ -1,8 +1,8 @@
-import { type AwsClients, createAwsClients } from '../aws/index.js';
-import { attachCallStats, type CallStats } from '../bench/call-stats.js';
+import { type AwsClients, type ClientMiddleware, createAwsClients } from '../aws/index.js';
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { ScanqError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { type StatusServer, startStatusServer } from '../lib/status-server.js';
 import { liveProcesses, readState } from '../local-aws/index.js';
 
 /** Exit codes of every `scanq` command (documented in the README). */
@@ -37,32 +37,30 @@ export function configOrExit(options: { localState?: boolean } = {}): Config {
   }
 }
 
+/**
+ * What a program embedding the CLI can add from outside: the benchmark and chaos tools
+ * (`tools/instrument`) count calls and inject faults through these. `scanq` itself passes none,
+ * so no setting of a production process can turn either on.
+ */
+export interface CliHooks {
+  /** Added to every AWS client of the long-running commands (api, worker, scheduler, sweeper). */
+  readonly clientMiddleware?: readonly ClientMiddleware[];
+  /** Called once a worker runs, with a reader of its job counters. */
+  readonly onWorker?: (counts: () => Readonly<Record<string, number>>) => void;
+}
+
 /** Config, logger and AWS clients for a command that talks to AWS. */
 export interface CommandContext {
   readonly config: Config;
   readonly log: Logger;
   readonly clients: AwsClients;
-  /** The measuring switch, when SCANQ_CALL_STATS is set. */
-  readonly callStats?: CallStats;
 }
 
-export function commandContext(name: string): CommandContext {
+export function commandContext(name: string, hooks: CliHooks = {}): CommandContext {
   const config = configOrExit();
   const log = createLogger({ level: config.logLevel, name });
-  const { rate, ambiguous, match } = config.faults;
-  const faults =
-    rate > 0
-      ? { rate, ambiguous, match: (service: string, op: string) => match?.test(`${service}.${op}`) ?? true }
-      : undefined;
-  if (faults) log.warn({ rate, ambiguous, match: match?.source }, 'fault injection is on');
-  const clients = createAwsClients(config, faults ? { faults } : {});
-  if (!config.callStatsFile) return { config, log, clients };
-  return {
-    config,
-    log,
-    clients,
-    callStats: attachCallStats(clients, { file: config.callStatsFile, command: name }),
-  };
+  const clients = createAwsClients(config, { middleware: hooks.clientMiddleware ?? [] });
+  return { config, log, clients };
 }
 
 /** Runs a command body; a scanq error prints its message and exits 1, anything else is a bug and throws. */
@@ -83,4 +81,17 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
 /** Writes a line to stdout. */
 export function out(line = ''): void {
   process.stdout.write(`${line}\n`);
+}
+
+/**
+ * The status server of a long-running command when SCANQ_STATUS_PORT is set; else a stand-in that
+ * does nothing, so callers need no branch.
+ */
+export async function statusServer(
+  config: Config,
+  log: Logger,
+): Promise<Pick<StatusServer, 'set' | 'close'>> {
+  const { host, port } = config.status;
+  if (port === undefined) return { set: () => {}, close: async () => {} };
+  return startStatusServer({ host, port, log });
 }

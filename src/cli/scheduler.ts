@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
 import { createScheduler } from '../scheduler/index.js';
-import { commandContext, EXIT, out, runCommand } from './context.js';
+import { type CliHooks, commandContext, EXIT, out, runCommand, statusServer } from './context.js';
 import { onShutdownSignals } from './signals.js';
 
 /** `scanq scheduler`: fire due schedules every SCANQ_SCHEDULER_INTERVAL (safe to run several replicas). */
-export function registerScheduler(program: Command): void {
+export function registerScheduler(program: Command, hooks: CliHooks = {}): void {
   program
     .command('scheduler')
     .description('fire due schedules every SCANQ_SCHEDULER_INTERVAL (safe to run several replicas)')
@@ -14,7 +14,7 @@ export function registerScheduler(program: Command): void {
     .option('--plugin <module...>', 'load extra capabilities (as the workers do) so their schedules validate')
     .action((options: { once?: boolean; plugin?: string[] }) =>
       runCommand(async () => {
-        const { config, clients, log } = commandContext('scheduler');
+        const { config, clients, log } = commandContext('scheduler', hooks);
         const registry = builtinCapabilities();
         await loadPlugins(registry, options.plugin ?? []);
         const producer = await createProducer(config, { clients, registry, log });
@@ -28,11 +28,15 @@ export function registerScheduler(program: Command): void {
           }
         }
         const stop = new AbortController();
+        const status = await statusServer(config, log);
         const stopped = scheduler.run(stop.signal);
+        status.set('ready');
         onShutdownSignals(log, async () => {
+          status.set('draining');
           stop.abort();
           await stopped;
           clients.destroy();
+          await status.close();
         });
         await stopped;
         return EXIT.ok;

@@ -1,14 +1,19 @@
-import { stopAll } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 
 /**
- * First SIGTERM/SIGINT: run `drain` (graceful stop), then exit 0. A second signal exits at once
- * (code 130), for an operator who does not want to wait.
+ * First SIGTERM/SIGINT: run `drain` (graceful stop), then exit 0. A SIGINT during the drain exits
+ * at once (code 130), for an operator at a terminal who does not want to wait. A repeated SIGTERM
+ * is ignored: orchestrators send one from a preStop hook and another when the hook ends (Kubernetes),
+ * and the drain must not be cut short by the second; they SIGKILL after their grace period anyway.
  */
 export function onShutdownSignals(log: Logger, drain: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
+      if (signal === 'SIGTERM') {
+        log.info({ signal }, 'already draining');
+        return;
+      }
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
     }
@@ -34,17 +39,4 @@ export function positiveInt(name: string, max: number) {
       throw new Error(`${name} must be a whole number from 1 to ${max}`);
     return n;
   };
-}
-
-/**
- * For measurement commands (bench, chaos, fuzz): on SIGINT/SIGTERM stop every worker process and
- * emulator the run started (src/lib/lifecycle.ts), then exit 130.
- */
-export function stopAllOnSignal(command: string): void {
-  const handler = () => {
-    process.stderr.write(`\nscanq ${command}: stopping\n`);
-    void stopAll().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
 }

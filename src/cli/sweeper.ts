@@ -3,18 +3,18 @@ import type { Command } from 'commander';
 import { resolveResources } from '../aws/resources.js';
 import { coerceError } from '../lib/errors.js';
 import { createSweeper } from '../producer/index.js';
-import { commandContext, EXIT, out, runCommand } from './context.js';
+import { type CliHooks, commandContext, EXIT, out, runCommand, statusServer } from './context.js';
 import { onShutdownSignals } from './signals.js';
 
 /** `scanq sweeper`: re-send lost enqueues and expired leases, fail overdue async jobs. */
-export function registerSweeper(program: Command): void {
+export function registerSweeper(program: Command, hooks: CliHooks = {}): void {
   program
     .command('sweeper')
     .description('recover stuck jobs every SCANQ_SWEEP_INTERVAL (safe to run several replicas)')
     .option('--once', 'sweep once, print the report and exit')
     .action((options: { once?: boolean }) =>
       runCommand(async () => {
-        const { config, clients, log } = commandContext('sweeper');
+        const { config, clients, log } = commandContext('sweeper', hooks);
         const resources = await resolveResources(config, clients);
         const sweeper = createSweeper(config, {
           clients,
@@ -28,8 +28,13 @@ export function registerSweeper(program: Command): void {
           return EXIT.ok;
         }
         const stop = new AbortController();
-        onShutdownSignals(log, async () => stop.abort());
+        const status = await statusServer(config, log);
+        onShutdownSignals(log, async () => {
+          status.set('draining');
+          stop.abort();
+        });
         log.info({ intervalMs: config.sweeper.intervalMs }, 'sweeper started');
+        status.set('ready');
         while (!stop.signal.aborted) {
           await sweeper
             .sweepOnce()
@@ -37,6 +42,7 @@ export function registerSweeper(program: Command): void {
           await sleep(config.sweeper.intervalMs, undefined, { signal: stop.signal }).catch(() => {});
         }
         clients.destroy();
+        await status.close();
         return EXIT.ok;
       }),
     );

@@ -3,11 +3,11 @@ import { resolveResources } from '../aws/resources.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
 import { createWorker, createWorkerRuntimeDeps, queueVisibilityMs } from '../workers/index.js';
-import { commandContext, runCommand } from './context.js';
+import { type CliHooks, commandContext, runCommand, statusServer } from './context.js';
 import { onShutdownSignals, positiveInt } from './signals.js';
 
 /** `scanq worker`: one worker process; ops run N of them. */
-export function registerWorker(program: Command): void {
+export function registerWorker(program: Command, hooks: CliHooks = {}): void {
   program
     .command('worker')
     .description(
@@ -22,7 +22,7 @@ export function registerWorker(program: Command): void {
     .option('--wait-time <seconds>', 'SQS long-poll wait', positiveInt('--wait-time', 20))
     .action((options: { concurrency?: number; plugin?: string[]; waitTime?: number }) =>
       runCommand(async () => {
-        const { config, clients, log, callStats } = commandContext('worker');
+        const { config, clients, log } = commandContext('worker', hooks);
         const registry = builtinCapabilities();
         const plugins = await loadPlugins(registry, options.plugin ?? []);
         if (plugins.length > 0) log.info({ capabilities: plugins }, 'plugins loaded');
@@ -40,12 +40,16 @@ export function registerWorker(program: Command): void {
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.waitTime ? { waitTimeSeconds: options.waitTime } : {}),
         });
-        callStats?.include('jobs', () => worker.stats.counts);
+        hooks.onWorker?.(() => worker.stats.counts);
+        const status = await statusServer(config, log);
         onShutdownSignals(log, async () => {
+          status.set('draining');
           await worker.stop();
           clients.destroy();
+          await status.close();
         });
         worker.start();
+        status.set('ready');
         // Runs until a signal drains it.
         return new Promise<number>(() => {});
       }),

@@ -102,16 +102,6 @@ export interface Config {
   };
   /** Attempts of every AWS SDK call (its own retries, with backoff). Default 3. */
   readonly awsMaxAttempts: number;
-  /**
-   * Fault injection for tests and chaos runs: this share of AWS requests whose `Service.Operation`
-   * matches `match` fails with throttling or a 5xx. Off (rate 0) by default.
-   */
-  readonly faults: { readonly rate: number; readonly ambiguous: number; readonly match: RegExp | undefined };
-  /**
-   * Measuring switch (benchmark, chaos): when set, a command counts its AWS calls, injected faults,
-   * DynamoDB capacity, CPU and peak RSS into this JSON file (every second and on exit). Off by default.
-   */
-  readonly callStatsFile: string | undefined;
   /** Shards of the sweeper/scheduler index keys, so one status is not one hot partition. */
   readonly indexShards: number;
   readonly moto: 'auto' | 'venv' | 'system';
@@ -125,6 +115,12 @@ export interface Config {
     /** Requests per second per tenant when its profile sets no `limits.ratePerSecond`. Default 50. */
     readonly ratePerSecond: number;
   };
+  /**
+   * The status server of `worker`, `scheduler` and `sweeper` (`/healthz`, `/readyz`), for probes
+   * and health checks: SCANQ_STATUS_HOST (default 127.0.0.1) and SCANQ_STATUS_PORT (default
+   * unset: no server).
+   */
+  readonly status: { readonly host: string; readonly port: number | undefined };
   /**
    * How API bearer tokens are verified: an HS256 secret (≥ 32 bytes) or a JWKS URL, plus the
    * expected issuer and audience when set. Neither set: `scanq api` refuses to start. Never logged.
@@ -223,16 +219,11 @@ export function loadConfig(env: Env): Config {
       deadlineMs: e.SCANQ_EXTERNAL_DEADLINE,
     },
     awsMaxAttempts: e.SCANQ_AWS_MAX_ATTEMPTS,
-    faults: {
-      rate: e.SCANQ_FAULT_RATE,
-      ambiguous: e.SCANQ_FAULT_AMBIGUOUS,
-      match: e.SCANQ_FAULT_MATCH ? new RegExp(e.SCANQ_FAULT_MATCH) : undefined,
-    },
-    callStatsFile: e.SCANQ_CALL_STATS,
     indexShards: e.SCANQ_INDEX_SHARDS,
     moto: e.SCANQ_MOTO,
     stateDir: e.SCANQ_STATE_DIR,
     logLevel: e.LOG_LEVEL,
+    status: { host: e.SCANQ_STATUS_HOST, port: e.SCANQ_STATUS_PORT },
     api: { host: e.SCANQ_API_HOST, port: e.SCANQ_API_PORT, ratePerSecond: e.SCANQ_API_RATE_LIMIT },
     auth: {
       jwtSecret: e.SCANQ_JWT_SECRET,

@@ -41,6 +41,15 @@ const prefix = z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, {
   message: 'must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter',
 });
 
+const host = z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, { message: 'must be a host name or IP address' });
+
+/** A TCP port; 0 asks the system for a free one. */
+const port = z
+  .string()
+  .regex(/^\d+$/, { message: 'must be a whole number' })
+  .transform(Number)
+  .refine((n) => n >= 0 && n <= 65_535, { message: 'must be between 0 and 65535' });
+
 const name = z.string().regex(/^[A-Za-z0-9._/:-]{1,255}$/, { message: 'must be a valid resource name' });
 
 /**
@@ -107,41 +116,10 @@ export const ENV_SCHEMA = {
     .optional(),
   SCANQ_EXTERNAL_DEADLINE: duration.default(3_600_000),
   SCANQ_AWS_MAX_ATTEMPTS: positiveInt(10).default(3),
-  SCANQ_FAULT_RATE: z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a number from 0 to 1' })
-    .transform(Number)
-    .default(0),
-  SCANQ_FAULT_AMBIGUOUS: z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a number from 0 to 1' })
-    .transform(Number)
-    .default(0),
-  SCANQ_FAULT_MATCH: z
-    .string()
-    .refine(
-      (text) => {
-        try {
-          new RegExp(text);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be a regular expression over Service.Operation' },
-    )
-    .optional(),
-  SCANQ_CALL_STATS: z.string().min(1, { message: 'must be a file path' }).optional(),
-  SCANQ_API_HOST: z
-    .string()
-    .regex(/^[A-Za-z0-9.:-]{1,253}$/, { message: 'must be a host name or IP address' })
-    .default('127.0.0.1'),
-  SCANQ_API_PORT: z
-    .string()
-    .regex(/^\d+$/, { message: 'must be a whole number' })
-    .transform(Number)
-    .refine((n) => n >= 0 && n <= 65_535, { message: 'must be between 0 and 65535' })
-    .default(8080),
+  SCANQ_API_HOST: host.default('127.0.0.1'),
+  SCANQ_API_PORT: port.default(8080),
+  SCANQ_STATUS_HOST: host.default('127.0.0.1'),
+  SCANQ_STATUS_PORT: port.optional(),
   SCANQ_API_RATE_LIMIT: z
     .string()
     .regex(/^\d+(\.\d+)?$/, { message: 'must be a positive number of requests per second' })

@@ -67,6 +67,7 @@ export {
   putProfile,
   type TenantProfile,
 } from './profile.js';
+export { QUARANTINE_METADATA, type QuarantineReason, quarantineReportKey } from './quarantine.js';
 export {
   type AccountCredentials,
   accountCredentialsSchema,

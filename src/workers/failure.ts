@@ -1,4 +1,3 @@
-import { InjectedFaultError } from '../aws/faults.js';
 import { PermanentError, TransientError } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 
@@ -48,7 +47,6 @@ export function classifyFailure(thrown: unknown): Failure {
   const reason = error.message.slice(0, 500);
   if (error instanceof PermanentError) return { kind: 'permanent', code: error.code, reason };
   if (error instanceof TransientError) return { kind: 'transient', code: error.code, reason };
-  if (error instanceof InjectedFaultError) return { kind: 'transient', code: 'aws.injected', reason };
   if (error.name === 'TimeoutError' || error.name === 'AbortError')
     return { kind: 'transient', code: 'job.timeout', reason };
   const aws = error as AwsLike;

@@ -15,7 +15,7 @@ export {
   type SkippedChild,
   spawnChildren,
 } from './cascade.js';
-export { type DlqEntry, listDlq, moveToDlq, redriveDlq } from './dlq.js';
+export { DLQ_ATTRIBUTE, type DlqEntry, listDlq, moveToDlq, redriveDlq } from './dlq.js';
 export { WorkerStats } from './stats.js';
 export { createWorker, type Worker, type WorkerDeps } from './worker.js';
 

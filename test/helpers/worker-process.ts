@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { track } from '../../src/lib/lifecycle.js';
+import { SCANQ_BIN as INSTRUMENTED_BIN } from '../../tools/bench/processes.js';
 import { SCANQ_BIN } from './cli.js';
 
 export const TEST_PLUGIN = fileURLToPath(new URL('./capabilities.ts', import.meta.url));
@@ -12,10 +13,20 @@ export class WorkerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #untrack: () => void;
 
-  /** `scanq worker` with the test plugin by default; `command` runs another long-lived command (`sweeper`). */
-  constructor(env: Record<string, string>, args: readonly string[] = [], command?: readonly string[]) {
+  /**
+   * `scanq worker` with the test plugin by default; `command` runs another long-lived command
+   * (`sweeper`). `instrumented` starts it through the tools' entry point, which reads
+   * SCANQ_FAULT_* and SCANQ_CALL_STATS (bin/scanq.js ignores them).
+   */
+  constructor(
+    env: Record<string, string>,
+    args: readonly string[] = [],
+    command?: readonly string[],
+    options: { readonly instrumented?: boolean } = {},
+  ) {
     const argv = command ?? ['worker', '--plugin', TEST_PLUGIN, '--wait-time', '1'];
-    this.child = spawn(process.execPath, [SCANQ_BIN, ...argv, ...args], {
+    const bin = options.instrumented ? INSTRUMENTED_BIN : SCANQ_BIN;
+    this.child = spawn(process.execPath, [bin, ...argv, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,8 +8,8 @@ import {
 import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallCounter } from '../../src/aws/index.js';
 import { bootstrap, buildManifest, TABLE } from '../../src/local-aws/index.js';
+import { CallCounter, countingMiddleware } from '../../tools/instrument/call-counter.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 
 describe('Function: bootstrap', () => {
@@ -17,7 +17,7 @@ describe('Function: bootstrap', () => {
   const counter = new CallCounter();
 
   beforeAll(async () => {
-    stack = await createTestStack('boot', { clients: { counter } });
+    stack = await createTestStack('boot', { clients: { middleware: [countingMiddleware(counter)] } });
   });
   afterAll(async () => {
     await destroyTestStack(stack);

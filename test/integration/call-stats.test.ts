@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCallStats } from '../../src/bench/call-stats.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createProducer } from '../../src/producer/index.js';
+import { readCallStats } from '../../tools/instrument/call-stats.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { serviceContext, stackEnv, tableOf } from '../helpers/stack-extras.js';
 import { eventually, WorkerProcess } from '../helpers/worker-process.js';
@@ -30,7 +30,14 @@ describe('Command: scanq worker — SCANQ_CALL_STATS (the benchmark’s measurin
     });
     const [job] = await producer.enqueue(serviceContext('stats'), [{ capability: 'noop', target: 'one' }]);
     producer.close();
-    const worker = new WorkerProcess(stackEnv(stack, { SCANQ_CALL_STATS: file, LOG_LEVEL: 'info' }));
+    const worker = new WorkerProcess(
+      stackEnv(stack, { SCANQ_CALL_STATS: file, LOG_LEVEL: 'info' }),
+      [],
+      undefined,
+      {
+        instrumented: true,
+      },
+    );
 
     // Act: the job runs, then SIGTERM drains the worker.
     await eventually(async () => {

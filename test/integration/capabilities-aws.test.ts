@@ -1,11 +1,11 @@
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallCounter } from '../../src/aws/index.js';
 import { builtinCapabilities } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createProducer, type EnqueueAccepted, type Producer } from '../../src/producer/index.js';
 import { putAccountSecret } from '../../src/tenancy/secrets.js';
 import { createWorker, createWorkerRuntimeDeps, type Worker } from '../../src/workers/index.js';
+import { CallCounter, countingMiddleware } from '../../tools/instrument/call-counter.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { readResult, serviceContext, tableOf } from '../helpers/stack-extras.js';
 import {
@@ -37,7 +37,7 @@ describe('Capability: aws-posture (in-process worker, credentials from Secrets M
   let hardened: Awaited<ReturnType<typeof seedHardenedAccount>>;
 
   beforeAll(async () => {
-    stack = await createTestStack('posture', { clients: { counter } });
+    stack = await createTestStack('posture', { clients: { middleware: [countingMiddleware(counter)] } });
     // Observe (never replace) what the worker's STS client sends: the real call still goes out.
     stack.clients.sts.middlewareStack.add(
       (next, context) => async (args) => {

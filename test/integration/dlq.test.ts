@@ -17,6 +17,7 @@ import {
   moveToDlq,
   redriveDlq,
 } from '../../src/workers/dlq.js';
+import { faultMiddleware } from '../../tools/instrument/faults.js';
 import { createTestStack, destroyTestStack, type TestStack, testEnv } from '../helpers/aws.js';
 import { runCli } from '../helpers/cli.js';
 import { drainQueue, queueDepth } from '../helpers/queue.js';
@@ -129,7 +130,7 @@ describe('Module: workers/dlq', () => {
   function faultyClients(operation: string): AwsClients {
     return createAwsClients(stack.config, {
       maxAttempts: 1,
-      faults: { rate: 1, match: (_service, op) => op === operation },
+      middleware: [faultMiddleware({ rate: 1, match: (_service, op) => op === operation })],
     });
   }
 

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyShapeIssues, MAX_BODY_DEPTH } from '../../src/api/body-shape.js';
-import { silentProgress } from '../../src/bench/progress.js';
 import { loadConfig } from '../../src/config/index.js';
+import { decodeJobMessage } from '../../src/jobs/index.js';
+import { silentProgress } from '../../tools/bench/progress.js';
 import {
   caseDigest,
   FUZZ_DEFAULTS,
@@ -13,8 +14,7 @@ import {
   generateCases,
   runFuzz,
   splitCases,
-} from '../../src/fuzz/index.js';
-import { decodeJobMessage } from '../../src/jobs/index.js';
+} from '../../tools/fuzz/index.js';
 import { testEnv } from '../helpers/aws.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -9,6 +9,7 @@ import {
   type Producer,
 } from '../../src/producer/index.js';
 import { ForbiddenError, ownContext, TenantTable } from '../../src/tenancy/index.js';
+import { faultMiddleware } from '../../tools/instrument/faults.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { drainQueue, queueDepth } from '../helpers/queue.js';
 
@@ -133,7 +134,9 @@ describe('Function: createSweeper — lost enqueues', () => {
     // Prepare: a producer whose SendMessageBatch always fails (the SDK does not retry it).
     const failing = createAwsClients(stack.config, {
       maxAttempts: 1,
-      faults: { rate: 1, match: (service, op) => service === 'SQS' && op === 'SendMessageBatch' },
+      middleware: [
+        faultMiddleware({ rate: 1, match: (service, op) => service === 'SQS' && op === 'SendMessageBatch' }),
+      ],
     });
     const broken = await createProducer(stack.config, { clients: failing, log: silent });
     const tenant = 't-lost';

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallCounter, clientSettings } from '../../src/aws/index.js';
+import { clientSettings } from '../../src/aws/index.js';
 import type { Logger } from '../../src/lib/logger.js';
 import {
   type AuditEvent,
@@ -34,6 +34,7 @@ import {
   CredentialsCache,
   resolveAwsCredentials,
 } from '../../src/workers/credentials.js';
+import { CallCounter, countingMiddleware } from '../../tools/instrument/call-counter.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { captureLog } from '../helpers/log-capture.js';
 
@@ -103,7 +104,7 @@ async function auditOf(tenant: string) {
 }
 
 beforeAll(async () => {
-  stack = await createTestStack('secrets', { clients: { counter } });
+  stack = await createTestStack('secrets', { clients: { middleware: [countingMiddleware(counter)] } });
   deps = {
     secrets: stack.clients.secrets,
     prefix: stack.config.resources.secretsPrefix,

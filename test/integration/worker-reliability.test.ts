@@ -36,8 +36,11 @@ class Fixture {
     );
   }
 
-  async worker(env: Record<string, string> = {}, args: string[] = []): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(stackEnv(this.stack, env), args);
+  async worker(
+    env: Record<string, string> = {},
+    options: { readonly instrumented?: boolean } = {},
+  ): Promise<WorkerProcess> {
+    const worker = new WorkerProcess(stackEnv(this.stack, env), [], undefined, options);
     this.workers.push(worker);
     await worker.waitFor(/worker started/);
     return worker;
@@ -165,7 +168,9 @@ describe('Command: scanq worker — reliability', () => {
       // Start-up lookups are left alone: a worker that cannot start is restarted by its supervisor.
       SCANQ_FAULT_MATCH: '^(?!SQS\\.GetQueueAttributes$)',
     };
-    await Promise.all([fixture.worker(faulty), fixture.worker(faulty)]);
+    // The tools' entry point injects the faults (a production `scanq worker` has no such setting).
+    const instrumented = { instrumented: true };
+    await Promise.all([fixture.worker(faulty, instrumented), fixture.worker(faulty, instrumented)]);
     // The sweeper recovers jobs whose message went to the DLQ after too many faulted receives.
     const sweeper = new WorkerProcess(
       stackEnv(fixture.stack, { SCANQ_SWEEP_INTERVAL: '2s', SCANQ_LOST_ENQUEUE_AFTER: '5s' }),

@@ -3,8 +3,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { POSTURE_CHECKS } from '../../src/jobs/capabilities/aws-posture/scan.js';
 import { PostureTally } from '../../src/jobs/capabilities/aws-posture/tally.js';
-import { POSTURE_CHECKS } from '../../src/jobs/capabilities/aws-posture.js';
 import { createExternalCapability, outputName } from '../../src/jobs/capabilities/external.js';
 import {
   extractTitle,

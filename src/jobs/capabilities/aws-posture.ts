@@ -1,20 +1,8 @@
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { assertAccountId } from '../../tenancy/secrets.js';
 import type { CapabilityDefinition } from '../capability.js';
-import { PermanentError } from '../errors.js';
-import type { SkippedCheck } from './aws-posture/calls.js';
-import { postureClients } from './aws-posture/clients.js';
-import { EC2_CHECKS, scanSecurityGroups } from './aws-posture/ec2.js';
-import { IAM_CHECKS, scanUsers } from './aws-posture/iam.js';
-import { ACCESS_KEY_MAX_AGE_DAYS } from './aws-posture/rules.js';
-import { S3_CHECKS, scanBuckets } from './aws-posture/s3.js';
-import { PostureTally } from './aws-posture/tally.js';
 
-export { POSTURE_ASSETS, POSTURE_RISKS } from './aws-posture/rules.js';
-
-/** Version of the `aws-posture` result document (`result` in the job's result object). */
-export const POSTURE_RESULT_VERSION = 1;
+export { POSTURE_ASSETS, POSTURE_RESULT_VERSION, POSTURE_RISKS } from './aws-posture/rules.js';
 
 const isAccountId = (value: string) => {
   try {
@@ -38,13 +26,6 @@ export const awsPostureInput = z.strictObject({
 });
 export type AwsPostureInput = z.infer<typeof awsPostureInput>;
 
-/** Every check, in the order the result lists them. */
-export const POSTURE_CHECKS: readonly string[] = [
-  ...Object.values(S3_CHECKS),
-  ...Object.values(IAM_CHECKS),
-  ...Object.values(EC2_CHECKS),
-];
-
 /**
  * Posture of one AWS account, with the tenant's stored credentials (access keys, or a role the
  * worker assumed with its external id): S3 buckets without a full public access block, default
@@ -64,52 +45,8 @@ export const awsPosture: CapabilityDefinition<AwsPostureInput> = {
   timeoutMs: 15 * 60_000,
   maxAttempts: 3,
   async run(ctx, input, emit) {
-    if (!ctx.credentials) {
-      throw new PermanentError('aws-posture needs the account credentials', {
-        code: 'posture.noCredentials',
-      });
-    }
-    const clients = postureClients(ctx, ctx.credentials);
-    try {
-      const options = { abortSignal: ctx.signal };
-      // Proves the credentials work and names the account the findings belong to.
-      const identity = await clients.sts.send(new GetCallerIdentityCommand({}), options);
-      const regions = input.regions ?? [ctx.aws.region];
-      const maxKeyAgeDays = input.accessKeyMaxAgeDays ?? ACCESS_KEY_MAX_AGE_DAYS;
-      const tally = new PostureTally(emit, POSTURE_CHECKS);
-      const skipped: SkippedCheck[] = [];
-      const buckets = await scanBuckets({ s3: clients.s3, tally, skipped, options });
-      const users = await scanUsers({
-        iam: clients.iam,
-        tally,
-        skipped,
-        options,
-        now: new Date(),
-        maxKeyAgeDays,
-      });
-      const groups = await scanSecurityGroups({ ec2: clients.ec2, regions, tally, skipped, options });
-      const { checks, counts } = tally.summary();
-      ctx.log.info(
-        { buckets, users, groups, risks: counts.risks, skipped: skipped.length },
-        'posture scanned',
-      );
-      return {
-        kind: 'done',
-        result: {
-          kind: 'aws-posture',
-          v: POSTURE_RESULT_VERSION,
-          accountId: input.accountId,
-          awsAccount: identity.Account,
-          principal: identity.Arn,
-          regions,
-          accessKeyMaxAgeDays: maxKeyAgeDays,
-          checks,
-          counts: { buckets, users, securityGroups: groups, ...counts },
-          skipped,
-        },
-      };
-    } finally {
-      clients.destroy();
-    }
+    // The EC2, IAM and S3 clients load with the scan, not with the registry.
+    const { scanAccount } = await import('./aws-posture/scan.js');
+    return scanAccount(ctx, input, emit);
   },
 };

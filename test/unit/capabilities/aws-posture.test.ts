@@ -11,8 +11,9 @@ import {
   publicAccessGaps,
   worldExposures,
 } from '../../../src/jobs/capabilities/aws-posture/rules.js';
+import { POSTURE_CHECKS } from '../../../src/jobs/capabilities/aws-posture/scan.js';
 import { PostureTally } from '../../../src/jobs/capabilities/aws-posture/tally.js';
-import { awsPostureInput, POSTURE_CHECKS } from '../../../src/jobs/capabilities/aws-posture.js';
+import { awsPostureInput } from '../../../src/jobs/capabilities/aws-posture.js';
 import type { AssetRecord, RiskRecord } from '../../../src/jobs/index.js';
 
 const doc = (...Statement: Record<string, unknown>[]) => JSON.stringify({ Version: '2012-10-17', Statement });

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InjectedFaultError } from '../../../src/aws/faults.js';
 import { PermanentError, TransientError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { raceAbort } from '../../../src/workers/attempt.js';
 import { backoffMs, classifyFailure } from '../../../src/workers/failure.js';
 import { TenantGate, TtlCache } from '../../../src/workers/fairness.js';
 import { startHeartbeat } from '../../../src/workers/heartbeat.js';
+import { InjectedFaultError } from '../../../tools/instrument/faults.js';
 
 const awsError = (name: string, fields: Record<string, unknown>) =>
   Object.assign(new Error(name), { name, ...fields });
@@ -14,7 +14,8 @@ describe('Function: classifyFailure', () => {
   it.each([
     ['PermanentError', new PermanentError('bad target'), 'permanent', 'job.permanent'],
     ['TransientError', new TransientError('busy'), 'transient', 'job.transient'],
-    ['injected fault', new InjectedFaultError('InternalError', 'S3.PutObject'), 'transient', 'aws.injected'],
+    // The tools' injected fault carries only what a real AWS 5xx carries: no special case for it.
+    ['injected fault', new InjectedFaultError('InternalError', 'S3.PutObject'), 'transient', 'aws.server'],
     [
       'throttling by name',
       awsError('ThrottlingException', { $fault: 'client' }),

@@ -4,6 +4,9 @@
  */
 import type { Severity } from '../../capability.js';
 
+/** Version of the `aws-posture` result document (`result` in the job's result object). */
+export const POSTURE_RESULT_VERSION = 1;
+
 /** Asset types aws-posture emits; values are ARNs so equal resources give equal asset keys. */
 export const POSTURE_ASSETS = {
   bucket: 'aws-s3-bucket',

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { type AuditInput, auditChaos, type StoredJob } from '../../../tools/chaos/chaos-check.js';
+
+const T = 'acme';
+const result = (key: string, attempt: number, owner = 'o') =>
+  `${T}/results/2026-01-01/noop/${key}/${attempt}-${owner}.json`;
+
+function job(key: string, over: Partial<StoredJob> = {}): StoredJob {
+  return {
+    key: `#job#${key}#noop`,
+    status: 'JP#2026-01-01T00:00:01.000Z',
+    attempt: 1,
+    created: '2026-01-01T00:00:00.000Z',
+    resultKey: result(key, 1),
+    history: [
+      { status: 'JQ', at: '2026-01-01T00:00:00.000Z' },
+      { status: 'JR', at: '2026-01-01T00:00:00.500Z' },
+      { status: 'JP', at: '2026-01-01T00:00:01.000Z' },
+    ],
+    ...over,
+  };
+}
+
+const execution = (j: StoredJob, outcome = 'JP') => ({
+  key: `#execution#${j.key}#${String(j.created)}#${String(j.attempt).padStart(4, '0')}`,
+  job: j.key,
+  attempt: j.attempt,
+  outcome,
+});
+
+/** One healthy job `a` plus whatever `b` is made of. */
+function input(b: StoredJob | undefined, extra: Partial<AuditInput> = {}): AuditInput {
+  const a = job('a');
+  const jobs = new Map([[`${T} ${a.key}`, a]]);
+  if (b) jobs.set(`${T} ${b.key}`, b);
+  const objects = new Set([String(a.resultKey)]);
+  if (typeof b?.resultKey === 'string') objects.add(b.resultKey);
+  return {
+    expected: [
+      { tenant: T, key: a.key },
+      { tenant: T, key: '#job#b#noop' },
+    ],
+    jobs,
+    executions: new Map([[T, [execution(a), ...(b ? [execution(b)] : [])]]]),
+    resultObjects: objects,
+    dlq: [],
+    ...extra,
+  };
+}
+
+describe('Function: auditChaos', () => {
+  it('passes healthy jobs', () => {
+    const report = auditChaos(input(job('b')));
+    expect(report).toMatchObject({ jobs: 2, lost: 0, duplicated: 0, stuck: 0, passed: 2, orphanResults: 0 });
+  });
+
+  it.each([
+    { name: 'a job without an item is lost', b: undefined, expect: { lost: 1 } },
+    {
+      name: 'a job still running is stuck',
+      b: job('b', { status: 'JR#2026-01-01T00:00:00.500Z' }),
+      expect: { stuck: 1 },
+    },
+    {
+      name: 'two terminal transitions are a duplicate',
+      b: job('b', {
+        history: [
+          { status: 'JQ', at: 'x' },
+          { status: 'JP', at: 'y' },
+          { status: 'JP', at: 'z' },
+        ],
+      }),
+      expect: { duplicated: 1 },
+    },
+    {
+      name: 'a gave-up job is terminal, not stuck',
+      b: job('b', { status: 'JF#2026-01-01T00:00:09.000Z', attempt: 4 }),
+      expect: { failed: 1, retried: 1, stuck: 0 },
+    },
+  ])('$name', ({ b, expect: counts }) => {
+    expect(auditChaos(input(b))).toMatchObject(counts);
+  });
+
+  it('counts a finished job whose result object is gone as lost', () => {
+    const b = job('b');
+    const audit = input(b);
+    const objects = new Set([...audit.resultObjects].filter((k) => k !== b.resultKey));
+    const report = auditChaos({ ...audit, resultObjects: objects });
+    expect(report.lost).toBe(1);
+    expect(Object.keys(report.examples)).toContain('lost (result object missing)');
+  });
+
+  it('counts objects of attempts that did not win as orphans, not duplicates', () => {
+    const b = job('b', { attempt: 2, resultKey: result('b', 2) });
+    const audit = input(b);
+    const report = auditChaos({
+      ...audit,
+      resultObjects: new Set([...audit.resultObjects, result('b', 1, 'x')]),
+    });
+    expect(report).toMatchObject({ orphanResults: 1, duplicated: 0, lost: 0, retried: 1 });
+  });
+
+  it('flags two terminal executions of one job as a duplicate, and a missing one as missing', () => {
+    const b = job('b');
+    const audit = input(b);
+    const twice = new Map([[T, [...(audit.executions.get(T) ?? []), { ...execution(b), key: 'other' }]]]);
+    expect(auditChaos({ ...audit, executions: twice }).duplicated).toBe(1);
+    const none = new Map([[T, (audit.executions.get(T) ?? []).filter((e) => e.job !== b.key)]]);
+    expect(auditChaos({ ...audit, executions: none }).missingExecutions).toBe(1);
+  });
+
+  it('tells DLQ copies of finished jobs from messages that should not be there', () => {
+    const report = auditChaos(
+      input(job('b', { status: 'JQ#2026-01-01T00:00:00.000Z' }), {
+        dlq: [{ tenant: T, key: '#job#a#noop' }, { tenant: T, key: '#job#b#noop' }, {}],
+      }),
+    );
+    expect(report).toMatchObject({ dlqFinished: 1, dlqUnexpected: 2, stuck: 1 });
+  });
+});

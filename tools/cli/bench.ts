@@ -1,0 +1,69 @@
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import { formatReport } from '../bench/format.js';
+import { consoleProgress } from '../bench/progress.js';
+import { BENCH_DEFAULTS, runBench } from '../bench/run.js';
+import type { BenchOptions } from '../bench/types.js';
+import { stopAllOnSignal } from './signals.js';
+
+interface CliOptions {
+  readonly jobs: number;
+  readonly tenants: number;
+  readonly workers: readonly number[];
+  readonly concurrency: number;
+  readonly profile: 'load' | 'default';
+  readonly skipBaseline?: boolean;
+  readonly long?: boolean;
+  readonly json?: string;
+}
+
+/** `--workers 1,2,4` → [1, 2, 4]. */
+function workerList(value: string): number[] {
+  const parsed = value.split(',').map((part) => positiveInt('--workers', 16)(part.trim()));
+  if (parsed.length === 0) throw new Error('--workers must list worker counts, e.g. 1,2,4');
+  return parsed;
+}
+
+/** `scanq bench`: throughput, dwell, calls and cost per job, CPU and RSS, fairness (docs/PERFORMANCE.md). */
+export function registerBench(program: Command): void {
+  const d = BENCH_DEFAULTS;
+  program
+    .command('bench')
+    .description(
+      'measure throughput, dwell, AWS calls and $ per job, CPU, RSS and fairness on a local endpoint',
+    )
+    .option('--jobs <n>', 'noop jobs per worker-count phase', positiveInt('--jobs', 1_000_000), d.jobs)
+    .option('--tenants <n>', 'tenants the jobs are spread over', positiveInt('--tenants', 1000), d.tenants)
+    .option('--workers <list>', 'worker-process counts to measure', workerList, [...d.workers])
+    .option('--concurrency <n>', 'jobs at once per worker', positiveInt('--concurrency', 1000), d.concurrency)
+    .addOption(
+      new Option('--profile <profile>', 'local endpoint to start')
+        .choices(['load', 'default'])
+        .default(d.profile),
+    )
+    .option('--skip-baseline', 'do not run the naive baseline')
+    .option('--long', `add the long run (${d.longJobs} jobs through one worker, RSS sampled)`)
+    .option('--json <file>', 'also write the report as JSON to this file')
+    .action((cli: CliOptions) =>
+      runCommand(async () => {
+        const configured = configOrExit({ localState: false });
+        stopAllOnSignal('bench');
+        const options: BenchOptions = {
+          ...d,
+          jobs: cli.jobs,
+          tenants: cli.tenants,
+          workers: cli.workers,
+          concurrency: cli.concurrency,
+          profile: cli.profile,
+          skipBaseline: cli.skipBaseline === true,
+          long: cli.long === true,
+        };
+        const report = await runBench(configured, options, consoleProgress());
+        out();
+        for (const line of formatReport(report)) out(line);
+        if (cli.json) writeFileSync(cli.json, `${JSON.stringify(report, null, 2)}\n`);
+        return EXIT.ok;
+      }),
+    );
+}

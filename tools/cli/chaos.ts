@@ -1,0 +1,108 @@
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import { consoleProgress } from '../bench/progress.js';
+import { CHAOS_DEFAULTS, type ChaosOptions, type ChaosReport, runChaos } from '../chaos/chaos.js';
+import { stopAllOnSignal } from './signals.js';
+
+interface CliOptions {
+  readonly jobs: number;
+  readonly workers: number;
+  readonly concurrency: number;
+  readonly killEvery: number;
+  readonly faultRate: number;
+  readonly faultAmbiguous: number;
+  readonly awsMaxAttempts: number;
+  readonly profile: 'load' | 'default';
+  readonly json?: string;
+}
+
+/** A share in [0, 1] (commander option parser). */
+function share(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d*\.?\d+$/.test(value) || n < 0 || n > 1) throw new Error(`${name} must be a number from 0 to 1`);
+    return n;
+  };
+}
+
+function print(report: ChaosReport): void {
+  const a = report.audit;
+  out();
+  out(`chaos run — ${report.startedAt}, ${report.seconds.toFixed(0)} s`);
+  out(
+    `  ${a.jobs} jobs: ${a.passed} passed, ${a.failed} failed (gave up), ${a.retried} needed more than one attempt`,
+  );
+  out(`  lost ${a.lost}   duplicated ${a.duplicated}   stuck ${a.stuck}`);
+  out(`  SIGKILLs ${report.kills}; injected faults ${report.faultsTotal} of ${report.calls} AWS calls`);
+  for (const [op, n] of Object.entries(report.faults)) out(`    ${op.padEnd(34)} ${n}`);
+  out(
+    `  sweeper: re-sent ${report.sweeper.resent}, send failures ${report.sweeper.sendFailures}; enqueue calls repeated after a fault: ${report.enqueueRetries}`,
+  );
+  out(
+    `  result objects left by attempts that did not win: ${a.orphanResults}; finished jobs without their execution item: ${a.missingExecutions}`,
+  );
+  out(`  DLQ: ${a.dlqFinished} copies of finished jobs, ${a.dlqUnexpected} that should not be there`);
+  out(`  warning/error log lines from the processes: ${report.workerProblems}`);
+  for (const [problem, ids] of Object.entries(a.examples))
+    out(`  e.g. ${problem}: ${ids.slice(0, 3).join('; ')}`);
+  out();
+  out(report.headline);
+}
+
+/** `scanq chaos`: kills, faults and the sweeper; then every job is audited (docs/PERFORMANCE.md). */
+export function registerChaos(program: Command): void {
+  const d = CHAOS_DEFAULTS;
+  program
+    .command('chaos')
+    .description('run jobs through workers that are SIGKILLed while AWS calls fail, then audit every job')
+    .option('--jobs <n>', 'noop jobs', positiveInt('--jobs', 1_000_000), d.jobs)
+    .option('--workers <n>', 'worker processes at any time', positiveInt('--workers', 16), d.workers)
+    .option('--concurrency <n>', 'jobs at once per worker', positiveInt('--concurrency', 1000), d.concurrency)
+    .option(
+      '--kill-every <seconds>',
+      'SIGKILL one worker this often',
+      positiveInt('--kill-every', 3600),
+      d.killEveryMs / 1000,
+    )
+    .option('--fault-rate <share>', 'share of AWS calls failed', share('--fault-rate'), d.faultRate)
+    .option(
+      '--fault-ambiguous <share>',
+      'share of faults thrown after the call took effect',
+      share('--fault-ambiguous'),
+      d.faultAmbiguous,
+    )
+    .option(
+      '--aws-max-attempts <n>',
+      'SDK attempts per call',
+      positiveInt('--aws-max-attempts', 10),
+      d.awsMaxAttempts,
+    )
+    .addOption(
+      new Option('--profile <profile>', 'local endpoint to start')
+        .choices(['load', 'default'])
+        .default(d.profile),
+    )
+    .option('--json <file>', 'also write the report as JSON to this file')
+    .action((cli: CliOptions) =>
+      runCommand(async () => {
+        const configured = configOrExit({ localState: false });
+        stopAllOnSignal('chaos');
+        const options: ChaosOptions = {
+          ...d,
+          jobs: cli.jobs,
+          workers: cli.workers,
+          concurrency: cli.concurrency,
+          killEveryMs: cli.killEvery * 1000,
+          faultRate: cli.faultRate,
+          faultAmbiguous: cli.faultAmbiguous,
+          awsMaxAttempts: cli.awsMaxAttempts,
+          profile: cli.profile,
+        };
+        const report = await runChaos(configured, options, consoleProgress());
+        print(report);
+        if (cli.json) writeFileSync(cli.json, `${JSON.stringify(report, null, 2)}\n`);
+        return report.ok ? EXIT.ok : EXIT.failure;
+      }),
+    );
+}
