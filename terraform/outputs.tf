@@ -1,18 +1,6 @@
 output "env" {
   description = "Environment variables for every scanq process (names as in src/config/schema.ts)."
-  value = {
-    AWS_REGION              = var.region
-    SCANQ_PREFIX            = var.prefix
-    SCANQ_TABLE             = aws_dynamodb_table.data.name
-    SCANQ_QUEUE_URL         = aws_sqs_queue.jobs.url
-    SCANQ_DLQ_URL           = aws_sqs_queue.dlq.url
-    SCANQ_RESULTS_BUCKET    = aws_s3_bucket.this["results"].bucket
-    SCANQ_UPLOADS_BUCKET    = aws_s3_bucket.this["uploads"].bucket
-    SCANQ_QUARANTINE_BUCKET = aws_s3_bucket.this["quarantine"].bucket
-    SCANQ_TOPIC_ARN         = aws_sns_topic.events.arn
-    SCANQ_KMS_KEY_ID        = aws_kms_key.this.arn
-    SCANQ_SECRETS_PREFIX    = local.names.secrets_prefix
-  }
+  value       = local.env
 }
 
 output "role_arns" {
@@ -39,4 +27,34 @@ output "policy_arns" {
 output "kms_key_alias" {
   description = "Alias of the customer managed key."
   value       = aws_kms_alias.this.name
+}
+
+output "log_bucket" {
+  description = "Bucket of the S3 server access logs (s3/{bucket}/) and the api load balancer's access logs (alb/)."
+  value       = module.access_logs.bucket
+}
+
+output "ecs_cluster_name" {
+  description = "ECS cluster of the services (null unless ecs_enabled)."
+  value       = var.ecs_enabled ? module.ecs[0].cluster_name : null
+}
+
+output "ecs_service_names" {
+  description = "ECS service of each process (null unless ecs_enabled)."
+  value       = var.ecs_enabled ? module.ecs[0].service_names : null
+}
+
+output "ecs_log_groups" {
+  description = "CloudWatch log group of each process (null unless ecs_enabled)."
+  value       = var.ecs_enabled ? module.ecs[0].log_groups : null
+}
+
+output "ecs_security_group_ids" {
+  description = "Security group of each ECS service, e.g. for VPC endpoint policies (null unless ecs_enabled)."
+  value       = var.ecs_enabled ? module.ecs[0].security_group_ids : null
+}
+
+output "api_load_balancer_dns_name" {
+  description = "DNS name of the api load balancer: point the api's DNS record at it (null without api_load_balancer)."
+  value       = var.ecs_enabled ? module.ecs[0].load_balancer_dns_name : null
 }
