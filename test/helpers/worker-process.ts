@@ -15,18 +15,19 @@ export class WorkerProcess {
 
   /**
    * `scanq worker` with the test plugin by default; `command` runs another long-lived command
-   * (`sweeper`). `instrumented` starts it through the tools' entry point, which reads
-   * SCANQ_FAULT_* and SCANQ_CALL_STATS (bin/scanq.js ignores them).
+   * (`sweeper`). `bin` picks the entry point: `scanq` (bin/scanq.js, the default), `instrumented`
+   * (the tools' entry point, which alone reads SCANQ_FAULT_* and SCANQ_CALL_STATS), or `none`
+   * (`command` starts with the script to run, e.g. an installed dist/cli/main.js).
    */
   constructor(
     env: Record<string, string>,
     args: readonly string[] = [],
     command?: readonly string[],
-    options: { readonly instrumented?: boolean } = {},
+    options: { readonly bin?: 'scanq' | 'instrumented' | 'none' } = {},
   ) {
     const argv = command ?? ['worker', '--plugin', TEST_PLUGIN, '--wait-time', '1'];
-    const bin = options.instrumented ? INSTRUMENTED_BIN : SCANQ_BIN;
-    this.child = spawn(process.execPath, [bin, ...argv, ...args], {
+    const bin = { scanq: [SCANQ_BIN], instrumented: [INSTRUMENTED_BIN], none: [] }[options.bin ?? 'scanq'];
+    this.child = spawn(process.execPath, [...bin, ...argv, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
