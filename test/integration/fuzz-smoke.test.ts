@@ -16,7 +16,7 @@ import {
   splitCases,
 } from '../../tools/fuzz/index.js';
 import { testEnv } from '../helpers/aws.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, TOOLS_BIN } from '../helpers/cli.js';
 
 const CASES = 40;
 const SEED = 4242;
@@ -34,6 +34,7 @@ describe('Command: fuzz', () => {
       ['fuzz', '--cases', String(CASES), '--seed', String(SEED), '--json', json],
       testEnv(),
       120_000,
+      TOOLS_BIN,
     );
 
     // Assess

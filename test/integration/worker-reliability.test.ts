@@ -38,7 +38,7 @@ class Fixture {
 
   async worker(
     env: Record<string, string> = {},
-    options: { readonly instrumented?: boolean } = {},
+    options: { readonly bin?: 'scanq' | 'instrumented' } = {},
   ): Promise<WorkerProcess> {
     const worker = new WorkerProcess(stackEnv(this.stack, env), [], undefined, options);
     this.workers.push(worker);
@@ -169,7 +169,7 @@ describe('Command: scanq worker — reliability', () => {
       SCANQ_FAULT_MATCH: '^(?!SQS\\.GetQueueAttributes$)',
     };
     // The tools' entry point injects the faults (a production `scanq worker` has no such setting).
-    const instrumented = { instrumented: true };
+    const instrumented = { bin: 'instrumented' as const };
     await Promise.all([fixture.worker(faulty, instrumented), fixture.worker(faulty, instrumented)]);
     // The sweeper recovers jobs whose message went to the DLQ after too many faulted receives.
     const sweeper = new WorkerProcess(
@@ -308,25 +308,45 @@ describe('Command: scanq worker — reliability', () => {
     expect(done.map((i) => String(i.status).slice(0, 3))).toEqual(['JP#', 'JP#', 'JP#', 'JP#']);
   });
 
-  it('exits at once (code 130) on a second signal during a drain', async () => {
+  it('exits at once (code 130) on a SIGINT during a drain; a repeated SIGTERM does not cut the drain short', async () => {
     fixture = await Fixture.create('twice');
-    const worker = await fixture.worker({ SCANQ_DRAIN_TIMEOUT: '60s' });
-    const [job] = await fixture.enqueue('twice', [
+    const table = tableOf(fixture.stack, serviceContext('twice'));
+    const running = async (key: string) =>
+      eventually(
+        async () => {
+          const item = await table.get(key, { consistent: true });
+          return String(item?.status).startsWith('JR#') ? true : undefined;
+        },
+        15_000,
+        'the job to run',
+      );
+
+    // Act 1: an operator at a terminal presses Ctrl-C twice.
+    const impatient = await fixture.worker({ SCANQ_DRAIN_TIMEOUT: '60s' });
+    const [first] = await fixture.enqueue('twice', [
       { capability: 'test-sleep', target: 'long', input: { ms: 5_000 } },
     ]);
-    const table = tableOf(fixture.stack, serviceContext('twice'));
-    await eventually(
-      async () => {
-        const item = await table.get(String(job?.key), { consistent: true });
-        return String(item?.status).startsWith('JR#') ? true : undefined;
-      },
-      15_000,
-      'the job to run',
-    );
-    worker.kill('SIGTERM');
-    await worker.waitFor(/draining/);
-    worker.kill('SIGTERM');
-    expect(await worker.exited).toEqual({ code: 130, signal: null });
+    await running(String(first?.key));
+    impatient.kill('SIGINT');
+    await impatient.waitFor(/draining/);
+    impatient.kill('SIGINT');
+    expect(await impatient.exited).toEqual({ code: 130, signal: null });
+
+    // Act 2: an orchestrator sends SIGTERM from a preStop hook and again when the hook ends.
+    const patient = await fixture.worker({ SCANQ_DRAIN_TIMEOUT: '60s' });
+    const [second] = await fixture.enqueue('twice', [
+      { capability: 'test-sleep', target: 'short', input: { ms: 3_000 } },
+    ]);
+    await running(String(second?.key));
+    patient.kill('SIGTERM');
+    await patient.waitFor(/draining/);
+    patient.kill('SIGTERM');
+    await patient.waitFor(/already draining/);
+
+    // Assess: the drain ran to its end, the job passed, the exit is a clean one.
+    expect(await patient.exited).toEqual({ code: 0, signal: null });
+    const done = await table.get(String(second?.key), { consistent: true });
+    expect(String(done?.status)).toMatch(/^JP#/);
   });
 
   it('refuses and audits a secret tagged for another tenant; no secret reaches a log line', async () => {

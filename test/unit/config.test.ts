@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config/index.js';
+import { ENV_SCHEMA } from '../../src/config/schema.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -12,6 +13,20 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 }
 
 describe('Function: loadConfig', () => {
+  it('knows no variable that injects faults or counts calls (those plug in from tools/ only)', () => {
+    // Prepare: what the tools' instrumented entry point reads.
+    const instrumentEnv = { SCANQ_FAULT_RATE: '1', SCANQ_FAULT_MATCH: '.*', SCANQ_CALL_STATS: '/tmp/x.json' };
+
+    // Act
+    const names = Object.keys(ENV_SCHEMA);
+    const config = loadConfig(instrumentEnv);
+
+    // Assess: not in the schema, and nothing of them reaches the loaded config.
+    expect(names.filter((name) => /FAULT|CALL_STATS|STATS/.test(name))).toEqual([]);
+    expect(JSON.stringify(config)).not.toMatch(/fault|x\.json/i);
+    expect(config).toEqual(loadConfig({}));
+  });
+
   it('applies safe defaults when nothing is set', () => {
     const config = loadConfig({});
     expect(config.region).toBe('us-east-1');
