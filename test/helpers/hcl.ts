@@ -484,6 +484,9 @@ function templateText(value: Value): string {
   return `\${${JSON.stringify(value)}}`;
 }
 
+const isScalar = (value: Value): value is string | number | boolean =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
 export function isValueObject(value: Value | undefined): value is ValueObject {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Unresolved)
@@ -630,7 +633,7 @@ export class TerraformModule {
       case 'traversal':
         return this.traverse(expr, scope);
       case 'operation':
-        return new Unresolved(render(expr));
+        return this.operation(expr, scope);
     }
   }
 
@@ -640,7 +643,51 @@ export class TerraformModule {
     // jsonencode keeps the structure it encodes, so tests can look inside policies.
     if (expr.name === 'jsonencode' && args.length === 1 && first !== undefined) return first;
     if (expr.name === 'toset' && Array.isArray(first)) return [...new Set(first)];
+    if (expr.name === 'concat' && args.every(Array.isArray)) return args.flat(1);
+    if (expr.name === 'tostring' && first !== undefined && isScalar(first)) return String(first);
+    if (expr.name === 'floor' && typeof first === 'number') return Math.floor(first);
     return new Unresolved(render(expr));
+  }
+
+  /** Arithmetic, comparisons, `&&`, `||`, `!` and conditionals, when their operands are known. */
+  private operation(expr: Extract<Expr, { kind: 'operation' }>, scope: Scope): Value {
+    const unresolved = new Unresolved(render(expr));
+    const [a, b, c] = expr.operands;
+    if (expr.operator === '?:') {
+      const condition = a && this.evaluate(a, scope);
+      if (typeof condition !== 'boolean' || !b || !c) return unresolved;
+      return this.evaluate(condition ? b : c, scope);
+    }
+    const left = a ? this.evaluate(a, scope) : undefined;
+    const right = b ? this.evaluate(b, scope) : undefined;
+    const known = (v: Value | undefined): v is string | number | boolean | null =>
+      v === null || (v !== undefined && isScalar(v));
+    if (expr.operator === '!') return typeof left === 'boolean' ? !left : unresolved;
+    if (expr.operator === '-' && right === undefined) return typeof left === 'number' ? -left : unresolved;
+    if (!known(left) || !known(right)) return unresolved;
+    switch (expr.operator) {
+      case '==':
+        return left === right;
+      case '!=':
+        return left !== right;
+      case '&&':
+      case '||':
+        if (typeof left !== 'boolean' || typeof right !== 'boolean') return unresolved;
+        return expr.operator === '&&' ? left && right : left || right;
+    }
+    if (typeof left !== 'number' || typeof right !== 'number') return unresolved;
+    const arithmetic: Record<string, (x: number, y: number) => number | boolean> = {
+      '+': (x, y) => x + y,
+      '-': (x, y) => x - y,
+      '*': (x, y) => x * y,
+      '/': (x, y) => x / y,
+      '<': (x, y) => x < y,
+      '>': (x, y) => x > y,
+      '<=': (x, y) => x <= y,
+      '>=': (x, y) => x >= y,
+    };
+    const apply = arithmetic[expr.operator];
+    return apply ? apply(left, right) : unresolved;
   }
 
   private traverse(expr: Extract<Expr, { kind: 'traversal' }>, scope: Scope): Value {
@@ -677,9 +724,10 @@ export class TerraformModule {
       if (current instanceof Reference) {
         current = this.step(current, step, expr);
       } else if (Array.isArray(current) && typeof step === 'number') {
-        current = current[step] ?? this.missing(expr);
+        // `in`, not `??`: null is a value (an unset optional input).
+        current = step in current ? ((current as Value[])[step] ?? null) : this.missing(expr);
       } else if (isValueObject(current) && typeof step === 'string') {
-        current = current[step] ?? this.missing(expr);
+        current = step in current ? (current[step] ?? null) : this.missing(expr);
       } else {
         return new Unresolved(render(expr));
       }

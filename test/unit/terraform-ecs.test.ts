@@ -6,12 +6,9 @@ import { resourceNames } from '../../src/local-aws/manifest.js';
 import {
   type Block,
   type Body,
-  type Expr,
   type Instance,
   isValueObject,
   Reference,
-  render,
-  type Scope,
   TerraformModule,
   Unresolved,
   type Value,
@@ -34,11 +31,6 @@ const API_OPTIONS = {
   api_jwt_audience: 'scanq',
 };
 
-// --- an evaluator for what test/helpers/hcl.ts leaves open ----------------------------------------
-
-const isScalar = (value: Value): value is string | number | boolean =>
-  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-
 /** Readable text of a value: strings quoted, unresolved parts as the reader left them. */
 function show(value: Value | undefined): string {
   if (value === undefined) return 'undefined';
@@ -49,148 +41,6 @@ function show(value: Value | undefined): string {
       .map(([k, v]) => `${k}: ${show(v)}`)
       .join(', ')}}`;
   return JSON.stringify(value);
-}
-
-/**
- * Evaluates a module's expressions as test/helpers/hcl.ts does, and also computes what it leaves
- * open when the operands are known: `concat`, `tostring`, `floor`, arithmetic, comparisons, `&&`,
- * `||`, `!` and conditionals. The ECS module builds each container's environment with these, so a
- * task definition reads here as ECS would receive it. References to resources stay references.
- */
-class Evaluator {
-  private readonly locals = new Map<string, Expr>();
-  private readonly defaults = new Map<string, Expr | undefined>();
-
-  constructor(
-    readonly module: TerraformModule,
-    private readonly variables: Readonly<Record<string, Value>>,
-  ) {
-    for (const block of module.blocks) {
-      if (block.type === 'locals')
-        for (const [name, expr] of block.body.attributes) this.locals.set(name, expr);
-      const [name] = block.labels;
-      if (block.type === 'variable' && name) this.defaults.set(name, block.body.attributes.get('default'));
-    }
-  }
-
-  /** An attribute of an instance (or of a nested block, by path), evaluated in its scope. */
-  attribute(instance: Instance, ...path: string[]): Value | undefined {
-    const body = nested(instance.block.body, path.slice(0, -1));
-    const name = path.at(-1);
-    const expr = name === undefined ? undefined : body.attributes.get(name);
-    return expr === undefined ? undefined : this.evaluate(expr, { each: instance.each });
-  }
-
-  evaluate(expr: Expr, scope: Scope = {}): Value {
-    switch (expr.kind) {
-      case 'literal':
-        return expr.value;
-      case 'template': {
-        const parts = expr.parts.map((p) => (typeof p === 'string' ? p : this.evaluate(p, scope)));
-        return parts.every(isScalar) ? parts.join('') : new Unresolved(render(expr));
-      }
-      case 'tuple':
-        return expr.items.map((item) => this.evaluate(item, scope));
-      case 'object': {
-        const entries = expr.entries.map((e) => [this.evaluate(e.key, scope), this.evaluate(e.value, scope)]);
-        if (entries.some(([key]) => typeof key !== 'string')) return new Unresolved(render(expr));
-        return Object.fromEntries(entries);
-      }
-      case 'call':
-        return this.call(expr, scope);
-      case 'operation':
-        return this.operation(expr, scope);
-      case 'traversal':
-        return this.traversal(expr, scope);
-    }
-  }
-
-  private call(expr: Extract<Expr, { kind: 'call' }>, scope: Scope): Value {
-    const args = expr.args.map((a) => this.evaluate(a, scope));
-    const [first] = args;
-    if (expr.name === 'jsonencode' && first !== undefined) return first;
-    if (expr.name === 'concat' && args.every(Array.isArray)) return args.flat(1);
-    if (expr.name === 'tostring' && first !== undefined && isScalar(first)) return String(first);
-    if (expr.name === 'floor' && typeof first === 'number') return Math.floor(first);
-    if (expr.name === 'toset' && Array.isArray(first)) return [...new Set(first)];
-    return this.module.evaluate(expr, scope);
-  }
-
-  private operation(expr: Extract<Expr, { kind: 'operation' }>, scope: Scope): Value {
-    const unresolved = new Unresolved(render(expr));
-    const [a, b, c] = expr.operands;
-    if (expr.operator === '?:') {
-      const condition = a && this.evaluate(a, scope);
-      if (typeof condition !== 'boolean' || !b || !c) return unresolved;
-      return this.evaluate(condition ? b : c, scope);
-    }
-    const left = a ? this.evaluate(a, scope) : undefined;
-    const right = b ? this.evaluate(b, scope) : undefined;
-    const known = (v: Value | undefined): v is string | number | boolean | null =>
-      v === null || (v !== undefined && isScalar(v));
-    if (expr.operator === '!') return typeof left === 'boolean' ? !left : unresolved;
-    if (expr.operator === '-' && right === undefined) return typeof left === 'number' ? -left : unresolved;
-    if (!known(left) || !known(right)) return unresolved;
-    switch (expr.operator) {
-      case '==':
-        return left === right;
-      case '!=':
-        return left !== right;
-      case '&&':
-      case '||':
-        if (typeof left !== 'boolean' || typeof right !== 'boolean') return unresolved;
-        return expr.operator === '&&' ? left && right : left || right;
-    }
-    if (typeof left !== 'number' || typeof right !== 'number') return unresolved;
-    const arithmetic: Record<string, (x: number, y: number) => number | boolean> = {
-      '+': (x, y) => x + y,
-      '-': (x, y) => x - y,
-      '*': (x, y) => x * y,
-      '/': (x, y) => x / y,
-      '<': (x, y) => x < y,
-      '>': (x, y) => x > y,
-      '<=': (x, y) => x <= y,
-      '>=': (x, y) => x >= y,
-    };
-    const apply = arithmetic[expr.operator];
-    return apply ? apply(left, right) : unresolved;
-  }
-
-  private traversal(expr: Extract<Expr, { kind: 'traversal' }>, scope: Scope): Value {
-    const [first, ...rest] = expr.steps;
-    const name = first && 'attr' in first ? first.attr : undefined;
-    let value: Value;
-    if (expr.root === 'var' && name !== undefined) value = this.variable(name);
-    else if (expr.root === 'local' && name !== undefined) value = this.local(name);
-    else return this.module.evaluate(expr, scope); // resources, data sources, each, iterators
-    for (const step of rest) {
-      const key = 'attr' in step ? step.attr : this.evaluate(step.index, scope);
-      // `in`, not `??`: null is a value (an unset optional input).
-      if (Array.isArray(value) && typeof key === 'number')
-        value = key in value ? (value[key] ?? null) : missing(expr);
-      else if (isValueObject(value) && typeof key === 'string')
-        value = key in value ? (value[key] ?? null) : missing(expr);
-      else return new Unresolved(render(expr));
-    }
-    return value;
-  }
-
-  private variable(name: string): Value {
-    if (name in this.variables) return this.variables[name] ?? null;
-    if (!this.defaults.has(name)) throw new Error(`var.${name} is not declared`);
-    const fallback = this.defaults.get(name);
-    return fallback ? this.evaluate(fallback) : new Unresolved(`var.${name}`);
-  }
-
-  private local(name: string): Value {
-    const expr = this.locals.get(name);
-    if (!expr) throw new Error(`local.${name} is not defined`);
-    return this.evaluate(expr);
-  }
-}
-
-function missing(expr: Expr): never {
-  throw new Error(`${render(expr)} does not exist`);
 }
 
 /** The one nested block at `path` (block types) of a body. */
@@ -237,7 +87,7 @@ function topLevel(module: TerraformModule, type: string, name: string): Block {
 interface Deployment {
   readonly root: TerraformModule;
   /** The ECS module, with the inputs the root module's `module "ecs"` block gives it. */
-  readonly ecs: Evaluator;
+  readonly ecs: TerraformModule;
 }
 
 /** The root module with `variables` (and variable defaults otherwise), and the ECS module it calls. */
@@ -249,7 +99,7 @@ function deploy(variables: Readonly<Record<string, Value>> = {}): Deployment {
   const inputs: Record<string, Value> = {};
   for (const name of call.body.attributes.keys())
     if (name !== 'source' && name !== 'count') inputs[name] = root.value(call.body, name) ?? null;
-  return { root, ecs: new Evaluator(new TerraformModule(ECS_DIR, inputs), inputs) };
+  return { root, ecs: new TerraformModule(ECS_DIR, inputs) };
 }
 
 interface Container {
@@ -262,7 +112,7 @@ interface Container {
 
 /** The container of each process's task definition, as ECS would receive it. */
 function containers({ ecs }: Deployment): Container[] {
-  return ecs.module.instancesOf('aws_ecs_task_definition').map((instance) => {
+  return ecs.instancesOf('aws_ecs_task_definition').map((instance) => {
     const process = text(instance.key, `${instance.address} key`);
     const definitions = list(
       ecs.attribute(instance, 'container_definitions'),
@@ -293,10 +143,8 @@ function byProcess(all: readonly Container[], process: string): Container {
 /** Whether every validation block of a root variable accepts `value` (the others at their defaults). */
 function accepts(variable: string, value: Value, others: Readonly<Record<string, Value>> = {}): boolean {
   const overrides = { prefix: PREFIX, ...others, [variable]: value };
-  const root = new Evaluator(new TerraformModule(ROOT_DIR, overrides), overrides);
-  const validations = topLevel(root.module, 'variable', variable).body.blocks.filter(
-    (b) => b.type === 'validation',
-  );
+  const root = new TerraformModule(ROOT_DIR, overrides);
+  const validations = topLevel(root, 'variable', variable).body.blocks.filter((b) => b.type === 'validation');
   expect(validations.length, `variable ${variable} has a validation block`).toBeGreaterThan(0);
   return validations.every((v) => {
     const condition = v.body.attributes.get('condition');
@@ -352,7 +200,7 @@ describe('Module: terraform/modules/ecs task definitions', () => {
     const { ecs } = deploy();
 
     // Act
-    const tasks = ecs.module.instancesOf('aws_ecs_task_definition');
+    const tasks = ecs.instancesOf('aws_ecs_task_definition');
 
     // Assess
     for (const task of tasks) {
@@ -439,7 +287,7 @@ describe('Module: terraform/modules/ecs task definitions', () => {
 
     // Act
     const all = containers(deployment);
-    const readers = deployment.ecs.module.instancesOf('data.aws_iam_policy_document').filter((document) =>
+    const readers = deployment.ecs.instancesOf('data.aws_iam_policy_document').filter((document) =>
       document.block.body.blocks.some((block) => {
         if (block.type !== 'dynamic') return false;
         const forEach = block.body.attributes.get('for_each');
@@ -513,11 +361,11 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
 
   function scaling(deployment: Deployment) {
     const { ecs } = deployment;
-    const [policy, ...otherPolicies] = ecs.module.instancesOf('aws_appautoscaling_policy');
-    const [target, ...otherTargets] = ecs.module.instancesOf('aws_appautoscaling_target');
+    const [policy, ...otherPolicies] = ecs.instancesOf('aws_appautoscaling_policy');
+    const [target, ...otherTargets] = ecs.instancesOf('aws_appautoscaling_target');
     if (!policy || !target || otherPolicies.length > 0 || otherTargets.length > 0)
       throw new Error('expected one scaling policy and one scalable target');
-    const workerService = ecs.module.instancesOf('aws_ecs_service').find((service) => {
+    const workerService = ecs.instancesOf('aws_ecs_service').find((service) => {
       const task = ecs.attribute(service, 'task_definition');
       return (
         task instanceof Reference &&
@@ -532,29 +380,27 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
   it('tracks visible messages of the jobs queue divided by running tasks of the worker service', () => {
     // Prepare
     const { ecs, policy, workerService } = scaling(deploy());
-    const cluster = ecs.module.instance('aws_ecs_cluster.this');
+    const cluster = ecs.instance('aws_ecs_cluster.this');
 
     // Act
     const metrics = new Map(
-      metricsOf(policy).map(
-        (block) => [text(ecs.module.value(block.body, 'id'), 'metric id'), block] as const,
-      ),
+      metricsOf(policy).map((block) => [text(ecs.value(block.body, 'id'), 'metric id'), block] as const),
     );
-    const returned = [...metrics.values()].filter((m) => ecs.module.value(m.body, 'return_data') === true);
-    const expression = returned[0] && text(ecs.module.value(returned[0].body, 'expression'), 'expression');
+    const returned = [...metrics.values()].filter((m) => ecs.value(m.body, 'return_data') === true);
+    const expression = returned[0] && text(ecs.value(returned[0].body, 'expression'), 'expression');
     const [, numerator, denominator] = /^\s*([a-z]\w*)\s*\/\s*([a-z]\w*)\s*$/.exec(expression ?? '') ?? [];
     const metric = (id: string | undefined) => {
       const block = id === undefined ? undefined : metrics.get(id);
       if (!block) throw new Error(`no metric ${id} in ${expression}`);
       const stat = nested(block.body, ['metric_stat', 'metric']);
       return {
-        namespace: ecs.module.value(stat, 'namespace'),
-        name: ecs.module.value(stat, 'metric_name'),
+        namespace: ecs.value(stat, 'namespace'),
+        name: ecs.value(stat, 'metric_name'),
         dimensions: Object.fromEntries(
           stat.blocks
             .filter((d) => d.type === 'dimensions')
             .map((d) => [
-              text(ecs.module.value(d.body, 'name'), 'dimension'),
+              text(ecs.value(d.body, 'name'), 'dimension'),
               ecs.evaluate(d.body.attributes.get('value') ?? missingValue()),
             ]),
         ),
@@ -562,7 +408,7 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
     };
 
     // Assess
-    expect(ecs.module.value(policy.block.body, 'policy_type')).toBe('TargetTrackingScaling');
+    expect(ecs.value(policy.block.body, 'policy_type')).toBe('TargetTrackingScaling');
     expect(returned).toHaveLength(1);
     expect(metric(numerator)).toEqual({
       namespace: 'AWS/SQS',
@@ -579,9 +425,10 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
     });
     // RunningTaskCount exists only with Container Insights on.
     const settings = cluster.block.body.blocks.filter((b) => b.type === 'setting');
-    expect(
-      settings.map((s) => [ecs.module.value(s.body, 'name'), ecs.module.value(s.body, 'value')]),
-    ).toContainEqual(['containerInsights', 'enabled']);
+    expect(settings.map((s) => [ecs.value(s.body, 'name'), ecs.value(s.body, 'value')])).toContainEqual([
+      'containerInsights',
+      'enabled',
+    ]);
   });
 
   it('scales the worker service between the min and max variables, to the target variable', () => {

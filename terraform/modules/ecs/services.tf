@@ -77,10 +77,13 @@ resource "aws_ecs_service" "worker" {
   }
 }
 
-resource "aws_ecs_service" "scheduler" {
-  name                               = "${var.prefix}-scheduler"
+# The scheduler and the sweeper: one task each (docs/DEPLOY.md: more are safe, one is enough).
+resource "aws_ecs_service" "singleton" {
+  for_each = toset(["scheduler", "sweeper"])
+
+  name                               = "${var.prefix}-${each.key}"
   cluster                            = aws_ecs_cluster.this.id
-  task_definition                    = aws_ecs_task_definition.process["scheduler"].arn
+  task_definition                    = aws_ecs_task_definition.process[each.key].arn
   desired_count                      = 1
   launch_type                        = "FARGATE"
   platform_version                   = "LATEST"
@@ -96,31 +99,7 @@ resource "aws_ecs_service" "scheduler" {
 
   network_configuration {
     subnets          = var.network.subnet_ids
-    security_groups  = concat([aws_security_group.service["scheduler"].id], var.network.security_group_ids)
-    assign_public_ip = false
-  }
-}
-
-resource "aws_ecs_service" "sweeper" {
-  name                               = "${var.prefix}-sweeper"
-  cluster                            = aws_ecs_cluster.this.id
-  task_definition                    = aws_ecs_task_definition.process["sweeper"].arn
-  desired_count                      = 1
-  launch_type                        = "FARGATE"
-  platform_version                   = "LATEST"
-  enable_execute_command             = false
-  propagate_tags                     = "SERVICE"
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
-
-  deployment_circuit_breaker {
-    enable   = true
-    rollback = true
-  }
-
-  network_configuration {
-    subnets          = var.network.subnet_ids
-    security_groups  = concat([aws_security_group.service["sweeper"].id], var.network.security_group_ids)
+    security_groups  = concat([aws_security_group.service[each.key].id], var.network.security_group_ids)
     assign_public_ip = false
   }
 }
