@@ -66,8 +66,11 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
 }
 
 /**
- * Writes the terminal state: result object, findings, the fenced `JR → JP|JF`, execution item,
- * notification, acknowledgement. A fenced write discards this attempt's result object.
+ * Writes the terminal state: the result object, then the fenced `JR → JP|JF`; only when that finish
+ * wins, the findings, execution item and notification, then the acknowledgement. A fenced attempt
+ * (a zombie whose lease another attempt took over) deletes its result object and leaves no finding
+ * and no event: what it saw is not what the job recorded. A crash between the finish and the
+ * findings loses no data: the result object the job names holds them.
  */
 async function conclude(
   a: AttemptInput,
@@ -94,7 +97,6 @@ async function conclude(
     findings: fields.findings,
   });
   const resultKey = await writeResult(a.files, resultName(lease, capability.name), document);
-  if (fields.code === STATUS.passed) await writeFindings(a.table, fields.findings, lease.key, now);
   const won = await finish(a.table, lease, {
     code: fields.code,
     now,
@@ -111,6 +113,9 @@ async function conclude(
   // The job is finished: what follows must not fall into onFailure (its release is fenced now),
   // so each write is retried on its own and, if it still fails, logged.
   await Promise.all([
+    ...(fields.code === STATUS.passed
+      ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
+      : []),
     afterFinish(a, 'execution item', () =>
       writeExecution(a.table, lease, {
         ...execution,

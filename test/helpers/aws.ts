@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import { type AwsClients, type ClientOptions, createAwsClients } from '../../src/aws/index.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { type BootstrapReport, bootstrap } from '../../src/local-aws/index.js';
+import { destroyStack } from '../../tools/bench/endpoint.js';
 
 /** A resource prefix unique to one test file (or test), so tests never share resources. */
 export function testPrefix(label = 't'): string {
@@ -52,28 +53,6 @@ export async function createTestStack(
 
 /** Deletes what `createTestStack` created (queues, table, buckets with every object version, topic). */
 export async function destroyTestStack(stack: TestStack): Promise<void> {
-  const { clients, config, report } = stack;
-  const { DeleteQueueCommand } = await import('@aws-sdk/client-sqs');
-  const { DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const { DeleteTopicCommand } = await import('@aws-sdk/client-sns');
-  const s3 = await import('@aws-sdk/client-s3');
-  const r = config.resources;
-  await Promise.allSettled([
-    clients.sqs.send(new DeleteQueueCommand({ QueueUrl: report.queueUrl })),
-    clients.sqs.send(new DeleteQueueCommand({ QueueUrl: report.dlqUrl })),
-    clients.dynamodb.send(new DeleteTableCommand({ TableName: r.table })),
-    clients.sns.send(new DeleteTopicCommand({ TopicArn: report.topicArn })),
-    ...[r.resultsBucket, r.uploadsBucket, r.quarantineBucket].map(async (bucket) => {
-      const versions = await clients.s3.send(new s3.ListObjectVersionsCommand({ Bucket: bucket }));
-      const objects = [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].map((v) => ({
-        Key: v.Key,
-        VersionId: v.VersionId,
-      }));
-      if (objects.length > 0) {
-        await clients.s3.send(new s3.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-      }
-      await clients.s3.send(new s3.DeleteBucketCommand({ Bucket: bucket }));
-    }),
-  ]);
-  clients.destroy();
+  await destroyStack(stack);
+  stack.clients.destroy();
 }

@@ -108,7 +108,23 @@ const creds: CapabilityDefinition<{ accountId: string }> = {
   },
 };
 
-export const capabilities = [fail, flaky, sleeper, crash, asyncScan, creds];
+const finder: CapabilityDefinition<{ ms: number }> = {
+  name: 'test-findings',
+  description: 'sleeps without watching its signal, then reports an asset and a risk naming its attempt',
+  targetKind: 'any',
+  input: z.strictObject({ ms: z.number().int().min(0).max(5_000) }),
+  timeoutMs: 10_000,
+  maxAttempts: 3,
+  async run(ctx, input, emit) {
+    await sleep(input.ms);
+    const asset = { type: 'host', value: ctx.target } as const;
+    emit.asset({ ...asset, attributes: { attempt: ctx.attempt } });
+    emit.risk({ asset, name: 'test-finding', severity: 'low', evidence: { attempt: ctx.attempt } });
+    return { kind: 'done', result: { attempt: ctx.attempt } };
+  },
+};
+
+export const capabilities = [fail, flaky, sleeper, crash, asyncScan, creds, finder];
 
 /** The built-ins plus these, for producers in tests that enqueue test capabilities. */
 export function testRegistry(): CapabilityRegistry {

@@ -1,3 +1,4 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +16,13 @@ import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aw
 import { testRegistry } from '../helpers/capabilities.js';
 import { runCli } from '../helpers/cli.js';
 import { queueDepth } from '../helpers/queue.js';
-import { serviceContext, setQueueVisibility, stackEnv, tableOf } from '../helpers/stack-extras.js';
+import {
+  serviceContext,
+  setQueueVisibility,
+  stackEnv,
+  subscribeToTopic,
+  tableOf,
+} from '../helpers/stack-extras.js';
 import { eventually, WorkerProcess } from '../helpers/worker-process.js';
 
 const silent = createLogger({ level: 'silent' });
@@ -156,6 +163,53 @@ describe('Command: scanq worker — reliability', () => {
     expect(after?.status).toBe(done?.status);
     expect(after?.resultKey).toBe(done?.resultKey);
   });
+
+  it('leaves no finding, result or event of a zombie: a worker stopped past its lease and resumed after the takeover finished', async () => {
+    // Prepare: test-findings sleeps 2.5 s without watching its signal, then reports an asset and a
+    // risk naming its attempt. Its lease is 12.5 s and the heartbeat beats every ~4 s, so a resumed
+    // zombie's run ends before its heartbeat can learn that the lease is gone: it goes on to write.
+    fixture = await Fixture.create('zombie');
+    await setQueueVisibility(fixture.stack, 2);
+    const events = await subscribeToTopic(fixture.stack);
+    const zombie = await fixture.worker();
+    const [job] = await fixture.enqueue('zombie', [
+      { capability: 'test-findings', target: 'z1', input: { ms: 2_500 } },
+    ]);
+    const key = String(job?.key);
+    const table = tableOf(fixture.stack, serviceContext('zombie'));
+    await eventually(
+      async () => ((await table.get(key, { consistent: true }))?.attempt === 1 ? true : undefined),
+      15_000,
+      'the first claim',
+    );
+
+    // Act: stop the first worker mid-scan; a second one takes over the expired lease and finishes;
+    // then the first resumes, its scan completes, and it tries to conclude attempt 1.
+    zombie.kill('SIGSTOP');
+    await fixture.worker();
+    const [done] = await fixture.terminal('zombie', [key], 60_000);
+    zombie.kill('SIGCONT');
+    await zombie.waitFor(/fenced|lease lost/, 30_000);
+
+    // Assess: the job, its findings, its result objects, its executions and its events are attempt 2's.
+    expect(done?.attempt).toBe(2);
+    expect(statuses(done)).toEqual(['JQ', 'JR', 'JR', 'JP']);
+    const asset = await table.get('#asset#host#z1', { consistent: true });
+    expect(asset?.attributes).toEqual({ attempt: 2 });
+    const risk = await table.get('#risk##asset#host#z1#test-finding', { consistent: true });
+    expect(risk?.evidence).toEqual({ attempt: 2 });
+    const objects = await fixture.stack.clients.s3.send(
+      new ListObjectsV2Command({
+        Bucket: fixture.stack.config.resources.resultsBucket,
+        Prefix: 'zombie/results/',
+      }),
+    );
+    expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([done?.resultKey]);
+    const executions = await table.query({ prefix: '#execution#' });
+    expect(executions.items.map((i) => i.attempt)).toEqual([2]);
+    const published = (await events()).map((e) => e.body).filter((b) => b.key === key);
+    expect(published.map((b) => [b.status, b.attempt])).toEqual([['JP', 2]]);
+  }, 120_000);
 
   it('brings every job to one terminal state under injected AWS faults', async () => {
     fixture = await Fixture.create('faults');

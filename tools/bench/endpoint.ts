@@ -132,7 +132,7 @@ async function emptyBucket(clients: AwsClients, bucket: string): Promise<void> {
 }
 
 /** Deletes a stack's queues, table, topic and buckets (on an endpoint someone else runs). */
-export async function destroyStack(stack: Stack): Promise<void> {
+export async function destroyStack(stack: Pick<Stack, 'clients' | 'config' | 'report'>): Promise<void> {
   const { clients, config, report } = stack;
   const r = config.resources;
   await Promise.allSettled([
