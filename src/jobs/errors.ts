@@ -19,13 +19,6 @@ export class JobValidationError extends JobError {
   }
 }
 
-/** A status change the state machine does not allow. */
-export class IllegalTransitionError extends JobError {
-  constructor(from: string, to: string) {
-    super('job.illegalTransition', `a job cannot go from ${from} to ${to}`);
-  }
-}
-
 /**
  * Thrown by a capability when retrying cannot help (bad target, refused by policy, invalid
  * credentials): the job fails at once with this reason.

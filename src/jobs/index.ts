@@ -34,10 +34,8 @@ export {
   type Severity,
   type TargetScope,
 } from './capability.js';
-export { claimCondition, ownerCondition } from './claim.js';
 export {
   type FieldIssue,
-  IllegalTransitionError,
   JobError,
   JobValidationError,
   PermanentError,
@@ -99,8 +97,6 @@ export {
   riskRecordSchema,
 } from './results.js';
 export {
-  assertTransition,
-  canTransition,
   STATUS,
   STATUS_CODES,
   type StatusCode,
@@ -109,3 +105,20 @@ export {
   statusValue,
   TERMINAL,
 } from './status.js';
+export {
+  type AttemptRef,
+  claimCondition,
+  claimJob,
+  claimResend,
+  type Edge,
+  expireAsyncJob,
+  finishJob,
+  handOffJob,
+  insertJob,
+  nextStatuses,
+  ownerCondition,
+  releaseJob,
+  renewLease,
+  STATE_MACHINE,
+  type Transition,
+} from './transitions.js';

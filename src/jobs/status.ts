@@ -1,5 +1,3 @@
-import { IllegalTransitionError } from './errors.js';
-
 /** Job status codes (compatible with Chariot's). */
 export const STATUS = {
   queued: 'JQ',
@@ -32,26 +30,4 @@ export function statusCode(value: unknown): StatusCode | undefined {
   if (typeof value !== 'string') return undefined;
   const code = value.split('#', 1)[0];
   return STATUS_CODES.find((c) => c === code && value.startsWith(`${c}#`));
-}
-
-/**
- * Allowed transitions. `JR → JR` is a takeover of an expired lease; `JR → JQ` is a release
- * (drain, or a transient failure handed back to the queue).
- */
-const TRANSITIONS: Readonly<Record<StatusCode, readonly StatusCode[]>> = {
-  JQ: ['JR', 'JF'],
-  JQA: ['JR', 'JF'],
-  JR: ['JR', 'JP', 'JF', 'JRA', 'JQ'],
-  JRA: ['JQA', 'JF'],
-  JP: [],
-  JF: [],
-};
-
-export function canTransition(from: StatusCode, to: StatusCode): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-/** @throws IllegalTransitionError when the state machine forbids `from → to`. */
-export function assertTransition(from: StatusCode, to: StatusCode): void {
-  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
 }

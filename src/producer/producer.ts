@@ -8,9 +8,8 @@ import {
   builtinCapabilities,
   type CapabilityRegistry,
   type InsertRule,
-  insertCondition,
+  insertJob,
   JobValidationError,
-  jobItem,
   MAX_INPUT_BYTES,
   MESSAGE_VERSION,
   type NewJob,
@@ -113,18 +112,16 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
   const tableDeps = { doc: clients.doc, tableName: config.resources.table };
 
   async function insertOne(table: TenantTable, job: NewJob, at: Date): Promise<EnqueueResult> {
-    const item = jobItem(table.tenant, job, {
+    const { item, condition } = insertJob(table.tenant, job, {
       now: at,
       ttlMs: config.producer.jobTtlMs,
       shards: config.indexShards,
       source: table.context.user,
+      thresholds: config.producer,
     });
     const ids = { key: job.key, capability: job.capability, target: job.target };
     try {
-      const replaced = await table.put(item, {
-        condition: insertCondition(job.status, at, config.producer),
-        returnOld: true,
-      });
+      const replaced = await table.put(item, { condition, returnOld: true });
       const rule = acceptingRule(replaced, job.status, at, config.producer) ?? 'new';
       return { accepted: true, ...ids, status: item.status, rule, enqueued: false };
     } catch (error) {

@@ -1,11 +1,12 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/index.js';
 import {
+  claimResend,
+  expireAsyncJob,
   MESSAGE_VERSION,
   STATUS,
   type StatusCode,
   statusCode,
-  statusValue,
   sweepKey,
 } from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
@@ -56,17 +57,8 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
   async function claim(ref: SweepRef, at: Date): Promise<Item | undefined> {
     const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
     try {
-      return await table.update(
-        ref.key,
-        { set: { updated: at.toISOString() } },
-        {
-          condition: {
-            expression: '#cs = :cs AND #cu = :cu',
-            names: { '#cs': 'status', '#cu': 'updated' },
-            values: { ':cs': ref.status, ':cu': ref.updated },
-          },
-        },
-      );
+      const resend = claimResend(ref, at);
+      return await table.update(ref.key, resend.update, { condition: resend.condition });
     } catch (error) {
       if (error instanceof ConditionFailedError) return undefined;
       throw error;
@@ -106,21 +98,8 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
       const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
       const error = `async deadline ${ref.asyncDeadline} passed without a result`;
       try {
-        const job = await table.update(
-          ref.key,
-          {
-            set: {
-              status: statusValue(STATUS.failed, at),
-              updated: at.toISOString(),
-              finished: at.toISOString(),
-              error,
-            },
-            remove: ['sweepKey'],
-          },
-          {
-            condition: { expression: '#cs = :cs', names: { '#cs': 'status' }, values: { ':cs': ref.status } },
-          },
-        );
+        const expire = expireAsyncJob(ref, at, error);
+        const job = await table.update(ref.key, expire.update, { condition: expire.condition });
         expired++;
         await publishJobEvent(deps.clients.sns, deps.topicArn, {
           tenant: ref.tenant,

@@ -1,14 +1,15 @@
 import {
-  claimCondition,
-  ownerCondition,
+  claimJob,
+  finishJob,
+  handOffJob,
+  releaseJob,
+  renewLease,
   STATUS,
   type StatusCode,
-  shardOf,
   statusCode,
-  statusValue,
-  sweepKey,
+  type Transition,
 } from '../jobs/index.js';
-import { ConditionFailedError, type Item, type TenantTable, type UpdateSpec } from '../tenancy/index.js';
+import { ConditionFailedError, type Item, type TenantTable } from '../tenancy/index.js';
 
 /** The attempt a worker holds after a successful claim. */
 export interface Lease {
@@ -35,11 +36,13 @@ export interface LeaseClock {
  * retried, and the retry failed the condition against our own write. The stored item tells.
  */
 async function conditional(
-  write: () => Promise<unknown>,
+  table: TenantTable,
+  key: string,
+  transition: Transition,
   applied: (stored: Item | undefined) => boolean = () => false,
 ): Promise<boolean> {
   try {
-    await write();
+    await table.update(key, transition.update, { condition: transition.condition });
     return true;
   } catch (error) {
     if (error instanceof ConditionFailedError) return applied(error.stored as Item | undefined);
@@ -62,24 +65,9 @@ export async function claim(
   key: string,
   options: LeaseClock & { owner: string; capability: string; leaseMs: number },
 ): Promise<ClaimResult> {
-  const now = options.now.toISOString();
+  const transition = claimJob({ ...options, tenant: table.tenant, key });
   try {
-    const item = await table.update(
-      key,
-      {
-        set: {
-          status: statusValue(STATUS.running, options.now),
-          owner: options.owner,
-          leaseUntil: new Date(options.now.getTime() + options.leaseMs).toISOString(),
-          started: now,
-          updated: now,
-          sweepKey: sweepKey(STATUS.running, shardOf(table.tenant, key, options.shards)),
-        },
-        add: { attempt: 1 },
-        append: { history: [{ status: STATUS.running, at: now, owner: options.owner }] },
-      },
-      { condition: claimCondition(options.now, options.capability) },
-    );
+    const item = await table.update(key, transition.update, { condition: transition.condition });
     const phase = item.phase === 'JQA' ? 'JQA' : 'JQ';
     return {
       claimed: true,
@@ -102,13 +90,7 @@ export async function claim(
 
 /** Extends the lease of a running attempt; false when fenced (the job was taken over or finished). */
 export function renew(table: TenantTable, lease: Lease, until: Date): Promise<boolean> {
-  return conditional(() =>
-    table.update(
-      lease.key,
-      { set: { leaseUntil: until.toISOString() } },
-      { condition: ownerCondition(lease.owner, lease.attempt) },
-    ),
-  );
+  return conditional(table, lease.key, renewLease(lease, until));
 }
 
 /** The terminal write `JR# → JP#|JF#`, only by the owner of this attempt. False when fenced. */
@@ -121,21 +103,8 @@ export function finish(
     error?: string;
   },
 ): Promise<boolean> {
-  const now = outcome.now.toISOString();
-  const spec: UpdateSpec = {
-    set: {
-      status: statusValue(outcome.code, outcome.now),
-      finished: now,
-      updated: now,
-      resultKey: outcome.resultKey,
-      error: outcome.error,
-    },
-    remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
-    append: { history: [{ status: outcome.code, at: now, owner: lease.owner }] },
-  };
-  return conditional(
-    () => table.update(lease.key, spec, { condition: ownerCondition(lease.owner, lease.attempt) }),
-    (stored) => ours(stored, lease.owner, lease.attempt, outcome.code),
+  return conditional(table, lease.key, finishJob(lease, outcome), (stored) =>
+    ours(stored, lease.owner, lease.attempt, outcome.code),
   );
 }
 
@@ -145,25 +114,9 @@ export function handoff(
   lease: Lease,
   options: LeaseClock & { asyncRef: string; deadline: Date },
 ): Promise<boolean> {
-  const now = options.now.toISOString();
-  return conditional(
-    () =>
-      table.update(
-        lease.key,
-        {
-          set: {
-            status: statusValue(STATUS.asyncRunning, options.now),
-            asyncRef: options.asyncRef,
-            asyncDeadline: options.deadline.toISOString(),
-            updated: now,
-            sweepKey: sweepKey(STATUS.asyncRunning, shardOf(table.tenant, lease.key, options.shards)),
-          },
-          remove: ['leaseUntil'],
-          append: { history: [{ status: STATUS.asyncRunning, at: now, owner: lease.owner }] },
-        },
-        { condition: ownerCondition(lease.owner, lease.attempt) },
-      ),
-    (stored) => ours(stored, lease.owner, lease.attempt, STATUS.asyncRunning),
+  const transition = handOffJob(lease, { ...options, tenant: table.tenant, key: lease.key });
+  return conditional(table, lease.key, transition, (stored) =>
+    ours(stored, lease.owner, lease.attempt, STATUS.asyncRunning),
   );
 }
 
@@ -176,17 +129,5 @@ export function release(
   lease: Lease,
   options: { now: Date; until: Date; error?: string },
 ): Promise<boolean> {
-  return conditional(() =>
-    table.update(
-      lease.key,
-      {
-        set: {
-          leaseUntil: options.until.toISOString(),
-          updated: options.now.toISOString(),
-          lastError: options.error,
-        },
-      },
-      { condition: ownerCondition(lease.owner, lease.attempt) },
-    ),
-  );
+  return conditional(table, lease.key, releaseJob(lease, options));
 }

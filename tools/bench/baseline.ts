@@ -113,7 +113,7 @@ function handler(stack: Stack, clients: AwsClients, counts: { handled: number })
         Metadata: { tenant: job.tenant },
       }),
     );
-    const fence = ownerCondition(owner, attempt);
+    const fence = ownerCondition({ owner, attempt });
     await clients.doc.send(
       new UpdateCommand({
         TableName: table,

@@ -7,6 +7,7 @@ import { measureCeilings } from './ceiling.js';
 import { openEndpoint } from './endpoint.js';
 import { fairnessPhase } from './fairness.js';
 import { headline } from './format.js';
+import { withLatency } from './latency.js';
 import { longPhase } from './long.js';
 import { type BenchContext, baselinePhase, inLane, workerPhase } from './phases.js';
 import type { Progress } from './progress.js';
@@ -24,6 +25,7 @@ export const BENCH_DEFAULTS: BenchOptions = {
   longJobs: 20_000,
   lightJobs: 100,
   lightRate: 20,
+  latencyMs: 0,
 };
 
 function machine(start: number): Machine {
@@ -60,10 +62,17 @@ export async function runBench(
   progress.phase(
     `endpoint: ${configured.local ? 'the configured one' : `starting the ${options.profile} profile`}`,
   );
-  const endpoint = await openEndpoint(configured, {
+  const opened = await openEndpoint(configured, {
     profile: options.profile,
     say: (l) => progress.note(l),
   });
+  const endpoint =
+    options.latencyMs > 0
+      ? await withLatency(opened, options.latencyMs).catch(async (error: unknown) => {
+          await opened.close();
+          throw error;
+        })
+      : opened;
   for (const note of endpoint.notes) progress.note(`note: ${note}`);
   const statsDir = mkdtempSync(join(tmpdir(), 'scanq-bench-'));
   try {

@@ -22,6 +22,11 @@ export interface BenchOptions {
   /** Trickle used for dwell at light load: jobs and jobs per second. Defaults 100 at 20/s. */
   readonly lightJobs: number;
   readonly lightRate: number;
+  /**
+   * Milliseconds every AWS call is held by a proxy before it reaches the emulator (the AWS-like
+   * latency profile, tools/bench/latency.ts). Default 0: no proxy.
+   */
+  readonly latencyMs: number;
 }
 
 /** Per-job resource use of a set of processes. */

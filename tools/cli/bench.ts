@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
 import { formatReport } from '../bench/format.js';
+import { DEFAULT_LATENCY_MS } from '../bench/latency.js';
 import { consoleProgress } from '../bench/progress.js';
 import { BENCH_DEFAULTS, runBench } from '../bench/run.js';
 import type { BenchOptions } from '../bench/types.js';
@@ -15,7 +16,13 @@ interface CliOptions {
   readonly profile: 'load' | 'default';
   readonly skipBaseline?: boolean;
   readonly long?: boolean;
+  readonly latency?: number | true;
   readonly json?: string;
+}
+
+/** `--latency 25` → 25 (whole milliseconds, 1 to 1000). */
+function latencyMs(value: string): number {
+  return positiveInt('--latency', 1_000)(value);
 }
 
 /** `--workers 1,2,4` → [1, 2, 4]. */
@@ -44,6 +51,11 @@ export function registerBench(program: Command): void {
     )
     .option('--skip-baseline', 'do not run the naive baseline')
     .option('--long', `add the long run (${d.longJobs} jobs through one worker, RSS sampled)`)
+    .option(
+      '--latency [ms]',
+      `hold every AWS call this long in a proxy, like a call to AWS in a region (default ${DEFAULT_LATENCY_MS} ms when given without a value)`,
+      latencyMs,
+    )
     .option('--json <file>', 'also write the report as JSON to this file')
     .action((cli: CliOptions) =>
       runCommand(async () => {
@@ -58,6 +70,7 @@ export function registerBench(program: Command): void {
           profile: cli.profile,
           skipBaseline: cli.skipBaseline === true,
           long: cli.long === true,
+          latencyMs: cli.latency === true ? DEFAULT_LATENCY_MS : (cli.latency ?? 0),
         };
         const report = await runBench(configured, options, consoleProgress());
         out();

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertTransition,
   builtinCapabilities,
-  canTransition,
   decodeJobMessage,
   encodeJobMessage,
-  IllegalTransitionError,
   JobValidationError,
   jobKey,
   normalizeTarget,
   parseJobKey,
-  STATUS_CODES,
   shardOf,
   statusCode,
   validateJobRequests,
@@ -68,32 +64,6 @@ describe('Function: statusCode', () => {
     expect(statusCode('JRX#2026')).toBeUndefined();
     expect(statusCode('JR')).toBeUndefined();
   });
-});
-
-describe('Function: assertTransition', () => {
-  const allowed = new Set([
-    'JQ>JR',
-    'JQ>JF',
-    'JQA>JR',
-    'JQA>JF',
-    'JR>JR',
-    'JR>JP',
-    'JR>JF',
-    'JR>JRA',
-    'JR>JQ',
-    'JRA>JQA',
-    'JRA>JF',
-  ]);
-  for (const from of STATUS_CODES) {
-    for (const to of STATUS_CODES) {
-      const ok = allowed.has(`${from}>${to}`);
-      it(`${from} → ${to} is ${ok ? 'allowed' : 'refused'}`, () => {
-        expect(canTransition(from, to)).toBe(ok);
-        if (ok) expect(() => assertTransition(from, to)).not.toThrow();
-        else expect(() => assertTransition(from, to)).toThrow(IllegalTransitionError);
-      });
-    }
-  }
 });
 
 describe('Function: validateJobRequests', () => {

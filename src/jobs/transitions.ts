@@ -1,0 +1,281 @@
+/**
+ * Every status transition of a job, in one place: each is a pure function that returns the write
+ * and the condition under which the write may happen. The store adapters (workers/lease.ts, the
+ * producer and the sweeper) only send what these build. `STATE_MACHINE` lists the transitions as
+ * data; docs/STATES.md shows the same table (a unit test holds the two together).
+ *
+ * Status values are `CODE#time`; every condition compares with `CODE#`, never the bare code:
+ * `begins_with(status, "JR")` would also match `JRA`.
+ */
+import type { Condition, UpdateSpec } from '../tenancy/expressions.js';
+import { type InsertThresholds, insertCondition } from './insert-rules.js';
+import { type ItemOptions, jobItem, type NewJob, shardOf, sweepKey } from './job.js';
+import { STATUS, type StatusCode, statusPrefix, statusValue } from './status.js';
+
+/** A conditional update of one job item. */
+export interface Transition {
+  readonly update: UpdateSpec;
+  readonly condition: Condition;
+}
+
+/** Who holds an attempt: the owner token of its claim and the attempt number. */
+export interface AttemptRef {
+  readonly owner: string;
+  readonly attempt: number;
+}
+
+/** One edge of the state machine. `none` is "no item", `any` every stored status. */
+export interface Edge {
+  readonly name: string;
+  readonly from: readonly (StatusCode | 'none')[];
+  readonly to: StatusCode;
+  readonly by: 'producer' | 'worker' | 'sweeper';
+  /** What the edge means, for the docs. */
+  readonly note: string;
+}
+
+/** The state machine as data. The table in docs/STATES.md lists the same edges. */
+export const STATE_MACHINE: readonly Edge[] = [
+  {
+    name: 'insert',
+    from: ['none', 'JF', 'JP', 'JQ', 'JR', 'JRA', 'JQA'],
+    to: 'JQ',
+    by: 'producer',
+    note: 'the six insert rules: new, previous failed, rescan due (JP), allowRepeat, safety net (any status, old enough)',
+  },
+  {
+    name: 'return',
+    from: ['JRA'],
+    to: 'JQA',
+    by: 'producer',
+    note: 'an outside scanner called back (insert rule 3); the other rules apply as for insert',
+  },
+  {
+    name: 'claim',
+    from: ['JQ', 'JQA', 'JR'],
+    to: 'JR',
+    by: 'worker',
+    note: 'JR only when its lease has expired (takeover); sets owner, attempt + 1, leaseUntil',
+  },
+  { name: 'renew', from: ['JR'], to: 'JR', by: 'worker', note: 'heartbeat: the owner extends leaseUntil' },
+  {
+    name: 'release',
+    from: ['JR'],
+    to: 'JR',
+    by: 'worker',
+    note: 'drain or transient failure: the lease ends at a given time, the next delivery claims it',
+  },
+  {
+    name: 'handoff',
+    from: ['JR'],
+    to: 'JRA',
+    by: 'worker',
+    note: 'handed to an outside scanner until a deadline',
+  },
+  { name: 'pass', from: ['JR'], to: 'JP', by: 'worker', note: 'the owner finishes with a result' },
+  { name: 'fail', from: ['JR'], to: 'JF', by: 'worker', note: 'the owner finishes with an error' },
+  {
+    name: 'resend',
+    from: ['JQ', 'JQA', 'JR'],
+    to: 'JQ',
+    by: 'sweeper',
+    note: 'a stale job whose message is lost is sent again; only `updated` changes (the status stays)',
+  },
+  {
+    name: 'expire',
+    from: ['JRA'],
+    to: 'JF',
+    by: 'sweeper',
+    note: 'the outside scanner did not call back before the deadline',
+  },
+];
+
+/** The status codes that can follow `from`, from `STATE_MACHINE`. */
+export function nextStatuses(from: StatusCode | 'none'): ReadonlySet<StatusCode> {
+  return new Set(STATE_MACHINE.filter((e) => e.from.includes(from)).map((e) => e.to));
+}
+
+/** Every write of an attempt after its claim: only while this owner's attempt still runs (fencing). */
+export function ownerCondition(ref: AttemptRef): Condition {
+  return {
+    expression: 'begins_with(#fs, :fRunning) AND #fo = :fOwner AND #fa = :fAttempt',
+    names: { '#fs': 'status', '#fo': 'owner', '#fa': 'attempt' },
+    values: { ':fRunning': statusPrefix(STATUS.running), ':fOwner': ref.owner, ':fAttempt': ref.attempt },
+  };
+}
+
+/**
+ * A worker may claim a job that is queued (`JQ#`), returning from async (`JQA#`), or running
+ * (`JR#`, never `JRA#`) under a lease that has expired (its worker died), of its capability.
+ */
+export function claimCondition(now: Date, capability: string): Condition {
+  return {
+    expression:
+      '(begins_with(#cs, :cQueued) OR begins_with(#cs, :cReturning) OR (begins_with(#cs, :cRunning) AND #cl < :cNow)) AND #cc = :cCap',
+    names: { '#cs': 'status', '#cl': 'leaseUntil', '#cc': 'capability' },
+    values: {
+      ':cQueued': statusPrefix(STATUS.queued),
+      ':cReturning': statusPrefix(STATUS.asyncReturning),
+      ':cRunning': statusPrefix(STATUS.running),
+      ':cNow': now.toISOString(),
+      ':cCap': capability,
+    },
+  };
+}
+
+/** The status is still exactly the one read (a sweeper acts on what its index query saw). */
+function unchangedStatus(status: string): Condition {
+  return { expression: '#cs = :cs', names: { '#cs': 'status' }, values: { ':cs': status } };
+}
+
+/** insert / return: the job item and the six rules as a `PutItem` condition. */
+export function insertJob(
+  tenant: string,
+  job: NewJob,
+  options: ItemOptions & { readonly thresholds: InsertThresholds },
+): { readonly item: ReturnType<typeof jobItem>; readonly condition: Condition } {
+  return {
+    item: jobItem(tenant, job, options),
+    condition: insertCondition(job.status, options.now, options.thresholds),
+  };
+}
+
+/** claim: `JQ#`/`JQA#` → `JR#`, or a takeover of an expired `JR#`; `attempt + 1`. */
+export function claimJob(options: {
+  readonly tenant: string;
+  readonly key: string;
+  readonly now: Date;
+  readonly owner: string;
+  readonly capability: string;
+  readonly leaseMs: number;
+  readonly shards: number;
+}): Transition {
+  const now = options.now.toISOString();
+  return {
+    update: {
+      set: {
+        status: statusValue(STATUS.running, options.now),
+        owner: options.owner,
+        leaseUntil: new Date(options.now.getTime() + options.leaseMs).toISOString(),
+        started: now,
+        updated: now,
+        sweepKey: sweepKey(STATUS.running, shardOf(options.tenant, options.key, options.shards)),
+      },
+      add: { attempt: 1 },
+      append: { history: [{ status: STATUS.running, at: now, owner: options.owner }] },
+    },
+    condition: claimCondition(options.now, options.capability),
+  };
+}
+
+/** renew: the owner extends its lease to `until`. */
+export function renewLease(ref: AttemptRef, until: Date): Transition {
+  return { update: { set: { leaseUntil: until.toISOString() } }, condition: ownerCondition(ref) };
+}
+
+/** pass / fail: `JR# → JP#|JF#` by the owner; the job leaves the sweeper index. */
+export function finishJob(
+  ref: AttemptRef,
+  outcome: {
+    readonly code: typeof STATUS.passed | typeof STATUS.failed;
+    readonly now: Date;
+    readonly resultKey?: string;
+    readonly error?: string;
+  },
+): Transition {
+  const now = outcome.now.toISOString();
+  return {
+    update: {
+      set: {
+        status: statusValue(outcome.code, outcome.now),
+        finished: now,
+        updated: now,
+        resultKey: outcome.resultKey,
+        error: outcome.error,
+      },
+      remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
+      append: { history: [{ status: outcome.code, at: now, owner: ref.owner }] },
+    },
+    condition: ownerCondition(ref),
+  };
+}
+
+/** handoff: `JR# → JRA#` by the owner, waiting for an outside scanner until `deadline`. */
+export function handOffJob(
+  ref: AttemptRef,
+  options: {
+    readonly tenant: string;
+    readonly key: string;
+    readonly now: Date;
+    readonly asyncRef: string;
+    readonly deadline: Date;
+    readonly shards: number;
+  },
+): Transition {
+  const now = options.now.toISOString();
+  return {
+    update: {
+      set: {
+        status: statusValue(STATUS.asyncRunning, options.now),
+        asyncRef: options.asyncRef,
+        asyncDeadline: options.deadline.toISOString(),
+        updated: now,
+        sweepKey: sweepKey(STATUS.asyncRunning, shardOf(options.tenant, options.key, options.shards)),
+      },
+      remove: ['leaseUntil'],
+      append: { history: [{ status: STATUS.asyncRunning, at: now, owner: ref.owner }] },
+    },
+    condition: ownerCondition(ref),
+  };
+}
+
+/**
+ * release: the owner gives the job back without finishing it. The status stays `JR#`; the lease
+ * ends at `until` (now for a drain, later for a retry backoff), so the next delivery claims it.
+ */
+export function releaseJob(
+  ref: AttemptRef,
+  options: { readonly now: Date; readonly until: Date; readonly error?: string },
+): Transition {
+  return {
+    update: {
+      set: {
+        leaseUntil: options.until.toISOString(),
+        updated: options.now.toISOString(),
+        lastError: options.error,
+      },
+    },
+    condition: ownerCondition(ref),
+  };
+}
+
+/**
+ * resend: the sweeper claims a stale job before sending its message again, by moving `updated`
+ * on, only if neither status nor `updated` changed since its index query (so one replica sends).
+ */
+export function claimResend(
+  seen: { readonly status: string; readonly updated: string },
+  at: Date,
+): Transition {
+  return {
+    update: { set: { updated: at.toISOString() } },
+    condition: {
+      expression: '#cs = :cs AND #cu = :cu',
+      names: { '#cs': 'status', '#cu': 'updated' },
+      values: { ':cs': seen.status, ':cu': seen.updated },
+    },
+  };
+}
+
+/** expire: the sweeper fails a `JRA#` job whose outside scanner missed its deadline. */
+export function expireAsyncJob(seen: { readonly status: string }, at: Date, error: string): Transition {
+  const now = at.toISOString();
+  return {
+    update: {
+      set: { status: statusValue(STATUS.failed, at), updated: now, finished: now, error },
+      remove: ['sweepKey'],
+      append: { history: [{ status: STATUS.failed, at: now, owner: 'sweeper' }] },
+    },
+    condition: unchangedStatus(seen.status),
+  };
+}

@@ -1,0 +1,246 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  claimJob,
+  claimResend,
+  expireAsyncJob,
+  finishJob,
+  handOffJob,
+  insertJob,
+  type NewJob,
+  nextStatuses,
+  releaseJob,
+  renewLease,
+  STATE_MACHINE,
+  STATUS_CODES,
+  type StatusCode,
+  statusCode,
+  statusValue,
+  type Transition,
+} from '../../../src/jobs/index.js';
+import { applyUpdate, holds } from '../../helpers/condition.js';
+
+const NOW = new Date('2026-12-03T12:00:00.000Z');
+const HOUR = 3_600_000;
+const ago = (ms: number) => new Date(NOW.getTime() - ms);
+const OWNER = { owner: 'w-1:abc', attempt: 2 };
+const THRESHOLDS = { rescanAfterMs: 12 * HOUR, safetyNetAfterMs: 48 * HOUR };
+
+/** A stored job in `code`, created `age` ago, held by OWNER with a live lease unless said otherwise. */
+function stored(code: StatusCode, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    key: '#job#t#noop',
+    capability: 'noop',
+    status: statusValue(code, ago(HOUR)),
+    created: ago(HOUR).toISOString(),
+    updated: ago(HOUR).toISOString(),
+    owner: OWNER.owner,
+    attempt: OWNER.attempt,
+    leaseUntil: new Date(NOW.getTime() + 60_000).toISOString(),
+    ...extra,
+  };
+}
+
+/** The stored statuses under which `transition` may write (everything else about the item as given). */
+function admitted(transition: Transition, extra: Record<string, unknown> = {}): StatusCode[] {
+  return STATUS_CODES.filter((code) => holds(transition.condition, stored(code, extra)));
+}
+
+const edge = (name: string) => {
+  const found = STATE_MACHINE.find((e) => e.name === name);
+  if (!found) throw new Error(`no edge ${name}`);
+  return found;
+};
+const codeAfter = (transition: Transition, from: StatusCode) =>
+  statusCode(applyUpdate(stored(from), transition.update).status);
+
+describe('Function: claimJob', () => {
+  const claim = claimJob({
+    tenant: 't',
+    key: '#job#t#noop',
+    now: NOW,
+    owner: 'w-2:def',
+    capability: 'noop',
+    leaseMs: 30_000,
+    shards: 8,
+  });
+
+  it('claims JQ and JQA, and JR only once its lease has expired; never JRA, JP, JF', () => {
+    expect(admitted(claim)).toEqual(['JQ', 'JQA']);
+    expect(admitted(claim, { leaseUntil: ago(1).toISOString() })).toEqual(['JQ', 'JR', 'JQA']);
+    expect(new Set(edge('claim').from)).toEqual(new Set(['JQ', 'JQA', 'JR']));
+  });
+
+  it('refuses a job of another capability, and a missing item', () => {
+    expect(admitted(claim, { capability: 'portscan' })).toEqual([]);
+    expect(holds(claim.condition, undefined)).toBe(false);
+  });
+
+  it('moves the job to JR with a new owner, attempt + 1, a lease and a history entry', () => {
+    const after = applyUpdate(stored('JQ'), claim.update);
+    expect(statusCode(after.status)).toBe('JR');
+    expect(after).toMatchObject({
+      owner: 'w-2:def',
+      attempt: 3,
+      leaseUntil: new Date(NOW.getTime() + 30_000).toISOString(),
+      started: NOW.toISOString(),
+    });
+    expect(after.sweepKey).toMatch(/^JR#[0-7]$/);
+    expect(after.history).toEqual([{ status: 'JR', at: NOW.toISOString(), owner: 'w-2:def' }]);
+  });
+});
+
+describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, releaseJob)', () => {
+  const writes: ReadonlyArray<readonly [string, Transition, StatusCode]> = [
+    ['renew', renewLease(OWNER, new Date(NOW.getTime() + 90_000)), 'JR'],
+    ['pass', finishJob(OWNER, { code: 'JP', now: NOW, resultKey: 't/results/x.json' }), 'JP'],
+    ['fail', finishJob(OWNER, { code: 'JF', now: NOW, error: 'refused' }), 'JF'],
+    [
+      'handoff',
+      handOffJob(OWNER, {
+        tenant: 't',
+        key: '#job#t#noop',
+        now: NOW,
+        asyncRef: 'ext-1',
+        deadline: new Date(NOW.getTime() + HOUR),
+        shards: 8,
+      }),
+      'JRA',
+    ],
+    ['release', releaseJob(OWNER, { now: NOW, until: NOW, error: 'released on shutdown' }), 'JR'],
+  ];
+
+  it.each(writes)(
+    '%s writes only while this owner’s attempt runs: JR#, not JRA# (the prefix trap)',
+    (name, t, to) => {
+      expect(admitted(t)).toEqual(['JR']);
+      expect(edge(name).from).toEqual(['JR']);
+      expect(codeAfter(t, 'JR')).toBe(to);
+      expect(edge(name).to).toBe(to);
+    },
+  );
+
+  it.each(writes)('%s is fenced for another owner, another attempt, and a missing item', (_name, t) => {
+    expect(admitted(t, { owner: 'w-9:zzz' })).toEqual([]);
+    expect(admitted(t, { attempt: OWNER.attempt + 1 })).toEqual([]);
+    expect(holds(t.condition, undefined)).toBe(false);
+  });
+
+  it('finishing removes the lease and the sweeper key, records the result or the error', () => {
+    const passed = applyUpdate(stored('JR', { sweepKey: 'JR#3', error: 'old' }), writes[1]?.[1].update ?? {});
+    expect(passed).toMatchObject({ resultKey: 't/results/x.json', finished: NOW.toISOString() });
+    expect(passed).not.toHaveProperty('leaseUntil');
+    expect(passed).not.toHaveProperty('sweepKey');
+    expect(passed).not.toHaveProperty('error');
+    const failed = applyUpdate(stored('JR'), writes[2]?.[1].update ?? {});
+    expect(failed.error).toBe('refused');
+  });
+
+  it('a release keeps JR and ends the lease at the given time; a hand-off keys the sweeper index as JRA', () => {
+    const released = applyUpdate(stored('JR'), releaseJob(OWNER, { now: NOW, until: ago(-5_000) }).update);
+    expect(released).toMatchObject({ leaseUntil: ago(-5_000).toISOString(), owner: OWNER.owner });
+    const handed = applyUpdate(stored('JR'), writes[3]?.[1].update ?? {});
+    expect(handed).toMatchObject({
+      asyncRef: 'ext-1',
+      asyncDeadline: new Date(NOW.getTime() + HOUR).toISOString(),
+    });
+    expect(handed.sweepKey).toMatch(/^JRA#[0-7]$/);
+    expect(handed).not.toHaveProperty('leaseUntil');
+  });
+});
+
+describe('Function: the sweeper’s writes (claimResend, expireAsyncJob)', () => {
+  it('claims a re-send only when status and updated are still what its query saw', () => {
+    const seen = stored('JQ');
+    const resend = claimResend({ status: String(seen.status), updated: String(seen.updated) }, NOW);
+    expect(holds(resend.condition, seen)).toBe(true);
+    expect(holds(resend.condition, { ...seen, updated: NOW.toISOString() })).toBe(false);
+    expect(holds(resend.condition, stored('JR'))).toBe(false);
+    const after = applyUpdate(seen, resend.update);
+    expect(after.status).toBe(seen.status);
+    expect(after.updated).toBe(NOW.toISOString());
+  });
+
+  it('fails only the JRA it saw, with a history entry and out of the sweeper index', () => {
+    const seen = stored('JRA', { sweepKey: 'JRA#1' });
+    const expire = expireAsyncJob({ status: String(seen.status) }, NOW, 'deadline passed');
+    expect(admitted(expire, { status: seen.status })).toEqual(STATUS_CODES); // status is the one seen
+    expect(holds(expire.condition, stored('JQA'))).toBe(false);
+    const after = applyUpdate(seen, expire.update);
+    expect(statusCode(after.status)).toBe('JF');
+    expect(after).toMatchObject({ error: 'deadline passed', finished: NOW.toISOString() });
+    expect(after).not.toHaveProperty('sweepKey');
+    expect(after.history).toEqual([{ status: 'JF', at: NOW.toISOString(), owner: 'sweeper' }]);
+    expect(edge('expire')).toMatchObject({ from: ['JRA'], to: 'JF' });
+  });
+});
+
+describe('Function: insertJob (the six rules)', () => {
+  const job = (status: 'JQ' | 'JQA'): NewJob => ({
+    key: '#job#t#noop',
+    capability: 'noop',
+    target: 't',
+    input: {},
+    status,
+    allowRepeat: false,
+  });
+  const insert = (status: 'JQ' | 'JQA') =>
+    insertJob('t', job(status), {
+      now: NOW,
+      ttlMs: 7 * 24 * HOUR,
+      shards: 8,
+      source: 'test',
+      thresholds: THRESHOLDS,
+    });
+  const cases: ReadonlyArray<readonly [string, Record<string, unknown> | undefined, 'JQ' | 'JQA', boolean]> =
+    [
+      ['1: no item', undefined, 'JQ', true],
+      ['2: previous failed', stored('JF'), 'JQ', true],
+      ['3: a return over JRA', stored('JRA'), 'JQA', true],
+      ['3: a plain insert over JRA is refused', stored('JRA'), 'JQ', false],
+      ['3: a return over JR is refused', stored('JR'), 'JQA', false],
+      ['4: passed, created 13 h ago', stored('JP', { created: ago(13 * HOUR).toISOString() }), 'JQ', true],
+      ['4: passed, created 1 h ago', stored('JP'), 'JQ', false],
+      ['5: allowRepeat', stored('JP', { allowRepeat: true }), 'JQ', true],
+      ['6: running, created 3 days ago', stored('JR', { created: ago(72 * HOUR).toISOString() }), 'JQ', true],
+      ['queued 1 h ago', stored('JQ'), 'JQ', false],
+      ['running 1 h ago', stored('JR'), 'JQ', false],
+    ];
+
+  it.each(cases)('%s', (_name, item, inbound, accepted) => {
+    expect(holds(insert(inbound).condition, item)).toBe(accepted);
+  });
+
+  it('stores the job queued, with its phase, history and sweeper key', () => {
+    const { item } = insert('JQA');
+    expect(statusCode(item.status)).toBe('JQA');
+    expect(item).toMatchObject({
+      phase: 'JQA',
+      attempt: 0,
+      history: [{ status: 'JQA', at: NOW.toISOString() }],
+    });
+    expect(item.sweepKey).toMatch(/^JQA#[0-7]$/);
+  });
+});
+
+describe('Constant: STATE_MACHINE', () => {
+  it('never leaves a terminal status except by a new insert (rules 2, 4, 5, 6)', () => {
+    expect(nextStatuses('JP')).toEqual(new Set(['JQ']));
+    expect(nextStatuses('JF')).toEqual(new Set(['JQ']));
+    expect(nextStatuses('none')).toEqual(new Set(['JQ']));
+    expect(nextStatuses('JRA')).toEqual(new Set(['JQ', 'JQA', 'JF']));
+  });
+
+  it('is the table docs/STATES.md shows, edge for edge', () => {
+    const doc = readFileSync(new URL('../../../docs/STATES.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z]+)` \| ([^|]+) \| `([A-Z]+)` \| ([a-z]+) \|/gm)].map(
+      ([, name, from, to, by]) => ({
+        name,
+        from: [...(from ?? '').matchAll(/`([a-zA-Z]+)`/g)].map((m) => m[1]),
+        to,
+        by,
+      }),
+    );
+    expect(rows).toEqual(STATE_MACHINE.map(({ name, from, to, by }) => ({ name, from: [...from], to, by })));
+  });
+});
