@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { createApiServer } from '../api/index.js';
+import type { ApiServer } from '../api/index.js';
 import { resolveResources } from '../aws/resources.js';
 import { ConfigError } from '../config/index.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
@@ -29,7 +29,9 @@ export function registerApi(program: Command, hooks: CliHooks = {}): void {
         await loadPlugins(registry, options.plugin ?? []);
         const resources = await resolveResources(config, clients);
         const producer = await createProducer(config, { clients, registry, log });
-        let server: Awaited<ReturnType<typeof createApiServer>>;
+        // The API's modules (fastify and its plugins) load only in the process that serves it.
+        const { createApiServer } = await import('../api/index.js');
+        let server: ApiServer;
         try {
           server = await createApiServer(config, { clients, producer, log, queueUrl: resources.queueUrl });
         } catch (error) {

@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { mintToken } from '../api/index.js';
 import { parseDuration } from '../config/index.js';
 import { configOrExit, EXIT, out, runCommand } from './context.js';
 
@@ -39,6 +38,8 @@ export function registerToken(program: Command): void {
           );
           return EXIT.usage;
         }
+        // The API's modules load only when a token is minted, not in every scanq process.
+        const { mintToken } = await import('../api/index.js');
         out(
           await mintToken({
             secret,

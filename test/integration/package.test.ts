@@ -66,6 +66,7 @@ describe('Package: the image and the library as they ship', () => {
   beforeAll(async () => {
     stack = await createTestStack('pkg');
     work = mkdtempSync(join(tmpdir(), 'scanq-pkg-'));
+    writeFileSync(join(work, 'trace.mjs'), TRACE_SCRIPT);
     const stages = replayDockerfile({
       dockerfile: join(ROOT, 'Dockerfile'),
       context: ROOT,
@@ -93,6 +94,27 @@ describe('Package: the image and the library as they ship', () => {
     for (const dev of ['tsx', 'typescript', 'vitest', 'fast-check', '@biomejs'])
       expect(installed).not.toContain(dev);
     expect(installed).toContain('fastify');
+  });
+
+  it('the image’s command tree loads neither the API, the demo, nor the EC2 and IAM clients (a worker needs none)', () => {
+    // Act: what importing the CLI's commands loads (each command's heavy modules load in its action).
+    const loaded = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [join(work, 'trace.mjs'), join(image.workdir, 'dist', 'cli', 'program.js')],
+        {
+          cwd: image.workdir,
+          env: BASE_ENV,
+          encoding: 'utf8',
+        },
+      ),
+    ) as string[];
+
+    // Assess
+    expect(loaded).toContain('commander');
+    expect(loaded).toContain('@aws-sdk/client-sqs');
+    for (const name of ['fastify', '@aws-sdk/client-ec2', '@aws-sdk/client-iam'])
+      expect(loaded).not.toContain(name);
   });
 
   it('the image’s entry point starts a worker that runs a job on the local endpoint', async () => {
