@@ -111,6 +111,7 @@ export {
   claimJob,
   claimResend,
   type Edge,
+  type Execution,
   expireAsyncJob,
   finishJob,
   handOffJob,

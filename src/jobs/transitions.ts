@@ -24,6 +24,16 @@ export interface AttemptRef {
   readonly attempt: number;
 }
 
+/**
+ * What an attempt's last history entry records of it (its execution record): which worker ran it
+ * and since when. Folded into the write that ends the attempt, so it costs no write of its own and
+ * exists exactly when that write won.
+ */
+export interface Execution {
+  readonly worker: string;
+  readonly startedAt: string;
+}
+
 /** One edge of the state machine. `none` is "no item", `any` every stored status. */
 export interface Edge {
   readonly name: string;
@@ -179,11 +189,21 @@ export function finishJob(
   outcome: {
     readonly code: typeof STATUS.passed | typeof STATUS.failed;
     readonly now: Date;
+    readonly execution: Execution;
     readonly resultKey?: string;
     readonly error?: string;
   },
 ): Transition {
   const now = outcome.now.toISOString();
+  const entry = {
+    status: outcome.code,
+    at: now,
+    owner: ref.owner,
+    attempt: ref.attempt,
+    ...outcome.execution,
+    ...(outcome.resultKey === undefined ? {} : { resultKey: outcome.resultKey }),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+  };
   return {
     update: {
       set: {
@@ -194,7 +214,7 @@ export function finishJob(
         error: outcome.error,
       },
       remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
-      append: { history: [{ status: outcome.code, at: now, owner: ref.owner }] },
+      append: { history: [entry] },
     },
     condition: ownerCondition(ref),
   };
@@ -210,6 +230,7 @@ export function handOffJob(
     readonly asyncRef: string;
     readonly deadline: Date;
     readonly shards: number;
+    readonly execution: Execution;
   },
 ): Transition {
   const now = options.now.toISOString();
@@ -223,7 +244,17 @@ export function handOffJob(
         sweepKey: sweepKey(STATUS.asyncRunning, shardOf(options.tenant, options.key, options.shards)),
       },
       remove: ['leaseUntil'],
-      append: { history: [{ status: STATUS.asyncRunning, at: now, owner: ref.owner }] },
+      append: {
+        history: [
+          {
+            status: STATUS.asyncRunning,
+            at: now,
+            owner: ref.owner,
+            attempt: ref.attempt,
+            ...options.execution,
+          },
+        ],
+      },
     },
     condition: ownerCondition(ref),
   };

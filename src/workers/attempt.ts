@@ -9,14 +9,7 @@ import { backoffMs, classifyFailure } from './failure.js';
 import { startHeartbeat } from './heartbeat.js';
 import { collector, invoke } from './invoke.js';
 import { finish, handoff, type Lease, release, renew } from './lease.js';
-import {
-  type Findings,
-  resultDocument,
-  resultName,
-  writeExecution,
-  writeFindings,
-  writeResult,
-} from './outcome.js';
+import { type Findings, resultDocument, resultName, writeFindings, writeResult } from './outcome.js';
 import type { WorkerRuntime } from './runtime.js';
 
 /** Everything one claimed attempt needs. */
@@ -66,8 +59,9 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
 }
 
 /**
- * Writes the terminal state: the result object, then the fenced `JR → JP|JF`; only when that finish
- * wins, the findings, execution item and notification, then the acknowledgement. A fenced attempt
+ * Writes the terminal state: the result object, then the fenced `JR → JP|JF` (whose history entry
+ * is the attempt's execution record); only when that finish wins, the findings and the
+ * notification, then the acknowledgement. A fenced attempt
  * (a zombie whose lease another attempt took over) deletes its result object and leaves no finding
  * and no event: what it saw is not what the job recorded. A crash between the finish and the
  * findings loses no data: the result object the job names holds them.
@@ -101,6 +95,7 @@ async function conclude(
     code: fields.code,
     now,
     shards: runtime.config.indexShards,
+    execution: { worker: runtime.workerId, startedAt: fields.startedAt },
     resultKey,
     ...(fields.error ? { error: fields.error } : {}),
   });
@@ -109,20 +104,12 @@ async function conclude(
     await a.files.delete(resultKey).catch(() => {});
     return 'fenced';
   }
-  const execution = { worker: runtime.workerId, startedAt: fields.startedAt, finishedAt, resultKey };
   // The job is finished: what follows must not fall into onFailure (its release is fenced now),
   // so each write is retried on its own and, if it still fails, logged.
   await Promise.all([
     ...(fields.code === STATUS.passed
       ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
       : []),
-    afterFinish(a, 'execution item', () =>
-      writeExecution(a.table, lease, {
-        ...execution,
-        outcome: fields.code,
-        ...(fields.error ? { error: fields.error } : {}),
-      }),
-    ),
     afterFinish(a, 'notification', () =>
       publishJobEvent(runtime.clients.sns, runtime.topicArn, {
         tenant: ctx.tenant,
@@ -208,14 +195,9 @@ async function handOff(
     shards: runtime.config.indexShards,
     asyncRef: outcome.asyncRef,
     deadline,
+    execution: { worker: runtime.workerId, startedAt },
   });
   if (!won) return 'fenced';
-  await writeExecution(a.table, lease, {
-    worker: runtime.workerId,
-    startedAt,
-    finishedAt: now.toISOString(),
-    outcome: STATUS.asyncRunning,
-  });
   await runtime.acker.ack(a.receiptHandle);
   return 'handedOff';
 }

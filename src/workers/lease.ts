@@ -1,5 +1,6 @@
 import {
   claimJob,
+  type Execution,
   finishJob,
   handOffJob,
   releaseJob,
@@ -93,12 +94,16 @@ export function renew(table: TenantTable, lease: Lease, until: Date): Promise<bo
   return conditional(table, lease.key, renewLease(lease, until));
 }
 
-/** The terminal write `JR# → JP#|JF#`, only by the owner of this attempt. False when fenced. */
+/**
+ * The terminal write `JR# → JP#|JF#`, only by the owner of this attempt, with the attempt's
+ * execution record in its history entry. False when fenced.
+ */
 export function finish(
   table: TenantTable,
   lease: Lease,
   outcome: LeaseClock & {
     code: typeof STATUS.passed | typeof STATUS.failed;
+    execution: Execution;
     resultKey?: string;
     error?: string;
   },
@@ -112,7 +117,7 @@ export function finish(
 export function handoff(
   table: TenantTable,
   lease: Lease,
-  options: LeaseClock & { asyncRef: string; deadline: Date },
+  options: LeaseClock & { asyncRef: string; deadline: Date; execution: Execution },
 ): Promise<boolean> {
   const transition = handOffJob(lease, { ...options, tenant: table.tenant, key: lease.key });
   return conditional(table, lease.key, transition, (stored) =>

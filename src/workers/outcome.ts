@@ -12,11 +12,6 @@ export interface Findings {
 export const assetKey = (asset: Pick<AssetRecord, 'type' | 'value'>) => `#asset#${asset.type}#${asset.value}`;
 export const riskKey = (risk: RiskRecord) => `#risk#${assetKey(risk.asset)}#${risk.name}`;
 
-/** Per attempt, so a rescan (new `created`) never overwrites the history of an earlier run. */
-export function executionKey(lease: Lease): string {
-  return `#execution#${lease.key}#${String(lease.item.created)}#${String(lease.attempt).padStart(4, '0')}`;
-}
-
 /** `{capability}/{hash of key}/{attempt}-{owner hash}.json`: unique per attempt, safe as a file name. */
 export function resultName(lease: Lease, capability: string): string {
   const job = createHash('sha256').update(lease.key).digest('hex').slice(0, 20);
@@ -90,28 +85,4 @@ export async function writeFindings(
     })),
   ].filter((item) => item.key.length <= 1024);
   if (items.length > 0) await table.putMany(items);
-}
-
-/** One execution item per attempt: who ran it, when, and how it ended. */
-export async function writeExecution(
-  table: TenantTable,
-  lease: Lease,
-  fields: {
-    worker: string;
-    startedAt: string;
-    finishedAt: string;
-    outcome: string;
-    error?: string;
-    resultKey?: string;
-  },
-): Promise<void> {
-  await table.put({
-    key: executionKey(lease),
-    kind: 'execution',
-    job: lease.key,
-    attempt: lease.attempt,
-    owner: lease.owner,
-    ...fields,
-    expiresAt: lease.item.expiresAt,
-  });
 }

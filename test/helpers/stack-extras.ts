@@ -86,3 +86,20 @@ export function stackEnv(stack: TestStack, extra: Record<string, string> = {}): 
     ...extra,
   };
 }
+
+/** An attempt's execution record: the history entry of the write that ended it (JP, JF or JRA). */
+export interface ExecutionRecord {
+  readonly status: string;
+  readonly attempt: number;
+  readonly worker: string;
+  readonly startedAt: string;
+  readonly at: string;
+  readonly resultKey?: string;
+  readonly error?: string;
+}
+
+/** The execution records in a job's history (entries that name the worker that ran the attempt). */
+export function executionsOf(item: Readonly<Record<string, unknown>> | undefined): ExecutionRecord[] {
+  const history = Array.isArray(item?.history) ? (item.history as Record<string, unknown>[]) : [];
+  return history.filter((h): h is Record<string, unknown> & ExecutionRecord => typeof h.worker === 'string');
+}

@@ -40,7 +40,8 @@ describe('Function: claim / finish — a retry of a write that already took effe
     expect(other.claimed).toBe(false);
     if (!first.claimed) return;
 
-    const done = { ...clock, code: 'JP' as const, resultKey: 'r' };
+    const execution = { worker: 'w1', startedAt: clock.now.toISOString() };
+    const done = { ...clock, code: 'JP' as const, resultKey: 'r', execution };
     expect(await finish(table, first.lease, done)).toBe(true);
     expect(await finish(table, first.lease, done)).toBe(true);
     expect(await finish(table, { ...first.lease, owner: 'w2:token' }, done)).toBe(false);

@@ -4,7 +4,14 @@ import { createProducer, type EnqueueAccepted, type Producer } from '../../src/p
 import { putAccountSecret } from '../../src/tenancy/secrets.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { testRegistry } from '../helpers/capabilities.js';
-import { readResult, serviceContext, stackEnv, subscribeToTopic, tableOf } from '../helpers/stack-extras.js';
+import {
+  executionsOf,
+  readResult,
+  serviceContext,
+  stackEnv,
+  subscribeToTopic,
+  tableOf,
+} from '../helpers/stack-extras.js';
 import { eventually, WorkerProcess } from '../helpers/worker-process.js';
 
 const silent = createLogger({ level: 'silent' });
@@ -76,8 +83,9 @@ describe('Command: scanq worker — end to end in real processes', () => {
     }
     const creds = await readResult(stack, String(jobs[1]?.resultKey));
     expect(creds.result).toMatchObject({ account: expect.stringMatching(/^\d{12}$/) });
-    const executions = await table.query({ prefix: '#execution#' });
-    expect(executions.items.map((e) => e.outcome).sort()).toEqual(['JP', 'JP']);
+    expect(jobs.flatMap((job) => executionsOf(job).map((e) => [e.status, e.attempt, e.resultKey]))).toEqual(
+      jobs.map((job) => ['JP', 1, job?.resultKey]),
+    );
     const events = await eventually(
       async () => {
         const seen = await notifications();

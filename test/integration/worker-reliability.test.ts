@@ -17,6 +17,7 @@ import { testRegistry } from '../helpers/capabilities.js';
 import { runCli } from '../helpers/cli.js';
 import { queueDepth } from '../helpers/queue.js';
 import {
+  executionsOf,
   serviceContext,
   setQueueVisibility,
   stackEnv,
@@ -120,8 +121,9 @@ describe('Command: scanq worker — reliability', () => {
     await Promise.all([fixture.worker(), fixture.worker()]);
     const [done] = await fixture.terminal('dup', [String(job?.key)]);
     expect(statuses(done)).toEqual(['JQ', 'JR', 'JP']);
-    const executions = await tableOf(fixture.stack, serviceContext('dup')).query({ prefix: '#execution#' });
-    expect(executions.items).toHaveLength(1);
+    expect(executionsOf(done).map((e) => [e.status, e.attempt])).toEqual([['JP', 1]]);
+    const items = await tableOf(fixture.stack, serviceContext('dup')).query({ prefix: '#execution#' });
+    expect(items.items).toHaveLength(0); // the execution record costs no write of its own
   });
 
   it('finishes a job on another worker after kill -9, and fences the killed attempt', async () => {
@@ -156,9 +158,10 @@ describe('Command: scanq worker — reliability', () => {
       item: claimed as Item,
     };
     expect(await renew(table, zombie, new Date(Date.now() + 60_000))).toBe(false);
-    expect(await finish(table, zombie, { code: 'JF', now: new Date(), shards: 8, error: 'zombie' })).toBe(
-      false,
-    );
+    const execution = { worker: 'zombie', startedAt: new Date().toISOString() };
+    expect(
+      await finish(table, zombie, { code: 'JF', now: new Date(), shards: 8, error: 'zombie', execution }),
+    ).toBe(false);
     const after = await table.get(String(job?.key), { consistent: true });
     expect(after?.status).toBe(done?.status);
     expect(after?.resultKey).toBe(done?.resultKey);
@@ -205,8 +208,7 @@ describe('Command: scanq worker — reliability', () => {
       }),
     );
     expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([done?.resultKey]);
-    const executions = await table.query({ prefix: '#execution#' });
-    expect(executions.items.map((i) => i.attempt)).toEqual([2]);
+    expect(executionsOf(done).map((e) => [e.status, e.attempt])).toEqual([['JP', 2]]);
     const published = (await events()).map((e) => e.body).filter((b) => b.key === key);
     expect(published.map((b) => [b.status, b.attempt])).toEqual([['JP', 2]]);
   }, 120_000);

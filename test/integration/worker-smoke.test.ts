@@ -5,6 +5,7 @@ import { createProducer, type Producer } from '../../src/producer/index.js';
 import { ownContext, TenantTable } from '../../src/tenancy/index.js';
 import { createWorker } from '../../src/workers/worker.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
+import { executionsOf } from '../helpers/stack-extras.js';
 
 describe('Function: createWorker (in process)', () => {
   let stack: TestStack;
@@ -47,8 +48,12 @@ describe('Function: createWorker (in process)', () => {
     }
     await worker.stop();
     expect(done).toBe(20);
-    const executions = await table.query({ prefix: '#execution#' });
-    expect(executions.items).toHaveLength(20);
+    const passed = await table.query({ prefix: '#job#' });
+    const records = passed.items.flatMap((item) => executionsOf(item));
+    expect(records).toHaveLength(20);
+    for (const record of records)
+      expect(record).toMatchObject({ status: 'JP', attempt: 1, worker: expect.any(String) });
+    expect((await table.query({ prefix: '#execution#' })).items).toHaveLength(0);
     expect(worker.stats.counts.passed).toBe(20);
   });
 });

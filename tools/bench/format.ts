@@ -141,7 +141,8 @@ export function formatReport(report: BenchReport): string[] {
       'note: the endpoint did not itemize index capacity: DynamoDB write units leave out index maintenance (a floor)',
     );
   const sizes = report.phases[0]?.itemBytes;
-  if (sizes) lines.push('', `item sizes: finished job ${sizes.job} B, execution ${sizes.execution} B`);
+  if (sizes)
+    lines.push('', `item size: finished job ${sizes.job} B (its history holds the execution record)`);
   const fair = report.fairness;
   if (fair) {
     lines.push(

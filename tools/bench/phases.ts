@@ -55,11 +55,10 @@ function throughputOf(timelines: readonly Timeline[]) {
   );
 }
 
-/** Sizes of a finished job item and its execution item of `tenant`. */
+/** Size of a finished job item of `tenant` (its history holds the execution record). */
 async function sampleSizes(lane: Lane, tenant: string) {
   const [job] = await readItems(lane.stack, tenant, '#job#');
-  const [execution] = await readItems(lane.stack, tenant, '#execution#');
-  return { job: job ? itemSizeBytes(job) : 0, execution: execution ? itemSizeBytes(execution) : 0 };
+  return { job: job ? itemSizeBytes(job) : 0 };
 }
 
 /** Prefilled throughput run, then a light trickle for dwell, with `count` worker processes. */

@@ -70,8 +70,8 @@ export interface WorkerPhase {
     readonly jobsPerSecond: number;
     readonly share: number;
   };
-  /** Sizes (bytes, DynamoDB rules) of a finished job item and its execution item. */
-  readonly itemBytes: { readonly job: number; readonly execution: number };
+  /** Size (bytes, DynamoDB rules) of a finished job item, execution record included. */
+  readonly itemBytes: { readonly job: number };
 }
 
 export interface BaselinePhase {

@@ -1,6 +1,7 @@
 /**
- * The end-of-run audit of `scanq chaos`: from what is stored (job items, execution items, result
- * objects, DLQ messages), decide for every job whether it was lost, duplicated or stuck. Pure.
+ * The end-of-run audit of `scanq chaos`: from what is stored (job items with their history, whose
+ * terminal entry is the winning attempt's execution record; result objects; DLQ messages), decide
+ * for every job whether it was lost, duplicated or stuck. Pure.
  */
 
 /** A stored job, as read back. */
@@ -13,22 +14,12 @@ export interface StoredJob {
   readonly history?: unknown;
 }
 
-/** A stored execution item. */
-export interface StoredExecution {
-  readonly key: string;
-  readonly job?: unknown;
-  readonly attempt?: unknown;
-  readonly outcome?: unknown;
-}
-
 /** Everything the audit reads, per tenant. */
 export interface AuditInput {
   /** The jobs the run enqueued (`tenant`, `key`). */
   readonly expected: readonly { readonly tenant: string; readonly key: string }[];
   /** Stored jobs keyed `tenant key`. */
   readonly jobs: ReadonlyMap<string, StoredJob>;
-  /** Stored executions keyed `tenant`. */
-  readonly executions: ReadonlyMap<string, readonly StoredExecution[]>;
   /** Keys of the current result objects in the results bucket (deleted ones excluded). */
   readonly resultObjects: ReadonlySet<string>;
   /** DLQ messages: the job they name, when they name one. */
@@ -40,7 +31,7 @@ export interface AuditReport {
   readonly jobs: number;
   /** Enqueued but no item, or finished without its result object. */
   readonly lost: number;
-  /** More than one terminal transition, or more than one terminal execution. */
+  /** More than one terminal transition. */
   readonly duplicated: number;
   /** Not terminal at the end. */
   readonly stuck: number;
@@ -50,7 +41,7 @@ export interface AuditReport {
   readonly retried: number;
   /** Result objects of attempts that did not win (left by killed or failed attempts). */
   readonly orphanResults: number;
-  /** Terminal jobs without the execution item of their winning attempt. */
+  /** Terminal jobs whose terminal history entry is not the execution record of their winning attempt. */
   readonly missingExecutions: number;
   /** DLQ messages naming a job that finished anyway (harmless) … */
   readonly dlqFinished: number;
@@ -62,9 +53,15 @@ export interface AuditReport {
 
 const TERMINAL = /^(JP|JF)#/;
 
-function transitions(history: unknown): { status: string }[] {
+interface Entry {
+  readonly status: string;
+  readonly attempt?: unknown;
+  readonly worker?: unknown;
+}
+
+function transitions(history: unknown): Entry[] {
   return (Array.isArray(history) ? history : []).filter(
-    (h): h is { status: string } =>
+    (h): h is Entry =>
       typeof h === 'object' && h !== null && typeof (h as { status?: unknown }).status === 'string',
   );
 }
@@ -72,11 +69,6 @@ function transitions(history: unknown): { status: string }[] {
 /** `{tenant}/results/{day}/{capability}/{hash}/` of a result key. */
 export function resultPrefix(resultKey: string): string {
   return resultKey.slice(0, resultKey.lastIndexOf('/') + 1);
-}
-
-/** Execution key of a job's attempt (as the workers write it). */
-export function executionKeyOf(job: StoredJob): string {
-  return `#execution#${job.key}#${String(job.created)}#${String(job.attempt).padStart(4, '0')}`;
 }
 
 function objectsByPrefix(objects: ReadonlySet<string>): Map<string, number> {
@@ -97,16 +89,6 @@ export function auditChaos(input: AuditInput): AuditReport {
     examples[problem] = list;
   };
   const perPrefix = objectsByPrefix(input.resultObjects);
-  const executionKeys = new Map<string, Set<string>>();
-  const terminalExecutions = new Map<string, number>();
-  for (const [tenant, list] of input.executions) {
-    executionKeys.set(tenant, new Set(list.map((e) => e.key)));
-    for (const e of list) {
-      if (e.outcome !== 'JP' && e.outcome !== 'JF') continue;
-      const id = `${tenant} ${String(e.job)}`;
-      terminalExecutions.set(id, (terminalExecutions.get(id) ?? 0) + 1);
-    }
-  }
   const c = { lost: 0, duplicated: 0, stuck: 0, passed: 0, failed: 0, retried: 0, orphans: 0, noExec: 0 };
   const terminalIds = new Set<string>();
   for (const { tenant, key } of input.expected) {
@@ -126,8 +108,8 @@ export function auditChaos(input: AuditInput): AuditReport {
     terminalIds.add(id);
     if (job.status.startsWith('JP#')) c.passed++;
     else c.failed++;
-    const terminals = transitions(job.history).filter((h) => h.status === 'JP' || h.status === 'JF').length;
-    if (terminals > 1 || (terminalExecutions.get(id) ?? 0) > 1) {
+    const terminals = transitions(job.history).filter((h) => h.status === 'JP' || h.status === 'JF');
+    if (terminals.length > 1) {
       c.duplicated++;
       note('duplicated', id);
     }
@@ -136,7 +118,10 @@ export function auditChaos(input: AuditInput): AuditReport {
       c.lost++;
       note('lost (result object missing)', `${id} ${resultKey ?? '(no resultKey)'}`);
     } else c.orphans += (perPrefix.get(resultPrefix(resultKey)) ?? 1) - 1;
-    if (!executionKeys.get(tenant)?.has(executionKeyOf(job))) {
+    const record = terminals.at(-1);
+    // The sweeper's expiry of an async job is a JF no attempt wrote: it names no worker.
+    const bySweeper = record?.status === 'JF' && !('worker' in record);
+    if (!bySweeper && (record?.attempt !== Number(job.attempt) || typeof record?.worker !== 'string')) {
       c.noExec++;
       note('missing execution', id);
     }

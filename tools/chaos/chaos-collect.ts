@@ -1,9 +1,9 @@
-/** Reads back everything the chaos audit needs: job and execution items, result objects, the DLQ. */
+/** Reads back everything the chaos audit needs: job items (with their history), result objects, the DLQ. */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { listDlq } from '../../src/workers/index.js';
 import type { Stack } from '../bench/endpoint.js';
 import { type Enqueued, readItems } from '../bench/workload.js';
-import type { AuditInput, StoredExecution, StoredJob } from './chaos-check.js';
+import type { AuditInput, StoredJob } from './chaos-check.js';
 
 /** Current (not deleted) object keys under `prefix` in the results bucket. */
 async function listResults(stack: Stack, prefix: string): Promise<string[]> {
@@ -27,18 +27,15 @@ async function listResults(stack: Stack, prefix: string): Promise<string[]> {
 export async function collectAudit(stack: Stack, expected: readonly Enqueued[]): Promise<AuditInput> {
   const tenants = [...new Set(expected.map((e) => e.tenant))];
   const jobs = new Map<string, StoredJob>();
-  const executions = new Map<string, StoredExecution[]>();
   const resultObjects = new Set<string>();
   for (const tenant of tenants) {
     for (const item of await readItems(stack, tenant, '#job#')) jobs.set(`${tenant} ${item.key}`, item);
-    executions.set(tenant, await readItems(stack, tenant, '#execution#'));
     for (const key of await listResults(stack, `${tenant}/results/`)) resultObjects.add(key);
   }
   const dlq = await listDlq(stack.clients.sqs, stack.report.dlqUrl, { max: 10_000 });
   return {
     expected,
     jobs,
-    executions,
     resultObjects,
     dlq: dlq.map((m) => ({ tenant: m.tenant, key: m.key })),
   };

@@ -251,7 +251,7 @@ export async function runChaos(
     await settle(stack, expected, options, progress);
     await monkey.stop();
     await sweeper.stop();
-    progress.phase('audit: every job, execution, result object and DLQ message');
+    progress.phase('audit: every job, its execution record, result objects and DLQ messages');
     const audit = auditChaos(await collectAudit(stack, expected));
     const snapshots = [...monkey.all, sweeper].flatMap((p) => {
       const s = p.stats();

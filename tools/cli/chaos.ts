@@ -40,7 +40,7 @@ function print(report: ChaosReport): void {
     `  sweeper: re-sent ${report.sweeper.resent}, send failures ${report.sweeper.sendFailures}; enqueue calls repeated after a fault: ${report.enqueueRetries}`,
   );
   out(
-    `  result objects left by attempts that did not win: ${a.orphanResults}; finished jobs without their execution item: ${a.missingExecutions}`,
+    `  result objects left by attempts that did not win: ${a.orphanResults}; finished jobs without their execution record: ${a.missingExecutions}`,
   );
   out(`  DLQ: ${a.dlqFinished} copies of finished jobs, ${a.dlqUnexpected} that should not be there`);
   out(`  warning/error log lines from the processes: ${report.workerProblems}`);

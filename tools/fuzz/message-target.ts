@@ -68,7 +68,7 @@ async function settle(
   return done;
 }
 
-/** Items outside the probes' jobs and executions: written for a message that should have written nothing. */
+/** Items outside the probes' jobs: written for a message that should have written nothing. */
 async function strayItems(run: MessageRun, state: State): Promise<string[]> {
   const found: string[] = [];
   let start: Record<string, unknown> | undefined;
@@ -84,9 +84,7 @@ async function strayItems(run: MessageRun, state: State): Promise<string[]> {
     );
     for (const item of out.Items ?? []) {
       const id = `${String(item.tenant)} ${String(item.key)}`;
-      const probeItem =
-        item.tenant === PROBE_TENANT &&
-        (state.probes.has(String(item.key)) || String(item.key).startsWith('#execution#'));
+      const probeItem = item.tenant === PROBE_TENANT && state.probes.has(String(item.key));
       if (!probeItem && !state.stray.has(id)) {
         state.stray.add(id);
         found.push(id);

@@ -24,6 +24,7 @@ const NOW = new Date('2026-12-03T12:00:00.000Z');
 const HOUR = 3_600_000;
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
 const OWNER = { owner: 'w-1:abc', attempt: 2 };
+const EXECUTION = { worker: 'w-1', startedAt: ago(5_000).toISOString() };
 const THRESHOLDS = { rescanAfterMs: 12 * HOUR, safetyNetAfterMs: 48 * HOUR };
 
 /** A stored job in `code`, created `age` ago, held by OWNER with a live lease unless said otherwise. */
@@ -93,8 +94,12 @@ describe('Function: claimJob', () => {
 describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, releaseJob)', () => {
   const writes: ReadonlyArray<readonly [string, Transition, StatusCode]> = [
     ['renew', renewLease(OWNER, new Date(NOW.getTime() + 90_000)), 'JR'],
-    ['pass', finishJob(OWNER, { code: 'JP', now: NOW, resultKey: 't/results/x.json' }), 'JP'],
-    ['fail', finishJob(OWNER, { code: 'JF', now: NOW, error: 'refused' }), 'JF'],
+    [
+      'pass',
+      finishJob(OWNER, { code: 'JP', now: NOW, resultKey: 't/results/x.json', execution: EXECUTION }),
+      'JP',
+    ],
+    ['fail', finishJob(OWNER, { code: 'JF', now: NOW, error: 'refused', execution: EXECUTION }), 'JF'],
     [
       'handoff',
       handOffJob(OWNER, {
@@ -104,6 +109,7 @@ describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, rel
         asyncRef: 'ext-1',
         deadline: new Date(NOW.getTime() + HOUR),
         shards: 8,
+        execution: EXECUTION,
       }),
       'JRA',
     ],
@@ -134,6 +140,20 @@ describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, rel
     expect(passed).not.toHaveProperty('error');
     const failed = applyUpdate(stored('JR'), writes[2]?.[1].update ?? {});
     expect(failed.error).toBe('refused');
+    // The history entry is the attempt's execution record (no separate write).
+    expect(passed.history).toEqual([
+      {
+        status: 'JP',
+        at: NOW.toISOString(),
+        owner: OWNER.owner,
+        attempt: 2,
+        ...EXECUTION,
+        resultKey: 't/results/x.json',
+      },
+    ]);
+    expect(failed.history).toEqual([
+      { status: 'JF', at: NOW.toISOString(), owner: OWNER.owner, attempt: 2, ...EXECUTION, error: 'refused' },
+    ]);
   });
 
   it('a release keeps JR and ends the lease at the given time; a hand-off keys the sweeper index as JRA', () => {

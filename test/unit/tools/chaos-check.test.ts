@@ -6,27 +6,29 @@ const result = (key: string, attempt: number, owner = 'o') =>
   `${T}/results/2026-01-01/noop/${key}/${attempt}-${owner}.json`;
 
 function job(key: string, over: Partial<StoredJob> = {}): StoredJob {
+  const status = String(over.status ?? 'JP#2026-01-01T00:00:01.000Z');
+  const attempt = Number(over.attempt ?? 1);
+  // The terminal entry is the winning attempt's execution record, as the workers write it.
+  const record = {
+    at: '2026-01-01T00:00:01.000Z',
+    attempt,
+    worker: 'w-1',
+    startedAt: '2026-01-01T00:00:00.500Z',
+  };
   return {
     key: `#job#${key}#noop`,
-    status: 'JP#2026-01-01T00:00:01.000Z',
-    attempt: 1,
+    status,
+    attempt,
     created: '2026-01-01T00:00:00.000Z',
     resultKey: result(key, 1),
     history: [
       { status: 'JQ', at: '2026-01-01T00:00:00.000Z' },
       { status: 'JR', at: '2026-01-01T00:00:00.500Z' },
-      { status: 'JP', at: '2026-01-01T00:00:01.000Z' },
+      ...(/^J[PF]#/.test(status) ? [{ status: status.slice(0, 2), ...record }] : []),
     ],
     ...over,
   };
 }
-
-const execution = (j: StoredJob, outcome = 'JP') => ({
-  key: `#execution#${j.key}#${String(j.created)}#${String(j.attempt).padStart(4, '0')}`,
-  job: j.key,
-  attempt: j.attempt,
-  outcome,
-});
 
 /** One healthy job `a` plus whatever `b` is made of. */
 function input(b: StoredJob | undefined, extra: Partial<AuditInput> = {}): AuditInput {
@@ -41,7 +43,6 @@ function input(b: StoredJob | undefined, extra: Partial<AuditInput> = {}): Audit
       { tenant: T, key: '#job#b#noop' },
     ],
     jobs,
-    executions: new Map([[T, [execution(a), ...(b ? [execution(b)] : [])]]]),
     resultObjects: objects,
     dlq: [],
     ...extra,
@@ -100,13 +101,28 @@ describe('Function: auditChaos', () => {
     expect(report).toMatchObject({ orphanResults: 1, duplicated: 0, lost: 0, retried: 1 });
   });
 
-  it('flags two terminal executions of one job as a duplicate, and a missing one as missing', () => {
-    const b = job('b');
-    const audit = input(b);
-    const twice = new Map([[T, [...(audit.executions.get(T) ?? []), { ...execution(b), key: 'other' }]]]);
-    expect(auditChaos({ ...audit, executions: twice }).duplicated).toBe(1);
-    const none = new Map([[T, (audit.executions.get(T) ?? []).filter((e) => e.job !== b.key)]]);
-    expect(auditChaos({ ...audit, executions: none }).missingExecutions).toBe(1);
+  it('flags a terminal entry that is not the winning attempt’s execution record as missing', () => {
+    const stale = { ...job('b'), attempt: 2 }; // the terminal entry records attempt 1
+    expect(auditChaos(input(stale)).missingExecutions).toBe(1);
+    const bare = job('b', {
+      history: [
+        { status: 'JQ', at: 'x' },
+        { status: 'JP', at: 'y', attempt: 1 },
+      ],
+    });
+    expect(auditChaos(input(bare)).missingExecutions).toBe(1);
+    expect(auditChaos(input(job('b'))).missingExecutions).toBe(0);
+  });
+
+  it('does not ask the sweeper’s expiry of an async job for an execution record', () => {
+    const expired = job('b', {
+      status: 'JF#2026-01-01T00:00:09.000Z',
+      history: [
+        { status: 'JQ', at: 'x' },
+        { status: 'JF', at: 'y', owner: 'sweeper' },
+      ],
+    });
+    expect(auditChaos(input(expired))).toMatchObject({ failed: 1, missingExecutions: 0 });
   });
 
   it('tells DLQ copies of finished jobs from messages that should not be there', () => {
