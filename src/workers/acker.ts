@@ -4,9 +4,9 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { MicroBatcher } from '../lib/batcher.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { MicroBatcher } from './batcher.js';
 
 interface QueueDeps {
   readonly sqs: SQSClient;

@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { type CapabilityDefinition, type RunOutcome, STATUS } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { publishJobEvent } from '../notify/index.js';
+import { PublishError } from '../notify/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
 import { cascadeAfterPass } from './cascade.js';
 import { backoffMs, classifyFailure } from './failure.js';
@@ -111,7 +111,7 @@ async function conclude(
       ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
       : []),
     afterFinish(a, 'notification', () =>
-      publishJobEvent(runtime.clients.sns, runtime.topicArn, {
+      runtime.events.publish({
         tenant: ctx.tenant,
         key: lease.key,
         capability: capability.name,
@@ -133,7 +133,8 @@ async function afterFinish(a: AttemptInput, what: string, write: () => Promise<v
     try {
       return await write();
     } catch (error) {
-      if (attempt >= 5) {
+      // SNS refusing the event itself (SenderFault) will refuse it again.
+      if (attempt >= 5 || (error instanceof PublishError && !error.retryable)) {
         a.log.error({ error: coerceError(error) }, `job finished but its ${what} could not be written`);
         return;
       }

@@ -8,7 +8,6 @@ import {
   type RunOutcome,
   STATUS,
 } from '../jobs/index.js';
-import { publishJobEvent } from '../notify/index.js';
 import type { AttemptInput } from './attempt.js';
 import type { Findings } from './outcome.js';
 
@@ -61,9 +60,7 @@ export async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): 
     scope: { allowLoopback: runtime.config.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
     log: a.log,
     publish: (type, fields) =>
-      publishJobEvent(
-        runtime.clients.sns,
-        runtime.topicArn,
+      runtime.events.publish(
         {
           tenant: a.ctx.tenant,
           key: lease.key,

@@ -3,6 +3,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/index.js';
 import type { CapabilityDefinition, CapabilityRegistry, JobCredentials } from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
+import type { EventPublisher } from '../notify/index.js';
 import type { Producer } from '../producer/index.js';
 import type { TenantContext, TenantProfile } from '../tenancy/index.js';
 import type { Acker } from './acker.js';
@@ -17,7 +18,8 @@ export interface WorkerRuntime {
   readonly log: Logger;
   readonly queueUrl: string;
   readonly dlqUrl: string;
-  readonly topicArn: string;
+  /** Job events to the topic, batched across the jobs of this process. */
+  readonly events: EventPublisher;
   /** This process: `{host}-{pid}-{random}`; each claim adds its own token to make the owner. */
   readonly workerId: string;
   readonly acker: Acker;

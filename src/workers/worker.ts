@@ -13,6 +13,7 @@ import {
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
+import { createEventPublisher } from '../notify/index.js';
 import type { Producer } from '../producer/index.js';
 import {
   getProfile,
@@ -87,7 +88,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     log,
     queueUrl: deps.resources.queueUrl,
     dlqUrl: deps.resources.dlqUrl,
-    topicArn: deps.resources.topicArn,
+    events: createEventPublisher(deps.clients.sns, deps.resources.topicArn),
     workerId: id,
     stats,
     acker: new Acker({ sqs: deps.clients.sqs, queueUrl: deps.resources.queueUrl, log }),
@@ -131,6 +132,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       shutdown.abort(new Error('worker shutting down'));
       await poller.idle(10_000);
     }
+    await runtime.events.flush();
     await runtime.acker.flush();
     untrack();
     untrack = undefined;

@@ -1,7 +1,8 @@
 /**
  * Gathers single requests into batches: a batch leaves when `max` are waiting or `lingerMs` after
  * the first one arrived. `send` answers each item of a batch, in order. Used to turn per-message
- * SQS calls (delete, deferral re-send) into their 10-entry batch forms across concurrent jobs.
+ * calls (SQS delete and deferral re-send, SNS publish) into their 10-entry batch forms across
+ * concurrent jobs.
  */
 export class MicroBatcher<T, R> {
   readonly #send: (items: T[]) => Promise<R[]>;
