@@ -8,8 +8,8 @@ output "service_names" {
   value = {
     api       = aws_ecs_service.api.name
     worker    = aws_ecs_service.worker.name
-    scheduler = aws_ecs_service.singleton["scheduler"].name
-    sweeper   = aws_ecs_service.singleton["sweeper"].name
+    scheduler = aws_ecs_service.scheduler.name
+    sweeper   = aws_ecs_service.sweeper.name
   }
 }
 

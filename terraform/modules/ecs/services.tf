@@ -78,12 +78,12 @@ resource "aws_ecs_service" "worker" {
 }
 
 # The scheduler and the sweeper: one task each (docs/DEPLOY.md: more are safe, one is enough).
-resource "aws_ecs_service" "singleton" {
-  for_each = toset(["scheduler", "sweeper"])
-
-  name                               = "${var.prefix}-${each.key}"
+# Two resources rather than one with for_each: checkov's graph does not follow a security group
+# attached through for_each (CKV2_AWS_5 failed for the sweeper's group when they were one).
+resource "aws_ecs_service" "scheduler" {
+  name                               = "${var.prefix}-scheduler"
   cluster                            = aws_ecs_cluster.this.id
-  task_definition                    = aws_ecs_task_definition.process[each.key].arn
+  task_definition                    = aws_ecs_task_definition.process["scheduler"].arn
   desired_count                      = 1
   launch_type                        = "FARGATE"
   platform_version                   = "LATEST"
@@ -99,7 +99,31 @@ resource "aws_ecs_service" "singleton" {
 
   network_configuration {
     subnets          = var.network.subnet_ids
-    security_groups  = concat([aws_security_group.service[each.key].id], var.network.security_group_ids)
+    security_groups  = concat([aws_security_group.service["scheduler"].id], var.network.security_group_ids)
+    assign_public_ip = false
+  }
+}
+
+resource "aws_ecs_service" "sweeper" {
+  name                               = "${var.prefix}-sweeper"
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.process["sweeper"].arn
+  desired_count                      = 1
+  launch_type                        = "FARGATE"
+  platform_version                   = "LATEST"
+  enable_execute_command             = false
+  propagate_tags                     = "SERVICE"
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.network.subnet_ids
+    security_groups  = concat([aws_security_group.service["sweeper"].id], var.network.security_group_ids)
     assign_public_ip = false
   }
 }
