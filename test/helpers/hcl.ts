@@ -496,6 +496,18 @@ export function isValueObject(value: Value | undefined): value is ValueObject {
 // ---------------------------------------------------------------------------------------------
 // A Terraform module: variables, locals, resources, data sources and outputs of one directory
 
+/** Readable text of a value: strings quoted, unresolved parts as the reader left them. */
+export function show(value: Value | undefined): string {
+  if (value === undefined) return 'undefined';
+  if (value instanceof Unresolved) return value.text;
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  if (isValueObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${show(v)}`)
+      .join(', ')}}`;
+  return JSON.stringify(value);
+}
+
 export interface Instance {
   /** `aws_s3_bucket.this` or `data.aws_iam_policy_document.api`. */
   readonly address: string;

@@ -9,6 +9,7 @@ import {
   type Instance,
   isValueObject,
   Reference,
+  show,
   TerraformModule,
   Unresolved,
   type Value,
@@ -30,18 +31,6 @@ const API_OPTIONS = {
   api_jwt_issuer: 'https://id.example.com/',
   api_jwt_audience: 'scanq',
 };
-
-/** Readable text of a value: strings quoted, unresolved parts as the reader left them. */
-function show(value: Value | undefined): string {
-  if (value === undefined) return 'undefined';
-  if (value instanceof Unresolved) return value.text;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (isValueObject(value))
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${k}: ${show(v)}`)
-      .join(', ')}}`;
-  return JSON.stringify(value);
-}
 
 /** The one nested block at `path` (block types) of a body. */
 function nested(body: Body, path: readonly string[]): Body {

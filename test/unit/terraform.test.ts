@@ -10,6 +10,7 @@ import {
   isValueObject,
   parseHcl,
   Reference,
+  show,
   TerraformModule,
   Unresolved,
   type Value,
@@ -72,18 +73,6 @@ function text(value: Value | undefined, what: string): string {
 function strings(value: Value | undefined, what: string): string[] {
   if (!Array.isArray(value)) throw new Error(`${what}: expected a list, got ${show(value)}`);
   return value.map((item, i) => text(item, `${what}[${i}]`));
-}
-
-/** Readable text of a value: strings quoted, unresolved parts as the reader left them. */
-function show(value: Value | undefined): string {
-  if (value === undefined) return 'undefined';
-  if (value instanceof Unresolved) return value.text;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (isValueObject(value))
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${k}: ${show(v)}`)
-      .join(', ')}}`;
-  return JSON.stringify(value);
 }
 
 function label(instance: Instance): string {
