@@ -1,11 +1,11 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { type CapabilityDefinition, type RunOutcome, STATUS } from '../jobs/index.js';
+import { type CapabilityDefinition, STATUS } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { PublishError } from '../notify/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
 import { cascadeAfterPass } from './cascade.js';
-import { backoffMs, classifyFailure } from './failure.js';
+import { type AttemptOutcome, type AttemptPolicy, type Step, stepAfterRun, stepBeforeRun } from './decide.js';
 import { startHeartbeat } from './heartbeat.js';
 import { collector, invoke } from './invoke.js';
 import { finish, handoff, type Lease, release, renew } from './lease.js';
@@ -143,14 +143,18 @@ async function afterFinish(a: AttemptInput, what: string, write: () => Promise<v
   }
 }
 
-/** Runs one claimed attempt to its end: heartbeat, capability, then pass, fail, retry, hand-off or release. */
+/** Runs one claimed attempt to its end: heartbeat, capability, then the step decide.ts chooses. */
 export async function runAttempt(a: AttemptInput): Promise<AttemptEnd> {
   const { runtime, lease, capability } = a;
   const startedAt = runtime.now().toISOString();
-  if (lease.attempt > capability.maxAttempts) {
-    const error = `gave up: attempt ${lease.attempt} exceeds ${capability.maxAttempts} (earlier attempts crashed or timed out)`;
-    return conclude(a, { code: STATUS.failed, startedAt, error, findings: { assets: [], risks: [] } });
-  }
+  const policy: AttemptPolicy = {
+    attempt: lease.attempt,
+    maxAttempts: capability.maxAttempts,
+    retryBaseMs: runtime.config.worker.retryBaseMs,
+    retryMaxMs: runtime.config.worker.retryMaxMs,
+  };
+  const exhausted = stepBeforeRun(policy);
+  if (exhausted) return carryOut(a, exhausted, { startedAt, findings: { assets: [], risks: [] } });
   const leaseMs = runtime.leaseMs(capability);
   if (leaseMs > runtime.queueVisibilityMs) await setVisibility(a, leaseMs / 1000);
   const lost = new AbortController();
@@ -168,76 +172,80 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptEnd> {
   const { emit, findings } = collector();
   try {
     // A capability that ignores its signal still loses the race: the attempt ends on time.
-    const outcome = await raceAbort(invoke(a, signal, emit), signal);
-    if (outcome.kind === 'handoff') return await handOff(a, outcome, startedAt);
-    return await conclude(a, { code: STATUS.passed, startedAt, result: outcome.result, findings });
+    const ran = await raceAbort(invoke(a, signal, emit), signal);
+    const step = stepAfterRun(ran.kind === 'handoff' ? ran : { kind: 'done' }, policy, runtime.now());
+    // A failed write while carrying out a pass or hand-off is a failure of the attempt (below).
+    return await carryOut(a, step, {
+      startedAt,
+      findings,
+      ...(ran.kind === 'done' ? { result: ran.result } : {}),
+    });
   } catch (error) {
-    if (lost.signal.aborted) {
-      a.log.warn('lease lost while running; abandoning this attempt');
-      return 'fenced';
-    }
-    if (runtime.shutdown.aborted) return await releaseForShutdown(a, coerceError(error).message);
-    return await onFailure(a, error, startedAt, findings);
+    const outcome: AttemptOutcome = {
+      kind: 'threw',
+      error,
+      leaseLost: lost.signal.aborted,
+      shuttingDown: runtime.shutdown.aborted,
+    };
+    return await carryOut(a, stepAfterRun(outcome, policy, runtime.now()), { startedAt, findings });
   } finally {
     stopHeartbeat();
   }
 }
 
-async function handOff(
+/** Does what `step` says; each write is fenced, and a fenced one ends the attempt as `fenced`. */
+async function carryOut(
   a: AttemptInput,
-  outcome: Extract<RunOutcome, { kind: 'handoff' }>,
-  startedAt: string,
-) {
-  const { runtime, lease } = a;
-  const now = runtime.now();
-  const deadline = new Date(now.getTime() + outcome.deadlineMs);
-  const won = await handoff(a.table, lease, {
-    now,
-    shards: runtime.config.indexShards,
-    asyncRef: outcome.asyncRef,
-    deadline,
-    execution: { worker: runtime.workerId, startedAt },
-  });
-  if (!won) return 'fenced';
-  await runtime.acker.ack(a.receiptHandle);
-  return 'handedOff';
-}
-
-async function releaseForShutdown(a: AttemptInput, reason: string): Promise<AttemptEnd> {
-  const now = a.runtime.now();
-  await release(a.table, a.lease, { now, until: now, error: `released on shutdown: ${reason}` });
-  await setVisibility(a, 0);
-  return 'released';
-}
-
-async function onFailure(
-  a: AttemptInput,
-  error: unknown,
-  startedAt: string,
-  findings: Findings,
+  step: Step,
+  run: { startedAt: string; findings: Findings; result?: Readonly<Record<string, unknown>> },
 ): Promise<AttemptEnd> {
-  const { runtime, lease, capability } = a;
-  const failure = classifyFailure(error);
-  if (failure.kind === 'permanent' || lease.attempt >= capability.maxAttempts) {
-    const reason =
-      failure.kind === 'permanent'
-        ? failure.reason
-        : `gave up after ${lease.attempt} attempts: ${failure.reason}`;
-    a.log.info({ code: failure.code, error: reason }, 'job failed');
-    return conclude(a, { code: STATUS.failed, startedAt, error: reason, findings });
+  const { runtime, lease } = a;
+  switch (step.kind) {
+    case 'pass':
+      return conclude(a, { code: STATUS.passed, ...run });
+    case 'fail':
+      a.log.info({ code: step.code, error: step.reason }, 'job failed');
+      return conclude(a, {
+        code: STATUS.failed,
+        startedAt: run.startedAt,
+        error: step.reason,
+        findings: run.findings,
+      });
+    case 'handoff': {
+      const won = await handoff(a.table, lease, {
+        now: runtime.now(),
+        shards: runtime.config.indexShards,
+        asyncRef: step.asyncRef,
+        deadline: step.deadline,
+        execution: { worker: runtime.workerId, startedAt: run.startedAt },
+      });
+      if (!won) return 'fenced';
+      await runtime.acker.ack(a.receiptHandle);
+      return 'handedOff';
+    }
+    case 'retry': {
+      const now = runtime.now();
+      const released = await release(a.table, lease, {
+        now,
+        until: new Date(now.getTime() + step.afterMs),
+        error: step.reason,
+      });
+      if (!released) return 'fenced';
+      await setVisibility(a, step.afterMs / 1000);
+      a.log.info(
+        { code: step.code, error: step.reason, retryInMs: step.afterMs },
+        'transient failure; retrying later',
+      );
+      return 'retried';
+    }
+    case 'release': {
+      const now = runtime.now();
+      await release(a.table, lease, { now, until: now, error: step.reason });
+      await setVisibility(a, 0);
+      return 'released';
+    }
+    case 'abandon':
+      a.log.warn('lease lost while running; abandoning this attempt');
+      return 'fenced';
   }
-  const wait = backoffMs(lease.attempt, runtime.config.worker.retryBaseMs, runtime.config.worker.retryMaxMs);
-  const now = runtime.now();
-  const released = await release(a.table, lease, {
-    now,
-    until: new Date(now.getTime() + wait),
-    error: failure.reason,
-  });
-  if (!released) return 'fenced';
-  await setVisibility(a, wait / 1000);
-  a.log.info(
-    { code: failure.code, error: failure.reason, retryInMs: wait },
-    'transient failure; retrying later',
-  );
-  return 'retried';
 }

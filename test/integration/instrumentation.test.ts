@@ -56,7 +56,8 @@ describe('Instrumentation: call statistics and fault injection plug in from tool
     expect(stats?.command).toBe('worker');
     expect(stats?.calls['DynamoDB.UpdateItem']).toBe(2);
     expect(stats?.calls['S3.PutObject']).toBe(1);
-    expect(stats?.calls['SNS.Publish']).toBe(1);
+    expect(stats?.calls['DynamoDB.PutItem']).toBeUndefined(); // the execution record rides on the finish
+    expect(stats?.calls['SNS.PublishBatch']).toBe(1);
     expect(stats?.capacity.UpdateItem).toBeGreaterThan(0);
     expect(stats?.faults).toEqual({});
     expect(stats?.extra.jobs).toMatchObject({ claimed: 1, passed: 1 });
@@ -100,13 +101,13 @@ describe('Instrumentation: call statistics and fault injection plug in from tool
     });
     const [job] = await producer.enqueue(serviceContext('faulty'), [{ capability: 'noop', target: 'three' }]);
     producer.close();
-    const env = { SCANQ_FAULT_RATE: '1', SCANQ_FAULT_MATCH: '^SNS\\.Publish$', SCANQ_CALL_STATS: file };
+    const env = { SCANQ_FAULT_RATE: '1', SCANQ_FAULT_MATCH: '^SNS\\.PublishBatch$', SCANQ_CALL_STATS: file };
     const worker = new WorkerProcess(stackEnv(stack, { ...env, LOG_LEVEL: 'info' }), [], undefined, {
       bin: 'instrumented',
     });
 
     // Act
-    const faults = await eventually(async () => readCallStats(file)?.faults['SNS.Publish']);
+    const faults = await eventually(async () => readCallStats(file)?.faults['SNS.PublishBatch']);
     worker.kill('SIGTERM');
     await worker.exited;
 

@@ -11,7 +11,6 @@ import {
   Reference,
   show,
   TerraformModule,
-  Unresolved,
   type Value,
   type ValueObject,
 } from '../helpers/hcl.js';

@@ -1,0 +1,83 @@
+/**
+ * How an attempt ends, decided as data: from what the capability did (or threw), the attempt, the
+ * capability's retry budget and the clock to exactly one step. attempt.ts then carries the step
+ * out (its writes are fenced; a fenced write turns any step into "abandon"). Pure.
+ */
+import { backoffMs, classifyFailure } from './failure.js';
+
+/** What running the capability produced. */
+export type AttemptOutcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'handoff'; readonly asyncRef: string; readonly deadlineMs: number }
+  | {
+      readonly kind: 'threw';
+      readonly error: unknown;
+      /** The heartbeat found the lease taken over. */
+      readonly leaseLost: boolean;
+      /** The worker's drain timed out while the attempt ran. */
+      readonly shuttingDown: boolean;
+    };
+
+/** The one thing to do next. */
+export type Step =
+  | { readonly kind: 'pass' }
+  | { readonly kind: 'fail'; readonly reason: string; readonly code: string }
+  | { readonly kind: 'handoff'; readonly asyncRef: string; readonly deadline: Date }
+  | { readonly kind: 'retry'; readonly afterMs: number; readonly reason: string; readonly code: string }
+  | { readonly kind: 'release'; readonly reason: string }
+  | { readonly kind: 'abandon' };
+
+/** The attempt's place in its budget and the retry policy. */
+export interface AttemptPolicy {
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Jitter source of the backoff. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/**
+ * Before running: an attempt past the budget (earlier attempts crashed or timed out without
+ * finishing) fails at once instead of running again.
+ */
+export function stepBeforeRun(policy: Pick<AttemptPolicy, 'attempt' | 'maxAttempts'>): Step | undefined {
+  if (policy.attempt <= policy.maxAttempts) return undefined;
+  return {
+    kind: 'fail',
+    code: 'job.attemptsExhausted',
+    reason: `gave up: attempt ${policy.attempt} exceeds ${policy.maxAttempts} (earlier attempts crashed or timed out)`,
+  };
+}
+
+/**
+ * After running: done → pass; hand-off → handoff until now + its deadline; thrown → abandon when
+ * the lease was lost (another attempt owns the job), release when the worker is shutting down,
+ * fail when the error is permanent or the budget is spent, else retry after a jittered backoff.
+ */
+export function stepAfterRun(outcome: AttemptOutcome, policy: AttemptPolicy, now: Date): Step {
+  switch (outcome.kind) {
+    case 'done':
+      return { kind: 'pass' };
+    case 'handoff':
+      return {
+        kind: 'handoff',
+        asyncRef: outcome.asyncRef,
+        deadline: new Date(now.getTime() + outcome.deadlineMs),
+      };
+    case 'threw': {
+      if (outcome.leaseLost) return { kind: 'abandon' };
+      const failure = classifyFailure(outcome.error);
+      if (outcome.shuttingDown) return { kind: 'release', reason: `released on shutdown: ${failure.reason}` };
+      if (failure.kind === 'permanent') return { kind: 'fail', code: failure.code, reason: failure.reason };
+      if (policy.attempt >= policy.maxAttempts)
+        return {
+          kind: 'fail',
+          code: failure.code,
+          reason: `gave up after ${policy.attempt} attempts: ${failure.reason}`,
+        };
+      const afterMs = backoffMs(policy.attempt, policy.retryBaseMs, policy.retryMaxMs, policy.random);
+      return { kind: 'retry', afterMs, reason: failure.reason, code: failure.code };
+    }
+  }
+}
