@@ -61,10 +61,10 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
 /**
  * Writes the terminal state: the result object, then the fenced `JR → JP|JF` (whose history entry
  * is the attempt's execution record); only when that finish wins, the findings and the
- * notification, then the acknowledgement. A fenced attempt
- * (a zombie whose lease another attempt took over) deletes its result object and leaves no finding
- * and no event: what it saw is not what the job recorded. A crash between the finish and the
- * findings loses no data: the result object the job names holds them.
+ * notification, then the acknowledgement. A fenced attempt (a zombie whose lease another attempt
+ * took over) deletes its result object and leaves no finding and no event: what it saw is not what
+ * the job recorded. A crash between the finish and the findings loses no data: the result object
+ * the job names holds them.
  */
 async function conclude(
   a: AttemptInput,
@@ -104,8 +104,8 @@ async function conclude(
     await a.files.delete(resultKey).catch(() => {});
     return 'fenced';
   }
-  // The job is finished: what follows must not fall into onFailure (its release is fenced now),
-  // so each write is retried on its own and, if it still fails, logged.
+  // The job is finished: a failure from here on must not be decided as the attempt's (its release
+  // would be fenced now), so each write is retried on its own and, if it still fails, logged.
   await Promise.all([
     ...(fields.code === STATUS.passed
       ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
