@@ -116,7 +116,6 @@ export {
   finishJob,
   handOffJob,
   insertJob,
-  nextStatuses,
   ownerCondition,
   releaseJob,
   renewLease,

@@ -100,11 +100,6 @@ export const STATE_MACHINE: readonly Edge[] = [
   },
 ];
 
-/** The status codes that can follow `from`, from `STATE_MACHINE`. */
-export function nextStatuses(from: StatusCode | 'none'): ReadonlySet<StatusCode> {
-  return new Set(STATE_MACHINE.filter((e) => e.from.includes(from)).map((e) => e.to));
-}
-
 /** Every write of an attempt after its claim: only while this owner's attempt still runs (fencing). */
 export function ownerCondition(ref: AttemptRef): Condition {
   return {

@@ -1,7 +1,7 @@
 /**
  * How an attempt ends, decided as data: from what the capability did (or threw), the attempt, the
  * capability's retry budget and the clock to exactly one step. attempt.ts then carries the step
- * out (its writes are fenced; a fenced write turns any step into "abandon"). Pure.
+ * out (its writes are fenced; a fenced write ends the attempt as `fenced`, writing nothing more). Pure.
  */
 import { backoffMs, classifyFailure } from './failure.js';
 

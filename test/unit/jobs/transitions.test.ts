@@ -8,7 +8,6 @@ import {
   handOffJob,
   insertJob,
   type NewJob,
-  nextStatuses,
   releaseJob,
   renewLease,
   STATE_MACHINE,
@@ -244,6 +243,10 @@ describe('Function: insertJob (the six rules)', () => {
 });
 
 describe('Constant: STATE_MACHINE', () => {
+  /** The status codes that can follow `from`. */
+  const nextStatuses = (from: StatusCode | 'none') =>
+    new Set(STATE_MACHINE.filter((e) => e.from.includes(from)).map((e) => e.to));
+
   it('never leaves a terminal status except by a new insert (rules 2, 4, 5, 6)', () => {
     expect(nextStatuses('JP')).toEqual(new Set(['JQ']));
     expect(nextStatuses('JF')).toEqual(new Set(['JQ']));
