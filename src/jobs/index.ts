@@ -84,6 +84,15 @@ export {
 } from './message.js';
 export { loadPlugins, PluginError } from './plugins.js';
 export {
+  type HistoryEntry,
+  historyEntrySchema,
+  InvalidJobRecordError,
+  JobConflictError,
+  type JobRecord,
+  jobRecordSchema,
+  parseJobRecord,
+} from './record.js';
+export {
   assetRecordSchema,
   type BuiltinCapability,
   type CheckedResult,
