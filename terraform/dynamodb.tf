@@ -17,15 +17,11 @@ resource "aws_dynamodb_table" "data" {
     type = "S"
   }
   attribute {
-    name = "status"
+    name = "openKey"
     type = "S"
   }
   attribute {
-    name = "sweepKey"
-    type = "S"
-  }
-  attribute {
-    name = "updated"
+    name = "sweepAt"
     type = "S"
   }
   attribute {
@@ -37,21 +33,13 @@ resource "aws_dynamodb_table" "data" {
     type = "S"
   }
 
-  # Jobs of one tenant by status (CODE#RFC3339). Sparse: only jobs carry status.
+  # Open (non-terminal) jobs across tenants by sharded openKey and sweepAt, for the sweeper.
+  # Sparse: the finish removes both. Keys only: the sweeper reads the few jobs it acts on.
   global_secondary_index {
-    name            = local.index.status
-    hash_key        = "tenant"
-    range_key       = "status"
-    projection_type = "ALL"
-  }
-
-  # Non-terminal jobs across tenants by sharded sweepKey and update time (sweeper).
-  global_secondary_index {
-    name               = local.index.sweep
-    hash_key           = "sweepKey"
-    range_key          = "updated"
-    projection_type    = "INCLUDE"
-    non_key_attributes = ["status", "leaseUntil", "asyncDeadline"]
+    name            = local.index.open
+    hash_key        = "openKey"
+    range_key       = "sweepAt"
+    projection_type = "KEYS_ONLY"
   }
 
   # Enabled schedules by sharded dueKey and nextRun (scheduler).

@@ -6,9 +6,8 @@ locals {
   table_arn = aws_dynamodb_table.data.arn
 
   index_arn = {
-    status = "${aws_dynamodb_table.data.arn}/index/${local.index.status}"
-    sweep  = "${aws_dynamodb_table.data.arn}/index/${local.index.sweep}"
-    due    = "${aws_dynamodb_table.data.arn}/index/${local.index.due}"
+    open = "${aws_dynamodb_table.data.arn}/index/${local.index.open}"
+    due  = "${aws_dynamodb_table.data.arn}/index/${local.index.due}"
   }
 
   objects_in = {

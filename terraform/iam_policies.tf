@@ -45,11 +45,11 @@ data "aws_iam_policy_document" "publish_events" {
 data "aws_iam_policy_document" "producer" {
   source_policy_documents = [data.aws_iam_policy_document.enqueue.json]
 
-  # Job items of a tenant, and its jobs by status. The cross-tenant indexes are not granted.
+  # Job items of a tenant (listing them is a Query on the table). The cross-tenant indexes are not granted.
   statement {
     sid       = "TenantItems"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-    resources = [local.table_arn, local.index_arn.status]
+    resources = [local.table_arn]
   }
 }
 
@@ -182,7 +182,7 @@ data "aws_iam_policy_document" "worker" {
       "dynamodb:BatchWriteItem",
       "dynamodb:ConditionCheckItem",
     ]
-    resources = [local.table_arn, local.index_arn.status]
+    resources = [local.table_arn]
   }
 
   # Receive, heartbeat (visibility), acknowledge (batches included). Re-enqueue is EnqueueJobs.
@@ -329,6 +329,6 @@ data "aws_iam_policy_document" "sweeper" {
   statement {
     sid       = "StaleJobs"
     actions   = ["dynamodb:Query"]
-    resources = [local.index_arn.sweep]
+    resources = [local.index_arn.open]
   }
 }

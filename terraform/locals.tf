@@ -23,9 +23,8 @@ locals {
 
   # Global secondary indexes of the table (TABLE.indexes), referenced by the table and by IAM.
   index = {
-    status = "by-status"
-    sweep  = "by-sweep"
-    due    = "by-due"
+    open = "by-open"
+    due  = "by-due"
   }
 
   account_id = data.aws_caller_identity.current.account_id

@@ -38,7 +38,7 @@ export const enqueueBatchSchema = z.strictObject({ jobs: z.array(jobRequestSchem
 /** One job, or `{ jobs: [...] }`. */
 export const enqueueBodySchema = z.union([enqueueBatchSchema, jobRequestSchema]);
 
-const statusCodeSchema = z.enum(STATUS_CODES as [string, ...string[]]);
+const statusCodeSchema = z.enum(STATUS_CODES);
 
 export const enqueueResultSchema = z.object({
   key: z.string(),

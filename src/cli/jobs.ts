@@ -4,6 +4,7 @@ import {
   isCapabilityName,
   JOB_KEY_PREFIX,
   jobKey,
+  jobListQuery,
   normalizeTarget,
   STATUS_CODES,
   type StatusCode,
@@ -134,7 +135,7 @@ export function registerJobs(program: Command): void {
 
   group
     .command('ls')
-    .description('list jobs, newest status first with --status (the by-status index), else by key')
+    .description('list jobs in key order, optionally of one status (a page may hold fewer than --limit)')
     .requiredOption('--tenant <tenant>', 'tenant whose jobs are listed')
     .option('--status <code>', `only jobs in this status (${STATUS_CODES.join(', ')})`, parseStatus)
     .option('--limit <n>', `most jobs on this page (1-${MAX_LIMIT})`, parseLimit, 50)
@@ -148,9 +149,7 @@ export function registerJobs(program: Command): void {
         try {
           const table = new TenantTable({ doc: clients.doc, tableName: config.resources.table }, ctx);
           const page = await table.query({
-            ...(options.status
-              ? { index: 'by-status' as const, sortPrefix: `${options.status}#`, forward: false }
-              : { prefix: JOB_KEY_PREFIX }),
+            ...jobListQuery(options.status ? { status: options.status } : {}),
             limit: options.limit,
             ...(options.cursor ? { cursor: options.cursor } : {}),
           });

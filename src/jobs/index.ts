@@ -59,8 +59,8 @@ export {
   jobItem,
   MAX_INPUT_BYTES,
   type NewJob,
+  openKey,
   shardOf,
-  sweepKey,
   validateJobRequests,
 } from './job.js';
 export {
@@ -73,6 +73,7 @@ export {
   parseJobKey,
   type TargetKind,
 } from './keys.js';
+export { type JobListFilter, jobListQuery } from './listing.js';
 export {
   type Decoded,
   decodeJobMessage,
@@ -126,8 +127,10 @@ export {
   handOffJob,
   insertJob,
   ownerCondition,
+  postponeSweep,
   releaseJob,
   renewLease,
   STATE_MACHINE,
+  type SweepSeen,
   type Transition,
 } from './transitions.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CapabilityRegistry } from './capability.js';
 import { type FieldIssue, JobValidationError } from './errors.js';
 import { isCapabilityName, jobKey, normalizeTarget } from './keys.js';
-import { STATUS, type StatusCode, statusValue } from './status.js';
+import { STATUS, statusValue } from './status.js';
 
 /** Largest serialized `input` accepted (DynamoDB items are ≤ 400 KB; messages ≤ 256 KB). */
 export const MAX_INPUT_BYTES = 32 * 1024;
@@ -135,20 +135,23 @@ export function validateJobRequests(raw: readonly unknown[], registry: Capabilit
   return jobs;
 }
 
-/** Deterministic shard of a job in the sweeper index, so its updates stay in one shard. */
+/** Deterministic shard of a job (or schedule) in a cross-tenant index, so its writes stay in one shard. */
 export function shardOf(tenant: string, key: string, shards: number): number {
   return createHash('sha1').update(`${tenant}\u0000${key}`).digest().readUInt32BE(0) % shards;
 }
 
-/** `CODE#shard`: the sweeper index partition of a non-terminal job. */
-export function sweepKey(code: StatusCode, shard: number): string {
-  return `${code}#${shard}`;
+/** `open#shard`: the partition of a non-terminal job in the sweeper's `by-open` index. */
+export function openKey(shard: number): string {
+  return `open#${shard}`;
 }
 
 export interface ItemOptions {
   readonly now: Date;
   readonly ttlMs: number;
+  /** Shards of the `by-open` index (`SCANQ_INDEX_SHARDS`). */
   readonly shards: number;
+  /** The sweeper looks at a job still queued this long after its insert (`SCANQ_LOST_ENQUEUE_AFTER`). */
+  readonly sweepAfterMs: number;
   /** The user or component that asked for the job (audit). */
   readonly source: string;
 }
@@ -171,7 +174,8 @@ export function jobItem(tenant: string, job: NewJob, options: ItemOptions) {
     attempt: 0,
     history: [...(job.history ?? []), { status: job.status, at: now }].slice(-MAX_HISTORY),
     source: options.source,
-    sweepKey: sweepKey(job.status, shardOf(tenant, job.key, options.shards)),
+    openKey: openKey(shardOf(tenant, job.key, options.shards)),
+    sweepAt: new Date(options.now.getTime() + options.sweepAfterMs).toISOString(),
     expiresAt: Math.floor((options.now.getTime() + options.ttlMs) / 1000),
     ...(job.lineage
       ? { parent: job.lineage.parent, root: job.lineage.root, depth: job.lineage.depth }

@@ -6,11 +6,19 @@
  *
  * Status values are `CODE#time`; every condition compares with `CODE#`, never the bare code:
  * `begins_with(status, "JR")` would also match `JRA`.
+ *
+ * Index keys: an insert puts the job into the sweeper's `by-open` index (`openKey`, `sweepAt`) and
+ * the finish takes it out; nothing in between changes an index key, so a claim, a renewal or a
+ * release writes the table item only. Only the sweeper (and a hand-off, which sets the deadline)
+ * moves `sweepAt`, for the few jobs it has to look at again.
  */
 import type { Condition, UpdateSpec } from '../tenancy/expressions.js';
 import { type InsertThresholds, insertCondition } from './insert-rules.js';
-import { type ItemOptions, jobItem, type NewJob, shardOf, sweepKey } from './job.js';
+import { type ItemOptions, jobItem, type NewJob } from './job.js';
 import { STATUS, type StatusCode, statusPrefix, statusValue } from './status.js';
+
+/** Attributes a terminal write removes: the job leaves the sweeper's `by-open` index. */
+const LEAVE_OPEN_INDEX = ['openKey', 'sweepAt'] as const;
 
 /** A conditional update of one job item. */
 export interface Transition {
@@ -89,7 +97,7 @@ export const STATE_MACHINE: readonly Edge[] = [
     from: ['JQ', 'JQA', 'JR'],
     to: 'JQ',
     by: 'sweeper',
-    note: 'a stale job whose message is lost is sent again; only `updated` changes (the status stays)',
+    note: 'a stale job whose message is lost is sent again; only `updated` and `sweepAt` change (the status stays)',
   },
   {
     name: 'expire',
@@ -164,7 +172,6 @@ export function claimJob(options: {
         leaseUntil: new Date(options.now.getTime() + options.leaseMs).toISOString(),
         started: now,
         updated: now,
-        sweepKey: sweepKey(STATUS.running, shardOf(options.tenant, options.key, options.shards)),
       },
       add: { attempt: 1 },
       append: { history: [{ status: STATUS.running, at: now, owner: options.owner }] },
@@ -178,7 +185,7 @@ export function renewLease(ref: AttemptRef, until: Date): Transition {
   return { update: { set: { leaseUntil: until.toISOString() } }, condition: ownerCondition(ref) };
 }
 
-/** pass / fail: `JR# → JP#|JF#` by the owner; the job leaves the sweeper index. */
+/** pass / fail: `JR# → JP#|JF#` by the owner; the job leaves the `by-open` index. */
 export function finishJob(
   ref: AttemptRef,
   outcome: {
@@ -208,14 +215,17 @@ export function finishJob(
         resultKey: outcome.resultKey,
         error: outcome.error,
       },
-      remove: ['sweepKey', 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
+      remove: [...LEAVE_OPEN_INDEX, 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
       append: { history: [entry] },
     },
     condition: ownerCondition(ref),
   };
 }
 
-/** handoff: `JR# → JRA#` by the owner, waiting for an outside scanner until `deadline`. */
+/**
+ * handoff: `JR# → JRA#` by the owner, waiting for an outside scanner until `deadline`; the sweeper
+ * looks at the job again at the deadline.
+ */
 export function handOffJob(
   ref: AttemptRef,
   options: {
@@ -236,7 +246,7 @@ export function handOffJob(
         asyncRef: options.asyncRef,
         asyncDeadline: options.deadline.toISOString(),
         updated: now,
-        sweepKey: sweepKey(STATUS.asyncRunning, shardOf(options.tenant, options.key, options.shards)),
+        sweepAt: options.deadline.toISOString(),
       },
       remove: ['leaseUntil'],
       append: {
@@ -275,22 +285,38 @@ export function releaseJob(
   };
 }
 
-/**
- * resend: the sweeper claims a stale job before sending its message again, by moving `updated`
- * on, only if neither status nor `updated` changed since its index query (so one replica sends).
- */
-export function claimResend(
-  seen: { readonly status: string; readonly updated: string },
-  at: Date,
-): Transition {
+/** What the sweeper saw of a job it acts on: the write only happens if neither changed since. */
+export interface SweepSeen {
+  readonly status: string;
+  readonly sweepAt: string;
+}
+
+function unchangedSinceSweep(seen: SweepSeen): Condition {
   return {
-    update: { set: { updated: at.toISOString() } },
-    condition: {
-      expression: '#cs = :cs AND #cu = :cu',
-      names: { '#cs': 'status', '#cu': 'updated' },
-      values: { ':cs': seen.status, ':cu': seen.updated },
-    },
+    expression: '#cs = :cs AND #cw = :cw',
+    names: { '#cs': 'status', '#cw': 'sweepAt' },
+    values: { ':cs': seen.status, ':cw': seen.sweepAt },
   };
+}
+
+/**
+ * resend: the sweeper claims a stale job before sending its message again, by moving `sweepAt`
+ * on to `next`, only if neither status nor `sweepAt` changed since it read the job (so one
+ * replica sends).
+ */
+export function claimResend(seen: SweepSeen, at: Date, next: Date): Transition {
+  return {
+    update: { set: { updated: at.toISOString(), sweepAt: next.toISOString() } },
+    condition: unchangedSinceSweep(seen),
+  };
+}
+
+/**
+ * postpone: the sweeper found the job alive (a lease not yet over, an outside scanner still
+ * within its deadline) and will look again at `next`. No status change: index bookkeeping only.
+ */
+export function postponeSweep(seen: SweepSeen, next: Date): Transition {
+  return { update: { set: { sweepAt: next.toISOString() } }, condition: unchangedSinceSweep(seen) };
 }
 
 /** expire: the sweeper fails a `JRA#` job whose outside scanner missed its deadline. */
@@ -299,7 +325,7 @@ export function expireAsyncJob(seen: { readonly status: string }, at: Date, erro
   return {
     update: {
       set: { status: statusValue(STATUS.failed, at), updated: now, finished: now, error },
-      remove: ['sweepKey'],
+      remove: [...LEAVE_OPEN_INDEX],
       append: { history: [{ status: STATUS.failed, at: now, owner: 'sweeper' }] },
     },
     condition: unchangedStatus(seen.status),

@@ -39,18 +39,17 @@ export const TABLE = {
   sortKey: 'key',
   ttlAttribute: 'expiresAt',
   indexes: {
-    /** Jobs of one tenant by status (`CODE#RFC3339`). Sparse: only jobs carry `status`. */
-    byStatus: { name: 'by-status', partitionKey: 'tenant', sortKey: 'status', projection: 'ALL' },
     /**
-     * Non-terminal jobs across tenants by `sweepKey` = `CODE#shard` and update time, for the sweeper.
-     * Sparse: terminal jobs drop `sweepKey`. Sharded so one status is not one hot partition.
+     * Open (non-terminal) jobs across tenants by `openKey` = `open#shard` and `sweepAt`, the time
+     * the sweeper should look at the job next. Sparse: the finish removes both attributes. Set at
+     * insert and left alone by claims and renewals, so a job writes this index twice (insert and
+     * finish); keys only, because the sweeper reads the few jobs it acts on from the table.
      */
-    bySweep: {
-      name: 'by-sweep',
-      partitionKey: 'sweepKey',
-      sortKey: 'updated',
-      projection: 'INCLUDE',
-      nonKeyAttributes: ['status', 'leaseUntil', 'asyncDeadline'],
+    byOpen: {
+      name: 'by-open',
+      partitionKey: 'openKey',
+      sortKey: 'sweepAt',
+      projection: 'KEYS_ONLY',
     },
     /** Enabled schedules by `dueKey` = `due#shard` and `nextRun`, for the scheduler. */
     byDue: { name: 'by-due', partitionKey: 'dueKey', sortKey: 'nextRun', projection: 'ALL' },

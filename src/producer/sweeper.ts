@@ -4,15 +4,23 @@ import {
   claimResend,
   expireAsyncJob,
   MESSAGE_VERSION,
+  openKey,
+  postponeSweep,
   STATUS,
-  type StatusCode,
+  type SweepSeen,
   statusCode,
-  sweepKey,
+  type Transition,
 } from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
 import { publishJobEvent } from '../notify/index.js';
-import { ConditionFailedError, type Item, systemContext, TenantTable } from '../tenancy/index.js';
-import { querySweepIndex, type SweepRef } from '../tenancy/system-index.js';
+import {
+  ConditionFailedError,
+  type Item,
+  type OpenRef,
+  queryOpenIndex,
+  systemContext,
+  TenantTable,
+} from '../tenancy/index.js';
 import { type Outgoing, sendJobMessages } from './sender.js';
 import { newTraceparent } from './trace.js';
 
@@ -22,6 +30,8 @@ export interface SweepReport {
   readonly resent: number;
   /** Async jobs (`JRA`) past their deadline, failed. */
   readonly expired: number;
+  /** Jobs found alive (a lease or an async deadline not over yet), to be looked at again later. */
+  readonly postponed: number;
   /** Jobs another sweeper replica (or a worker) touched first. */
   readonly skipped: number;
   readonly sendFailures: number;
@@ -36,43 +46,81 @@ export interface SweeperDeps {
   readonly now?: () => Date;
 }
 
-/**
- * Codes whose jobs need a message to move on: `JQ`/`JQA` whose send was lost, and `JR` whose
- * worker died and whose message is gone too (parked in the DLQ, or deleted by mistake).
- */
-const NEEDS_MESSAGE: readonly StatusCode[] = [STATUS.queued, STATUS.asyncReturning, STATUS.running];
+/** What the sweeper does with one open job it was due to look at. Pure: see `sweepStep`. */
+export type SweepStep =
+  | { readonly kind: 'resend'; readonly next: Date }
+  | { readonly kind: 'postpone'; readonly next: Date }
+  | { readonly kind: 'expire'; readonly error: string }
+  | { readonly kind: 'skip' };
+
+const plus = (at: Date, ms: number) => new Date(at.getTime() + ms);
 
 /**
- * Finds jobs stuck waiting for a message that was never sent (insert succeeded, send failed or
- * the producer crashed between the two) through the sharded sweeper index — a `Query`, never a
- * `Scan` — and re-sends them. Safe with several replicas: each re-send is claimed first by a
- * conditional update of `updated`, so only one replica sends, and the job is not picked up again
- * until it is stale once more.
+ * Decides from a job as read (status, lease, async deadline) what the sweeper does with it at
+ * `at`. A queued job still waiting `lostAfterMs` after its insert (or last re-send) has lost its
+ * message: re-send it. A running job whose lease ended at least `lostAfterMs` ago has lost its
+ * message too (its redelivery would have claimed it); a younger lease is looked at again then. An
+ * async job past its deadline fails; before it, the sweeper comes back at the deadline.
+ */
+export function sweepStep(
+  job: { readonly status: string; readonly leaseUntil?: string; readonly asyncDeadline?: string },
+  at: Date,
+  lostAfterMs: number,
+): SweepStep {
+  switch (statusCode(job.status)) {
+    case STATUS.queued:
+    case STATUS.asyncReturning:
+      return { kind: 'resend', next: plus(at, lostAfterMs) };
+    case STATUS.running: {
+      const leaseUntil = job.leaseUntil ? new Date(job.leaseUntil) : at;
+      const lostAt = plus(leaseUntil, lostAfterMs);
+      return lostAt <= at
+        ? { kind: 'resend', next: plus(at, lostAfterMs) }
+        : { kind: 'postpone', next: lostAt };
+    }
+    case STATUS.asyncRunning: {
+      if (!job.asyncDeadline) return { kind: 'expire', error: 'async job without a deadline' };
+      const deadline = new Date(job.asyncDeadline);
+      return deadline < at
+        ? { kind: 'expire', error: `async deadline ${job.asyncDeadline} passed without a result` }
+        : { kind: 'postpone', next: deadline };
+    }
+    default:
+      return { kind: 'skip' };
+  }
+}
+
+/**
+ * Finds open jobs the sweeper is due to look at through the sharded `by-open` index — a `Query`,
+ * never a `Scan`, keys only — reads each from the table and re-sends the ones whose message was
+ * lost (insert succeeded, send failed or the producer crashed between the two; a dead worker's
+ * message parked or deleted), fails overdue async jobs, and postpones the live ones. Safe with
+ * several replicas: every write is conditional on the status and `sweepAt` it read, so only one
+ * replica acts, and the job is not looked at again until its new `sweepAt`.
  */
 export function createSweeper(config: Config, deps: SweeperDeps) {
   const now = deps.now ?? (() => new Date());
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
+  const lostAfterMs = config.sweeper.lostEnqueueAfterMs;
 
-  /** Claims a stale job for re-sending; undefined when someone else changed it meanwhile. */
-  async function claim(ref: SweepRef, at: Date): Promise<Item | undefined> {
-    const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
+  /** Sends a sweeper write; undefined when someone else changed the job since it was read. */
+  async function apply(table: TenantTable, key: string, transition: Transition): Promise<Item | undefined> {
     try {
-      const resend = claimResend(ref, at);
-      return await table.update(ref.key, resend.update, { condition: resend.condition });
+      return await table.update(key, transition.update, { condition: transition.condition });
     } catch (error) {
       if (error instanceof ConditionFailedError) return undefined;
       throw error;
     }
   }
 
-  async function staleRefs(code: StatusCode, before: string): Promise<SweepRef[]> {
-    const refs: SweepRef[] = [];
+  async function dueRefs(at: Date): Promise<OpenRef[]> {
+    const refs: OpenRef[] = [];
     for (let shard = 0; shard < config.indexShards; shard++) {
       let cursor: Record<string, unknown> | undefined;
       do {
-        const page = await querySweepIndex(tableDeps, {
-          sweepKey: sweepKey(code, shard),
-          updatedBefore: before,
+        const page = await queryOpenIndex(tableDeps, {
+          openKey: openKey(shard),
+          dueBefore: at.toISOString(),
           cursor,
         });
         refs.push(...page.refs);
@@ -82,69 +130,76 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
     return refs;
   }
 
-  /** A stale `JR` only needs a message when its lease has also run out. */
-  const leaseOver = (ref: SweepRef, at: Date) =>
-    statusCode(ref.status) !== STATUS.running ||
-    (ref.leaseUntil !== undefined && ref.leaseUntil < at.toISOString());
-
-  /** Fails `JRA` jobs whose outside scanner did not come back before the deadline. */
-  async function expireAsync(at: Date): Promise<{ expired: number; skipped: number }> {
-    let expired = 0;
-    let skipped = 0;
-    const overdue = (await staleRefs(STATUS.asyncRunning, at.toISOString())).filter(
-      (ref) => ref.asyncDeadline !== undefined && ref.asyncDeadline < at.toISOString(),
+  /** Looks at one job; returns what happened and, for a re-send, the message to send. */
+  async function visit(
+    ref: OpenRef,
+    at: Date,
+  ): Promise<{ outcome: 'resent' | 'expired' | 'postponed' | 'skipped'; message?: Outgoing }> {
+    const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
+    const job = await table.get(ref.key, { consistent: true });
+    if (typeof job?.status !== 'string' || job.sweepAt !== ref.sweepAt) return { outcome: 'skipped' };
+    const seen: SweepSeen = { status: job.status, sweepAt: ref.sweepAt };
+    const step = sweepStep(
+      {
+        status: job.status,
+        ...(typeof job.leaseUntil === 'string' ? { leaseUntil: job.leaseUntil } : {}),
+        ...(typeof job.asyncDeadline === 'string' ? { asyncDeadline: job.asyncDeadline } : {}),
+      },
+      at,
+      lostAfterMs,
     );
-    for (const ref of overdue) {
-      const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
-      const error = `async deadline ${ref.asyncDeadline} passed without a result`;
-      try {
-        const expire = expireAsyncJob(ref, at, error);
-        const job = await table.update(ref.key, expire.update, { condition: expire.condition });
-        expired++;
+    switch (step.kind) {
+      case 'skip':
+        return { outcome: 'skipped' };
+      case 'postpone':
+        return {
+          outcome: (await apply(table, ref.key, postponeSweep(seen, step.next))) ? 'postponed' : 'skipped',
+        };
+      case 'expire': {
+        const failed = await apply(table, ref.key, expireAsyncJob(seen, at, step.error));
+        if (!failed) return { outcome: 'skipped' };
         await publishJobEvent(deps.clients.sns, deps.topicArn, {
           tenant: ref.tenant,
           key: ref.key,
-          capability: String(job.capability),
+          capability: String(failed.capability),
           status: STATUS.failed,
-          attempt: Number(job.attempt ?? 0),
-          error,
+          attempt: Number(failed.attempt ?? 0),
+          error: step.error,
         });
-      } catch (e) {
-        if (!(e instanceof ConditionFailedError)) throw e;
-        skipped++;
+        return { outcome: 'expired' };
+      }
+      case 'resend': {
+        const claimed = await apply(table, ref.key, claimResend(seen, at, step.next));
+        if (!claimed) return { outcome: 'skipped' };
+        return {
+          outcome: 'resent',
+          message: {
+            traceparent: newTraceparent(),
+            message: {
+              v: MESSAGE_VERSION,
+              tenant: ref.tenant,
+              key: ref.key,
+              capability: String(claimed.capability),
+              target: String(claimed.target),
+              attempt: typeof claimed.attempt === 'number' ? claimed.attempt : 0,
+              enqueuedAt: at.toISOString(),
+              phase: claimed.phase === STATUS.asyncReturning ? STATUS.asyncReturning : STATUS.queued,
+            },
+          },
+        };
       }
     }
-    return { expired, skipped };
   }
 
   /** One pass over the index; returns what it did. */
   async function sweepOnce(): Promise<SweepReport> {
     const at = now();
-    const before = new Date(at.getTime() - config.sweeper.lostEnqueueAfterMs).toISOString();
-    let skipped = 0;
+    const counts = { resent: 0, expired: 0, postponed: 0, skipped: 0 };
     const outgoing: Outgoing[] = [];
-    for (const code of NEEDS_MESSAGE) {
-      for (const ref of (await staleRefs(code, before)).filter((r) => leaseOver(r, at))) {
-        const job = await claim(ref, at);
-        const phase = job?.phase === STATUS.asyncReturning ? STATUS.asyncReturning : STATUS.queued;
-        if (!job || statusCode(job.status) !== code) {
-          skipped++;
-          continue;
-        }
-        outgoing.push({
-          traceparent: newTraceparent(),
-          message: {
-            v: MESSAGE_VERSION,
-            tenant: ref.tenant,
-            key: ref.key,
-            capability: String(job.capability),
-            target: String(job.target),
-            attempt: typeof job.attempt === 'number' ? job.attempt : 0,
-            enqueuedAt: at.toISOString(),
-            phase,
-          },
-        });
-      }
+    for (const ref of await dueRefs(at)) {
+      const { outcome, message } = await visit(ref, at);
+      if (message) outgoing.push(message);
+      else counts[outcome]++;
     }
     const outcomes = await sendJobMessages(outgoing, {
       sqs: deps.clients.sqs,
@@ -152,14 +207,8 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
       messageGroupId: config.producer.messageGroupId,
     });
     const sendFailures = outcomes.filter((o) => !o.sent).length;
-    const async = await expireAsync(at);
-    const report = {
-      resent: outcomes.length - sendFailures,
-      expired: async.expired,
-      skipped: skipped + async.skipped,
-      sendFailures,
-    };
-    if (outgoing.length > 0 || report.skipped > 0 || report.expired > 0) {
+    const report = { ...counts, resent: outcomes.length - sendFailures, sendFailures };
+    if (outgoing.length > 0 || report.skipped > 0 || report.expired > 0 || report.postponed > 0) {
       deps.log.info({ ...report, queue: deps.queueUrl }, 'sweep done');
     }
     return report;

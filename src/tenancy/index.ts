@@ -79,13 +79,12 @@ export {
   SecretNotFoundError,
   type SecretsDeps,
 } from './secrets.js';
-export { querySweepIndex, type SweepRef } from './system-index.js';
+export { type OpenRef, queryOpenIndex } from './system-index.js';
 export {
   assertItemKey,
   type Item,
   type Page,
   type QueryOptions,
   type TableDeps,
-  type TenantIndex,
   TenantTable,
 } from './table.js';

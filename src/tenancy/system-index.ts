@@ -3,33 +3,31 @@ import { TABLE } from '../local-aws/manifest.js';
 import { assertTenantId } from './context.js';
 import type { TableDeps } from './table.js';
 
-/** A job found by the sweeper index: its tenant comes from the table's own partition key. */
-export interface SweepRef {
+/** An open job the sweeper should look at: its tenant comes from the table's own partition key. */
+export interface OpenRef {
   readonly tenant: string;
   readonly key: string;
-  readonly status: string;
-  readonly updated: string;
-  readonly leaseUntil?: string;
-  readonly asyncDeadline?: string;
+  /** When the sweeper was due to look at it (the `by-open` sort key). */
+  readonly sweepAt: string;
 }
 
 /**
- * The one sanctioned cross-tenant read: the sweeper index (`sweepKey` = `CODE#shard`, sorted by
- * `updated`). It yields references only; reading or writing a job then goes through a
- * `TenantTable` opened with `systemContext(ref.tenant, …)`.
+ * The one sanctioned cross-tenant read: the sweeper's `by-open` index (`openKey` = `open#shard`,
+ * sorted by `sweepAt`), keys only. It yields references; reading or writing a job then goes
+ * through a `TenantTable` opened with `systemContext(ref.tenant, …)`.
  */
-export async function querySweepIndex(
+export async function queryOpenIndex(
   deps: TableDeps,
-  query: { sweepKey: string; updatedBefore: string; limit?: number; cursor?: Record<string, unknown> },
-): Promise<{ refs: SweepRef[]; cursor?: Record<string, unknown> }> {
-  const index = TABLE.indexes.bySweep;
+  query: { openKey: string; dueBefore: string; limit?: number; cursor?: Record<string, unknown> },
+): Promise<{ refs: OpenRef[]; cursor?: Record<string, unknown> }> {
+  const index = TABLE.indexes.byOpen;
   const out = await deps.doc.send(
     new QueryCommand({
       TableName: deps.tableName,
       IndexName: index.name,
       KeyConditionExpression: '#p = :p AND #s < :before',
       ExpressionAttributeNames: { '#p': index.partitionKey, '#s': index.sortKey },
-      ExpressionAttributeValues: { ':p': query.sweepKey, ':before': query.updatedBefore },
+      ExpressionAttributeValues: { ':p': query.openKey, ':before': query.dueBefore },
       Limit: query.limit ?? 100,
       ExclusiveStartKey: query.cursor,
     }),
@@ -37,10 +35,7 @@ export async function querySweepIndex(
   const refs = (out.Items ?? []).map((item) => ({
     tenant: assertTenantId(item[TABLE.partitionKey]),
     key: String(item[TABLE.sortKey]),
-    status: String(item.status),
-    updated: String(item.updated),
-    ...(typeof item.leaseUntil === 'string' ? { leaseUntil: item.leaseUntil } : {}),
-    ...(typeof item.asyncDeadline === 'string' ? { asyncDeadline: item.asyncDeadline } : {}),
+    sweepAt: String(item[index.sortKey]),
   }));
   return { refs, ...(out.LastEvaluatedKey ? { cursor: out.LastEvaluatedKey } : {}) };
 }

@@ -35,16 +35,9 @@ export function assertItemKey(key: unknown): string {
   return key;
 }
 
-/** Indexes whose partition key is the tenant, so a tenant can query them. */
-export type TenantIndex = 'by-status';
-
 export interface QueryOptions {
-  /** Base table: items whose key begins with this (e.g. `#job#`). */
+  /** Items whose key begins with this (e.g. `#job#`). */
   readonly prefix?: string;
-  /** Query a tenant-partitioned index instead of the base table. */
-  readonly index?: TenantIndex;
-  /** On an index: its sort key begins with this (e.g. `JQ#`). */
-  readonly sortPrefix?: string;
   readonly limit?: number;
   /** Opaque cursor from a previous page. */
   readonly cursor?: string;
@@ -59,8 +52,6 @@ export interface Page {
   readonly items: Item[];
   readonly cursor?: string;
 }
-
-const INDEX_SORT_KEY: Record<TenantIndex, string> = { 'by-status': TABLE.indexes.byStatus.sortKey };
 
 /**
  * The only way to the table for tenant data: every key and item gets the context's tenant as its
@@ -208,28 +199,29 @@ export class TenantTable {
     }
   }
 
-  /** One page of this tenant's items: by key prefix on the table, or by sort prefix on an index. */
+  /**
+   * One page of this tenant's items by key prefix, in key order (`forward: false` reverses it).
+   * A filter is applied after the read, so a page may hold fewer than `limit` items.
+   */
   async query(options: QueryOptions = {}): Promise<Page> {
     const names: Record<string, string> = { '#qp': TABLE.partitionKey };
     const values: Record<string, unknown> = { ':qp': this.context.tenant };
     let keyCondition = '#qp = :qp';
-    const sortPrefix = options.index ? options.sortPrefix : options.prefix;
-    if (sortPrefix !== undefined) {
-      names['#qs'] = options.index ? INDEX_SORT_KEY[options.index] : TABLE.sortKey;
-      values[':qs'] = sortPrefix;
+    if (options.prefix !== undefined) {
+      names['#qs'] = TABLE.sortKey;
+      values[':qs'] = options.prefix;
       keyCondition += ' AND begins_with(#qs, :qs)';
     }
     const out = await this.#deps.doc.send(
       new QueryCommand({
         TableName: this.#deps.tableName,
-        IndexName: options.index,
         KeyConditionExpression: keyCondition,
         FilterExpression: options.filter?.expression,
         ExpressionAttributeNames: mergePlaceholders(names, options.filter?.names),
         ExpressionAttributeValues: mergePlaceholders(values, options.filter?.values),
         Limit: options.limit,
         ScanIndexForward: options.forward ?? true,
-        ConsistentRead: options.index ? undefined : options.consistent,
+        ConsistentRead: options.consistent,
         ExclusiveStartKey: options.cursor ? this.#decodeCursor(options.cursor) : undefined,
       }),
     );

@@ -162,14 +162,22 @@ describe('Function: startLocalAws (profile load)', () => {
     expect(stored && unmarshall(stored)).toEqual(item);
   });
 
-  it('queries a GSI by tenant and status prefix', async () => {
-    // Prepare
+  it('queries a sparse keys-only GSI by partition and sort range', async () => {
+    // Prepare: two items due before the bound, one after, one outside the index (no openKey).
     if (!clients) throw new Error('load profile did not start');
     const tenant = 't-gsi';
-    const statuses = ['Q#2026-01-01T00:00:01Z', 'Q#2026-01-01T00:00:02Z', 'R#2026-01-01T00:00:03Z'];
-    for (const [i, status] of statuses.entries()) {
+    const due = ['2026-01-01T00:00:01Z', '2026-01-01T00:00:02Z', '2026-01-01T00:00:09Z', undefined];
+    for (const [i, sweepAt] of due.entries()) {
       await clients.doc.send(
-        new PutCommand({ TableName: config.resources.table, Item: { tenant, key: `job#${i}`, status } }),
+        new PutCommand({
+          TableName: config.resources.table,
+          Item: {
+            tenant,
+            key: `#job#${i}`,
+            payload: 'x',
+            ...(sweepAt ? { openKey: 'open#gsi', sweepAt } : {}),
+          },
+        }),
       );
     }
 
@@ -177,14 +185,16 @@ describe('Function: startLocalAws (profile load)', () => {
     const out = await clients.doc.send(
       new QueryCommand({
         TableName: config.resources.table,
-        IndexName: TABLE.indexes.byStatus.name,
-        KeyConditionExpression: 'tenant = :t AND begins_with(#s, :q)',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':t': tenant, ':q': 'Q#' },
+        IndexName: TABLE.indexes.byOpen.name,
+        KeyConditionExpression: 'openKey = :p AND sweepAt < :before',
+        ExpressionAttributeValues: { ':p': 'open#gsi', ':before': '2026-01-01T00:00:05Z' },
       }),
     );
 
-    // Assess
-    expect(out.Items?.map((i) => i.key)).toEqual(['job#0', 'job#1']);
+    // Assess: keys only (no payload), in sweepAt order.
+    expect(out.Items).toEqual([
+      { tenant, key: '#job#0', openKey: 'open#gsi', sweepAt: '2026-01-01T00:00:01Z' },
+      { tenant, key: '#job#1', openKey: 'open#gsi', sweepAt: '2026-01-01T00:00:02Z' },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinCapabilities } from '../../src/jobs/index.js';
+import { builtinCapabilities, jobListQuery } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
 import { ownContext, TenantTable } from '../../src/tenancy/index.js';
@@ -41,7 +41,7 @@ describe('Function: createWorker (in process)', () => {
     const deadline = Date.now() + 30_000;
     let done = 0;
     while (Date.now() < deadline) {
-      const page = await table.query({ index: 'by-status', sortPrefix: 'JP#' });
+      const page = await table.query({ ...jobListQuery({ status: 'JP' }), consistent: true });
       done = page.items.length;
       if (done === 20) break;
       await new Promise((r) => setTimeout(r, 200));

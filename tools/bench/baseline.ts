@@ -12,14 +12,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Consumer } from 'sqs-consumer';
 import { type AwsClients, createAwsClients } from '../../src/aws/index.js';
-import {
-  claimCondition,
-  ownerCondition,
-  STATUS,
-  shardOf,
-  statusValue,
-  sweepKey,
-} from '../../src/jobs/index.js';
+import { claimCondition, ownerCondition, STATUS, statusValue } from '../../src/jobs/index.js';
 import { createMeter, type Meter } from '../instrument/call-stats.js';
 import type { Stack } from './endpoint.js';
 
@@ -54,7 +47,7 @@ function handler(stack: Stack, clients: AwsClients, counts: { handled: number })
           TableName: table,
           Key: key,
           UpdateExpression:
-            'SET #cs = :s, #o = :o, #l = :l, #st = :at, #u = :at, #sk = :sk, #h = list_append(if_not_exists(#h, :empty), :h) ADD #a :one',
+            'SET #cs = :s, #o = :o, #l = :l, #st = :at, #u = :at, #h = list_append(if_not_exists(#h, :empty), :h) ADD #a :one',
           ConditionExpression: claim.expression,
           ExpressionAttributeNames: {
             ...claim.names,
@@ -62,7 +55,6 @@ function handler(stack: Stack, clients: AwsClients, counts: { handled: number })
             '#l': 'leaseUntil',
             '#st': 'started',
             '#u': 'updated',
-            '#sk': 'sweepKey',
             '#h': 'history',
             '#a': 'attempt',
           },
@@ -72,7 +64,6 @@ function handler(stack: Stack, clients: AwsClients, counts: { handled: number })
             ':o': owner,
             ':l': new Date(now.getTime() + 37_500).toISOString(),
             ':at': at,
-            ':sk': sweepKey(STATUS.running, shardOf(job.tenant, job.key, stack.config.indexShards)),
             ':h': [{ status: STATUS.running, at, owner }],
             ':empty': [],
             ':one': 1,
@@ -119,7 +110,7 @@ function handler(stack: Stack, clients: AwsClients, counts: { handled: number })
         TableName: table,
         Key: key,
         UpdateExpression:
-          'SET #s = :s, #f = :f, #u = :f, #rk = :rk, #h = list_append(#h, :h) REMOVE #sk, #l, #e',
+          'SET #s = :s, #f = :f, #u = :f, #rk = :rk, #h = list_append(#h, :h) REMOVE #ok, #sa, #l, #e',
         ConditionExpression: fence.expression,
         ExpressionAttributeNames: {
           ...fence.names,
@@ -128,7 +119,8 @@ function handler(stack: Stack, clients: AwsClients, counts: { handled: number })
           '#u': 'updated',
           '#rk': 'resultKey',
           '#h': 'history',
-          '#sk': 'sweepKey',
+          '#ok': 'openKey',
+          '#sa': 'sweepAt',
           '#l': 'leaseUntil',
           '#e': 'error',
         },

@@ -1,4 +1,4 @@
-import { JobValidationError, parseJobKey } from '../../jobs/index.js';
+import { JobValidationError, jobListQuery, parseJobKey } from '../../jobs/index.js';
 import type { TenantTable } from '../../tenancy/index.js';
 import { type RouteDeps, tableFor } from '../deps.js';
 import { ApiError, RequestValidationError } from '../errors.js';
@@ -103,28 +103,21 @@ function listJobs(deps: RouteDeps): Route {
     action: 'job:read',
     query: jobListQuerySchema,
     doc: {
-      summary: 'Jobs of the tenant, newest first, by status and capability',
+      summary: 'Jobs of the tenant in key order, optionally of one status and capability',
       description:
-        'Reads the by-status index. A page may hold fewer than `limit` jobs when a capability filter ' +
-        'is set; follow `cursor` until it is absent.',
+        "Reads the tenant's jobs in key order (`#job#{target}#{capability}`) and applies the status and " +
+        'capability filters to each page: a page may hold fewer than `limit` jobs, even none, and still ' +
+        'carry a `cursor`; follow `cursor` until it is absent.',
       tags: TAGS,
       responses: { 200: { description: 'one page', schema: jobListSchema } },
     },
     async handle({ query, ctx }) {
-      const names: Record<string, string> = { '#fk': 'kind' };
-      const values: Record<string, unknown> = { ':fk': 'job' };
-      let expression = '#fk = :fk';
-      if (query.capability) {
-        names['#fc'] = 'capability';
-        values[':fc'] = query.capability;
-        expression += ' AND #fc = :fc';
-      }
       const page = await tableFor(deps, ctx).query({
-        index: 'by-status',
-        ...(query.status ? { sortPrefix: `${query.status}#` } : {}),
+        ...jobListQuery({
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.capability ? { capability: query.capability } : {}),
+        }),
         limit: query.limit,
-        forward: false,
-        filter: { expression, names, values },
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });
       return {

@@ -8,6 +8,7 @@ import {
   handOffJob,
   insertJob,
   type NewJob,
+  postponeSweep,
   releaseJob,
   renewLease,
   STATE_MACHINE,
@@ -17,7 +18,13 @@ import {
   statusValue,
   type Transition,
 } from '../../../src/jobs/index.js';
+import { TABLE } from '../../../src/local-aws/manifest.js';
 import { applyUpdate, holds } from '../../helpers/condition.js';
+
+/** Every attribute that keys the table's indexes: writing one of them writes the index. */
+const INDEX_KEYS = new Set(Object.values(TABLE.indexes).flatMap((i) => [i.partitionKey, i.sortKey]));
+const indexKeysWritten = (t: Transition) =>
+  [...Object.keys(t.update.set ?? {}), ...(t.update.remove ?? [])].filter((name) => INDEX_KEYS.has(name));
 
 const NOW = new Date('2026-12-03T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -85,8 +92,11 @@ describe('Function: claimJob', () => {
       leaseUntil: new Date(NOW.getTime() + 30_000).toISOString(),
       started: NOW.toISOString(),
     });
-    expect(after.sweepKey).toMatch(/^JR#[0-7]$/);
     expect(after.history).toEqual([{ status: 'JR', at: NOW.toISOString(), owner: 'w-2:def' }]);
+  });
+
+  it('changes no index key: a claim writes the table item only', () => {
+    expect(indexKeysWritten(claim)).toEqual([]);
   });
 });
 
@@ -131,11 +141,23 @@ describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, rel
     expect(holds(t.condition, undefined)).toBe(false);
   });
 
-  it('finishing removes the lease and the sweeper key, records the result or the error', () => {
-    const passed = applyUpdate(stored('JR', { sweepKey: 'JR#3', error: 'old' }), writes[1]?.[1].update ?? {});
+  it('renew and release change no index key; pass and fail only take the job out of by-open', () => {
+    expect(writes.map(([name, t]) => [name, indexKeysWritten(t)])).toEqual([
+      ['renew', []],
+      ['pass', ['openKey', 'sweepAt']],
+      ['fail', ['openKey', 'sweepAt']],
+      ['handoff', ['sweepAt']],
+      ['release', []],
+    ]);
+  });
+
+  it('finishing removes the lease and the open-index keys, records the result or the error', () => {
+    const open = { openKey: 'open#3', sweepAt: NOW.toISOString(), error: 'old' };
+    const passed = applyUpdate(stored('JR', open), writes[1]?.[1].update ?? {});
     expect(passed).toMatchObject({ resultKey: 't/results/x.json', finished: NOW.toISOString() });
     expect(passed).not.toHaveProperty('leaseUntil');
-    expect(passed).not.toHaveProperty('sweepKey');
+    expect(passed).not.toHaveProperty('openKey');
+    expect(passed).not.toHaveProperty('sweepAt');
     expect(passed).not.toHaveProperty('error');
     const failed = applyUpdate(stored('JR'), writes[2]?.[1].update ?? {});
     expect(failed.error).toBe('refused');
@@ -155,7 +177,7 @@ describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, rel
     ]);
   });
 
-  it('a release keeps JR and ends the lease at the given time; a hand-off keys the sweeper index as JRA', () => {
+  it('a release keeps JR and ends the lease at the given time; a hand-off has the sweeper look at its deadline', () => {
     const released = applyUpdate(stored('JR'), releaseJob(OWNER, { now: NOW, until: ago(-5_000) }).update);
     expect(released).toMatchObject({ leaseUntil: ago(-5_000).toISOString(), owner: OWNER.owner });
     const handed = applyUpdate(stored('JR'), writes[3]?.[1].update ?? {});
@@ -163,32 +185,45 @@ describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, rel
       asyncRef: 'ext-1',
       asyncDeadline: new Date(NOW.getTime() + HOUR).toISOString(),
     });
-    expect(handed.sweepKey).toMatch(/^JRA#[0-7]$/);
+    expect(handed.sweepAt).toBe(new Date(NOW.getTime() + HOUR).toISOString());
     expect(handed).not.toHaveProperty('leaseUntil');
   });
 });
 
-describe('Function: the sweeper’s writes (claimResend, expireAsyncJob)', () => {
-  it('claims a re-send only when status and updated are still what its query saw', () => {
-    const seen = stored('JQ');
-    const resend = claimResend({ status: String(seen.status), updated: String(seen.updated) }, NOW);
+describe('Function: the sweeper’s writes (claimResend, postponeSweep, expireAsyncJob)', () => {
+  const due = ago(1_000).toISOString();
+  const next = new Date(NOW.getTime() + 300_000);
+
+  it('claims a re-send only when status and sweepAt are still what it read, and moves sweepAt on', () => {
+    const seen = stored('JQ', { sweepAt: due });
+    const resend = claimResend({ status: String(seen.status), sweepAt: due }, NOW, next);
     expect(holds(resend.condition, seen)).toBe(true);
-    expect(holds(resend.condition, { ...seen, updated: NOW.toISOString() })).toBe(false);
-    expect(holds(resend.condition, stored('JR'))).toBe(false);
+    expect(holds(resend.condition, { ...seen, sweepAt: next.toISOString() })).toBe(false);
+    expect(holds(resend.condition, stored('JR', { sweepAt: due }))).toBe(false);
+    expect(holds(resend.condition, undefined)).toBe(false);
     const after = applyUpdate(seen, resend.update);
     expect(after.status).toBe(seen.status);
-    expect(after.updated).toBe(NOW.toISOString());
+    expect(after).toMatchObject({ updated: NOW.toISOString(), sweepAt: next.toISOString() });
   });
 
-  it('fails only the JRA it saw, with a history entry and out of the sweeper index', () => {
-    const seen = stored('JRA', { sweepKey: 'JRA#1' });
+  it('postpones only the job it read, changing nothing but sweepAt', () => {
+    const seen = stored('JR', { sweepAt: due });
+    const postpone = postponeSweep({ status: String(seen.status), sweepAt: due }, next);
+    expect(holds(postpone.condition, seen)).toBe(true);
+    expect(holds(postpone.condition, stored('JP', { sweepAt: due }))).toBe(false);
+    expect(applyUpdate(seen, postpone.update)).toEqual({ ...seen, sweepAt: next.toISOString() });
+  });
+
+  it('fails only the JRA it saw, with a history entry and out of the open index', () => {
+    const seen = stored('JRA', { openKey: 'open#1', sweepAt: due });
     const expire = expireAsyncJob({ status: String(seen.status) }, NOW, 'deadline passed');
     expect(admitted(expire, { status: seen.status })).toEqual(STATUS_CODES); // status is the one seen
     expect(holds(expire.condition, stored('JQA'))).toBe(false);
     const after = applyUpdate(seen, expire.update);
     expect(statusCode(after.status)).toBe('JF');
     expect(after).toMatchObject({ error: 'deadline passed', finished: NOW.toISOString() });
-    expect(after).not.toHaveProperty('sweepKey');
+    expect(after).not.toHaveProperty('openKey');
+    expect(after).not.toHaveProperty('sweepAt');
     expect(after.history).toEqual([{ status: 'JF', at: NOW.toISOString(), owner: 'sweeper' }]);
     expect(edge('expire')).toMatchObject({ from: ['JRA'], to: 'JF' });
   });
@@ -208,6 +243,7 @@ describe('Function: insertJob (the six rules)', () => {
       now: NOW,
       ttlMs: 7 * 24 * HOUR,
       shards: 8,
+      sweepAfterMs: 300_000,
       source: 'test',
       thresholds: THRESHOLDS,
     });
@@ -230,7 +266,7 @@ describe('Function: insertJob (the six rules)', () => {
     expect(holds(insert(inbound).condition, item)).toBe(accepted);
   });
 
-  it('stores the job queued, with its phase, history and sweeper key', () => {
+  it('stores the job queued, with its phase, history, and in the open index due after the lost-send delay', () => {
     const { item } = insert('JQA');
     expect(statusCode(item.status)).toBe('JQA');
     expect(item).toMatchObject({
@@ -238,7 +274,8 @@ describe('Function: insertJob (the six rules)', () => {
       attempt: 0,
       history: [{ status: 'JQA', at: NOW.toISOString() }],
     });
-    expect(item.sweepKey).toMatch(/^JQA#[0-7]$/);
+    expect(item.openKey).toMatch(/^open#[0-7]$/);
+    expect(item.sweepAt).toBe(new Date(NOW.getTime() + 300_000).toISOString());
   });
 });
 
