@@ -1,45 +1,57 @@
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { type CapabilityDefinition, STATUS } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { PublishError } from '../notify/index.js';
+import { type EventPublisher, PublishError } from '../notify/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
-import { cascadeAfterPass } from './cascade.js';
+import { type CascadeHook, cascadeAfterPass } from './cascade.js';
 import { type AttemptOutcome, type AttemptPolicy, type Step, stepAfterRun, stepBeforeRun } from './decide.js';
 import { startHeartbeat } from './heartbeat.js';
-import { collector, invoke } from './invoke.js';
-import { finish, handoff, type Lease, release, renew } from './lease.js';
+import { collector, type InvokeDeps, invoke } from './invoke.js';
 import { type Findings, resultDocument, resultName, writeFindings, writeResult } from './outcome.js';
-import type { WorkerRuntime } from './runtime.js';
+import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
 
-/** Everything one claimed attempt needs. */
+/** What every attempt of this process uses. */
+export interface AttemptDeps {
+  readonly queue: Pick<JobQueue, 'ack' | 'setVisibility'>;
+  readonly events: Pick<EventPublisher, 'publish'>;
+  /** What running a capability needs (credentials, profile, AWS endpoints). */
+  readonly invoke: InvokeDeps;
+  /** Spawns the children of a passed job; without it nothing is spawned. */
+  readonly cascade?: CascadeHook;
+  /** This process (the execution record's `worker`). */
+  readonly workerId: string;
+  /** Lease (and visibility) of one attempt of a capability. */
+  readonly leaseMs: (capability: Pick<CapabilityDefinition, 'timeoutMs'>) => number;
+  /** The queue's default visibility; a longer lease extends the message's visibility on claim. */
+  readonly queueVisibilityMs: number;
+  /** Backoff of a transient failure: base and cap, ms (`SCANQ_RETRY_BASE`, `SCANQ_RETRY_MAX`). */
+  readonly retry: { readonly baseMs: number; readonly maxMs: number };
+  readonly now: () => Date;
+  /** Fires when the drain timeout passed: running attempts are released. */
+  readonly shutdown: AbortSignal;
+}
+
+/** One claimed attempt. */
 export interface AttemptInput {
-  readonly runtime: WorkerRuntime;
   readonly capability: CapabilityDefinition;
+  readonly lease: Lease;
+  readonly store: JobStore;
+  /** The tenant's context, table and files (handed to the capability; findings and results go there). */
   readonly ctx: TenantContext;
   readonly table: TenantTable;
   readonly files: TenantFiles;
-  readonly lease: Lease;
-  readonly receiptHandle: string;
+  readonly message: ReceivedMessage;
   readonly log: Logger;
 }
 
 /** How the attempt left the job, for the caller's bookkeeping. */
 export type AttemptEnd = 'passed' | 'failed' | 'retried' | 'handedOff' | 'released' | 'fenced';
 
-async function setVisibility(a: AttemptInput, seconds: number): Promise<void> {
-  const { runtime } = a;
-  await runtime.clients.sqs
-    .send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: runtime.queueUrl,
-        ReceiptHandle: a.receiptHandle,
-        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
-      }),
-    )
-    .catch((error: unknown) =>
-      a.log.warn({ error: coerceError(error) }, 'could not change message visibility'),
-    );
+/** An attempt's facts for the steps that end it. */
+interface Run {
+  readonly startedAt: string;
+  readonly findings: Findings;
+  readonly result?: Readonly<Record<string, unknown>>;
 }
 
 /** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */
@@ -58,6 +70,118 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
   }
 }
 
+/** A visibility change that may fail without failing the attempt (the lease is what counts). */
+async function setVisibility(deps: AttemptDeps, a: AttemptInput, seconds: number): Promise<void> {
+  await deps.queue
+    .setVisibility(a.message, seconds)
+    .catch((error: unknown) =>
+      a.log.warn({ error: coerceError(error) }, 'could not change message visibility'),
+    );
+}
+
+/** Runs one claimed attempt to its end: heartbeat, capability, then the step decide.ts chooses. */
+export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<AttemptEnd> {
+  const { lease, capability } = a;
+  const startedAt = deps.now().toISOString();
+  const policy: AttemptPolicy = {
+    attempt: lease.attempt,
+    maxAttempts: capability.maxAttempts,
+    retryBaseMs: deps.retry.baseMs,
+    retryMaxMs: deps.retry.maxMs,
+  };
+  const exhausted = stepBeforeRun(policy);
+  if (exhausted) return carryOut(deps, a, exhausted, { startedAt, findings: { assets: [], risks: [] } });
+  const leaseMs = deps.leaseMs(capability);
+  if (leaseMs > deps.queueVisibilityMs) await setVisibility(deps, a, leaseMs / 1000);
+  const lost = new AbortController();
+  const signal = AbortSignal.any([lost.signal, AbortSignal.timeout(capability.timeoutMs), deps.shutdown]);
+  const stopHeartbeat = startHeartbeat({
+    intervalMs: Math.max(1_000, Math.floor(leaseMs / 3)),
+    log: a.log,
+    onLost: () => lost.abort(new Error('lease lost')),
+    beat: async () => {
+      const until = new Date(deps.now().getTime() + leaseMs);
+      await setVisibility(deps, a, leaseMs / 1000);
+      return a.store.renew(lease, until);
+    },
+  });
+  const { emit, findings } = collector();
+  try {
+    // A capability that ignores its signal still loses the race: the attempt ends on time.
+    const ran = await raceAbort(invoke(deps.invoke, a, signal, emit), signal);
+    const step = stepAfterRun(ran.kind === 'handoff' ? ran : { kind: 'done' }, policy, deps.now());
+    // A failed write while carrying out a pass or hand-off is a failure of the attempt (below).
+    return await carryOut(deps, a, step, {
+      startedAt,
+      findings,
+      ...(ran.kind === 'done' ? { result: ran.result } : {}),
+    });
+  } catch (error) {
+    const outcome: AttemptOutcome = {
+      kind: 'threw',
+      error,
+      leaseLost: lost.signal.aborted,
+      shuttingDown: deps.shutdown.aborted,
+    };
+    return await carryOut(deps, a, stepAfterRun(outcome, policy, deps.now()), { startedAt, findings });
+  } finally {
+    stopHeartbeat();
+  }
+}
+
+/** Does what `step` says; each write is fenced, and a fenced one ends the attempt as `fenced`. */
+export async function carryOut(
+  deps: AttemptDeps,
+  a: AttemptInput,
+  step: Step,
+  run: Run,
+): Promise<AttemptEnd> {
+  const { lease } = a;
+  switch (step.kind) {
+    case 'pass':
+      return conclude(deps, a, { code: STATUS.passed, ...run });
+    case 'fail':
+      a.log.info({ code: step.code, error: step.reason }, 'job failed');
+      return conclude(deps, a, {
+        code: STATUS.failed,
+        startedAt: run.startedAt,
+        error: step.reason,
+        findings: run.findings,
+      });
+    case 'handoff': {
+      const won = await a.store.handOff(lease, {
+        now: deps.now(),
+        asyncRef: step.asyncRef,
+        deadline: step.deadline,
+        execution: { worker: deps.workerId, startedAt: run.startedAt },
+      });
+      if (!won) return 'fenced';
+      await deps.queue.ack(a.message);
+      return 'handedOff';
+    }
+    case 'retry': {
+      const now = deps.now();
+      const until = new Date(now.getTime() + step.afterMs);
+      if (!(await a.store.release(lease, { now, until, error: step.reason }))) return 'fenced';
+      await setVisibility(deps, a, step.afterMs / 1000);
+      a.log.info(
+        { code: step.code, error: step.reason, retryInMs: step.afterMs },
+        'transient failure; retrying later',
+      );
+      return 'retried';
+    }
+    case 'release': {
+      const now = deps.now();
+      await a.store.release(lease, { now, until: now, error: step.reason });
+      await setVisibility(deps, a, 0);
+      return 'released';
+    }
+    case 'abandon':
+      a.log.warn('lease lost while running; abandoning this attempt');
+      return 'fenced';
+  }
+}
+
 /**
  * Writes the terminal state: the result object, then the fenced `JR → JP|JF` (whose history entry
  * is the attempt's execution record); only when that finish wins, the findings and the
@@ -67,35 +191,28 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
  * the job names holds them.
  */
 async function conclude(
+  deps: AttemptDeps,
   a: AttemptInput,
-  fields: {
-    code: 'JP' | 'JF';
-    startedAt: string;
-    result?: Readonly<Record<string, unknown>>;
-    error?: string;
-    findings: Findings;
-  },
+  fields: Run & { readonly code: typeof STATUS.passed | typeof STATUS.failed; readonly error?: string },
 ): Promise<AttemptEnd> {
-  const { runtime, lease, capability, ctx } = a;
-  const now = runtime.now();
-  const finishedAt = now.toISOString();
+  const { lease, capability, ctx } = a;
+  const now = deps.now();
   const document = resultDocument(lease, {
     tenant: ctx.tenant,
     capability: capability.name,
-    target: String(lease.item.target),
+    target: lease.record.target,
     status: fields.code,
     startedAt: fields.startedAt,
-    finishedAt,
+    finishedAt: now.toISOString(),
     ...(fields.result ? { result: fields.result } : {}),
     ...(fields.error ? { error: fields.error } : {}),
     findings: fields.findings,
   });
   const resultKey = await writeResult(a.files, resultName(lease, capability.name), document);
-  const won = await finish(a.table, lease, {
+  const won = await a.store.finish(lease, {
     code: fields.code,
     now,
-    shards: runtime.config.indexShards,
-    execution: { worker: runtime.workerId, startedAt: fields.startedAt },
+    execution: { worker: deps.workerId, startedAt: fields.startedAt },
     resultKey,
     ...(fields.error ? { error: fields.error } : {}),
   });
@@ -111,7 +228,7 @@ async function conclude(
       ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
       : []),
     afterFinish(a, 'notification', () =>
-      runtime.events.publish({
+      deps.events.publish({
         tenant: ctx.tenant,
         key: lease.key,
         capability: capability.name,
@@ -122,8 +239,9 @@ async function conclude(
       }),
     ),
   ]);
-  if (fields.code === STATUS.passed) await cascadeAfterPass(a, fields.findings.assets);
-  await runtime.acker.ack(a.receiptHandle);
+  if (fields.code === STATUS.passed && deps.cascade)
+    await cascadeAfterPass(deps.cascade, { table: a.table, lease, log: a.log }, fields.findings.assets);
+  await deps.queue.ack(a.message);
   return fields.code === STATUS.passed ? 'passed' : 'failed';
 }
 
@@ -140,112 +258,5 @@ async function afterFinish(a: AttemptInput, what: string, write: () => Promise<v
       }
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
     }
-  }
-}
-
-/** Runs one claimed attempt to its end: heartbeat, capability, then the step decide.ts chooses. */
-export async function runAttempt(a: AttemptInput): Promise<AttemptEnd> {
-  const { runtime, lease, capability } = a;
-  const startedAt = runtime.now().toISOString();
-  const policy: AttemptPolicy = {
-    attempt: lease.attempt,
-    maxAttempts: capability.maxAttempts,
-    retryBaseMs: runtime.config.worker.retryBaseMs,
-    retryMaxMs: runtime.config.worker.retryMaxMs,
-  };
-  const exhausted = stepBeforeRun(policy);
-  if (exhausted) return carryOut(a, exhausted, { startedAt, findings: { assets: [], risks: [] } });
-  const leaseMs = runtime.leaseMs(capability);
-  if (leaseMs > runtime.queueVisibilityMs) await setVisibility(a, leaseMs / 1000);
-  const lost = new AbortController();
-  const signal = AbortSignal.any([lost.signal, AbortSignal.timeout(capability.timeoutMs), runtime.shutdown]);
-  const stopHeartbeat = startHeartbeat({
-    intervalMs: Math.max(1_000, Math.floor(leaseMs / 3)),
-    log: a.log,
-    onLost: () => lost.abort(new Error('lease lost')),
-    beat: async () => {
-      const until = new Date(runtime.now().getTime() + leaseMs);
-      await setVisibility(a, leaseMs / 1000);
-      return renew(a.table, lease, until);
-    },
-  });
-  const { emit, findings } = collector();
-  try {
-    // A capability that ignores its signal still loses the race: the attempt ends on time.
-    const ran = await raceAbort(invoke(a, signal, emit), signal);
-    const step = stepAfterRun(ran.kind === 'handoff' ? ran : { kind: 'done' }, policy, runtime.now());
-    // A failed write while carrying out a pass or hand-off is a failure of the attempt (below).
-    return await carryOut(a, step, {
-      startedAt,
-      findings,
-      ...(ran.kind === 'done' ? { result: ran.result } : {}),
-    });
-  } catch (error) {
-    const outcome: AttemptOutcome = {
-      kind: 'threw',
-      error,
-      leaseLost: lost.signal.aborted,
-      shuttingDown: runtime.shutdown.aborted,
-    };
-    return await carryOut(a, stepAfterRun(outcome, policy, runtime.now()), { startedAt, findings });
-  } finally {
-    stopHeartbeat();
-  }
-}
-
-/** Does what `step` says; each write is fenced, and a fenced one ends the attempt as `fenced`. */
-async function carryOut(
-  a: AttemptInput,
-  step: Step,
-  run: { startedAt: string; findings: Findings; result?: Readonly<Record<string, unknown>> },
-): Promise<AttemptEnd> {
-  const { runtime, lease } = a;
-  switch (step.kind) {
-    case 'pass':
-      return conclude(a, { code: STATUS.passed, ...run });
-    case 'fail':
-      a.log.info({ code: step.code, error: step.reason }, 'job failed');
-      return conclude(a, {
-        code: STATUS.failed,
-        startedAt: run.startedAt,
-        error: step.reason,
-        findings: run.findings,
-      });
-    case 'handoff': {
-      const won = await handoff(a.table, lease, {
-        now: runtime.now(),
-        shards: runtime.config.indexShards,
-        asyncRef: step.asyncRef,
-        deadline: step.deadline,
-        execution: { worker: runtime.workerId, startedAt: run.startedAt },
-      });
-      if (!won) return 'fenced';
-      await runtime.acker.ack(a.receiptHandle);
-      return 'handedOff';
-    }
-    case 'retry': {
-      const now = runtime.now();
-      const released = await release(a.table, lease, {
-        now,
-        until: new Date(now.getTime() + step.afterMs),
-        error: step.reason,
-      });
-      if (!released) return 'fenced';
-      await setVisibility(a, step.afterMs / 1000);
-      a.log.info(
-        { code: step.code, error: step.reason, retryInMs: step.afterMs },
-        'transient failure; retrying later',
-      );
-      return 'retried';
-    }
-    case 'release': {
-      const now = runtime.now();
-      await release(a.table, lease, { now, until: now, error: step.reason });
-      await setVisibility(a, 0);
-      return 'released';
-    }
-    case 'abandon':
-      a.log.warn('lease lost while running; abandoning this attempt');
-      return 'fenced';
   }
 }

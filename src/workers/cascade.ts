@@ -23,8 +23,7 @@ import {
   type TenantProfile,
   type TenantTable,
 } from '../tenancy/index.js';
-import type { Lease } from './lease.js';
-import type { WorkerRuntime } from './runtime.js';
+import type { Lease } from './ports.js';
 
 /** The tenant profile's `cascade` settings. */
 export type CascadeSettings = TenantProfile['cascade'];
@@ -249,33 +248,46 @@ export async function spawnChildren(
   return record;
 }
 
+/** What the worker's cascade hook uses. */
+export interface CascadeHook {
+  /** Inserts the spawned jobs (the producer's conditional insert). */
+  readonly producer: Pick<Producer, 'insert'>;
+  readonly registry: CapabilityRegistry;
+  /** The tenant's profile (cascade settings, allowed scopes), cached. */
+  readonly profileOf: (tenant: string) => Promise<TenantProfile | undefined>;
+  /** Loopback targets are allowed (local development and tests only). */
+  readonly allowLoopback: boolean;
+  readonly now: () => Date;
+}
+
 /**
- * The worker's hook after a won `JP`: spawns children when the runtime has a producer. Never
- * throws: the parent already passed, and a cascade failure is logged, not retried.
+ * The worker's hook after a won `JP`: spawns children of the job's assets. Never throws: the
+ * parent already passed, and a cascade failure is logged, not retried.
  */
 export async function cascadeAfterPass(
-  a: { runtime: WorkerRuntime; table: TenantTable; lease: Lease; log: Logger },
+  hook: CascadeHook,
+  a: { table: TenantTable; lease: Lease; log: Logger },
   assets: readonly AssetRecord[],
 ): Promise<void> {
-  const { runtime, lease } = a;
-  if (!runtime.producer || assets.length === 0) return;
+  const { lease } = a;
+  if (assets.length === 0) return;
   try {
-    const profile = await runtime.profileOf(a.table.tenant);
+    const profile = await hook.profileOf(a.table.tenant);
     await spawnChildren(
       {
-        producer: runtime.producer,
-        registry: runtime.registry,
+        producer: hook.producer,
+        registry: hook.registry,
         table: a.table,
         settings: profile?.cascade,
-        scope: { allowLoopback: runtime.config.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
+        scope: { allowLoopback: hook.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
         log: a.log,
-        now: runtime.now,
+        now: hook.now,
       },
       {
         key: lease.key,
-        depth: Number(lease.item.depth ?? 0),
-        ...(typeof lease.item.root === 'string' ? { root: lease.item.root } : {}),
-        created: String(lease.item.created),
+        depth: lease.record.depth,
+        ...(lease.record.root === undefined ? {} : { root: lease.record.root }),
+        created: lease.record.created,
       },
       assets,
     );

@@ -1,142 +1,164 @@
 import { randomBytes } from 'node:crypto';
-import { ChangeMessageVisibilityCommand, type Message } from '@aws-sdk/client-sqs';
-import { decodeJobMessage, type JobMessage, STATUS, statusCode } from '../jobs/index.js';
+import {
+  type CapabilityDefinition,
+  type CapabilityRegistry,
+  decodeJobMessage,
+  InvalidJobRecordError,
+  type JobMessage,
+  type JobRecord,
+  STATUS,
+} from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
-import { type Item, systemContext, TenantFiles, TenantTable } from '../tenancy/index.js';
-import { Deferrer } from './acker.js';
-import { runAttempt } from './attempt.js';
-import { claim } from './lease.js';
-import type { WorkerRuntime } from './runtime.js';
+import type { Logger } from '../lib/logger.js';
+import type { AttemptEnd } from './attempt.js';
+import type { TenantGate } from './fairness.js';
+import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
+import type { WorkerStats } from './stats.js';
+
+/** A won claim, handed to the attempt runner. */
+export interface ClaimedAttempt {
+  readonly tenant: string;
+  readonly capability: CapabilityDefinition;
+  readonly lease: Lease;
+  readonly store: JobStore;
+  readonly message: ReceivedMessage;
+  readonly log: Logger;
+}
+
+/** What the dispatcher uses. */
+export interface DispatcherDeps {
+  readonly queue: Omit<JobQueue, 'receive'>;
+  /** The job store of a tenant. The message names the tenant; the claim proves the job is there. */
+  readonly storeOf: (tenant: string) => JobStore;
+  /** Runs a claimed attempt to its end (attempt.ts `runAttempt`, bound to its dependencies). */
+  readonly runAttempt: (claimed: ClaimedAttempt) => Promise<AttemptEnd>;
+  readonly registry: Pick<CapabilityRegistry, 'get'>;
+  readonly gate: Pick<TenantGate, 'tryEnter' | 'leave'>;
+  readonly stats: Pick<WorkerStats, 'count' | 'dwell'>;
+  readonly log: Logger;
+  /** This process; each claim adds a token of its own to make the owner. */
+  readonly workerId: string;
+  /** Lease (and visibility) of one attempt of a capability. */
+  readonly leaseMs: (capability: Pick<CapabilityDefinition, 'timeoutMs'>) => number;
+  readonly now: () => Date;
+  /** True once the worker stopped taking new jobs. */
+  readonly draining: () => boolean;
+  /** Fires when the drain timeout passed. */
+  readonly shutdown: AbortSignal;
+  /** Deferred messages are re-sent with `MessageGroupId = tenant` (`config.producer.messageGroupId`). */
+  readonly groupByTenant: boolean;
+}
+
+/** What to do with a message whose claim was lost, from the job as stored. Pure. */
+export type LostClaim =
+  | { readonly kind: 'backup'; readonly visibleInSeconds: number }
+  | { readonly kind: 'reject'; readonly reason: string }
+  | { readonly kind: 'ack' };
+
+/**
+ * Someone else has the job, or it is done: never run it twice. Still running elsewhere → keep this
+ * copy as a backup, visible again just after that lease ends; still queued (so the claim's
+ * capability check failed) → the message is wrong: reject it; anything else (finished, handed
+ * off, gone) → a duplicate: acknowledge it.
+ */
+export function lostClaimStep(message: JobMessage, stored: JobRecord | undefined, now: Date): LostClaim {
+  const leaseUntil = stored?.leaseUntil === undefined ? Number.NaN : Date.parse(stored.leaseUntil);
+  if (stored?.code === STATUS.running && leaseUntil > now.getTime()) {
+    return { kind: 'backup', visibleInSeconds: (leaseUntil - now.getTime()) / 1000 + 1 };
+  }
+  if (stored?.code === STATUS.queued || stored?.code === STATUS.asyncReturning) {
+    return {
+      kind: 'reject',
+      reason: `capability mismatch: message says ${message.capability}, job says ${stored.capability}`,
+    };
+  }
+  return { kind: 'ack' };
+}
 
 /**
  * Handles one received message to its end: validate, apply the tenant cap, claim, run, and
  * acknowledge, defer, release or park it. Never throws: a bad message cannot stop a worker.
  */
-export function createDispatcher(runtime: WorkerRuntime) {
-  const { log, stats } = runtime;
-  const tableDeps = { doc: runtime.clients.doc, tableName: runtime.config.resources.table };
-  const buckets = {
-    results: runtime.config.resources.resultsBucket,
-    uploads: runtime.config.resources.uploadsBucket,
-    quarantine: runtime.config.resources.quarantineBucket,
-  };
+export function createDispatcher(deps: DispatcherDeps) {
+  const { log, stats, queue } = deps;
 
-  async function setVisibility(message: Message, seconds: number) {
-    await runtime.clients.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: runtime.queueUrl,
-        ReceiptHandle: message.ReceiptHandle,
-        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
-      }),
-    );
-  }
-
-  async function reject(message: Message, reason: string) {
+  async function reject(message: ReceivedMessage, reason: string) {
     stats.count('rejected');
-    log.warn(
-      { queue: runtime.queueUrl, messageId: message.MessageId, error: reason },
-      'message rejected to the DLQ',
-    );
-    await runtime.moveToDlq(message, reason);
+    log.warn({ messageId: message.MessageId, error: reason }, 'message rejected to the DLQ');
+    await queue.deadLetter(message, reason);
   }
 
   /**
    * The tenant is at its cap: re-send the message with a delay and delete this copy. Not a
    * visibility change, because every receive counts towards the DLQ's maxReceiveCount.
    */
-  const deferrer = new Deferrer({
-    sqs: runtime.clients.sqs,
-    queueUrl: runtime.queueUrl,
-    log,
-    acker: runtime.acker,
-    delaySeconds: Math.min(900, Math.ceil(runtime.config.worker.deferDelayMs / 1000)),
-  });
-
-  async function defer(message: Message, job: JobMessage) {
+  async function defer(message: ReceivedMessage, job: JobMessage) {
     stats.count('deferred');
-    await deferrer.defer(message, runtime.config.producer.messageGroupId ? job.tenant : undefined);
+    await queue.defer(message, deps.groupByTenant ? job.tenant : undefined);
   }
 
-  /** Someone else has the job, or it is done: never run it twice. */
-  async function lostClaim(message: Message, job: JobMessage, stored: Item | undefined) {
+  async function lostClaim(message: ReceivedMessage, job: JobMessage, stored: JobRecord | undefined) {
     stats.count('duplicates');
-    const code = statusCode(stored?.status);
-    const leaseUntil = typeof stored?.leaseUntil === 'string' ? Date.parse(stored.leaseUntil) : Number.NaN;
-    if (code === STATUS.running && leaseUntil > runtime.now().getTime()) {
-      // Still running elsewhere: keep this copy as a backup, visible again when that lease ends.
-      await setVisibility(message, (leaseUntil - runtime.now().getTime()) / 1000 + 1);
-      return;
+    const step = lostClaimStep(job, stored, deps.now());
+    switch (step.kind) {
+      case 'backup':
+        return queue.setVisibility(message, step.visibleInSeconds);
+      case 'reject':
+        return reject(message, step.reason);
+      case 'ack':
+        log.debug(
+          { tenant: job.tenant, key: job.key, status: stored?.status },
+          'duplicate message acknowledged',
+        );
+        await queue.ack(message);
     }
-    if (code === STATUS.queued || code === STATUS.asyncReturning) {
-      await reject(
-        message,
-        `capability mismatch: message says ${job.capability}, job says ${String(stored?.capability)}`,
-      );
-      return;
-    }
-    log.debug({ tenant: job.tenant, key: job.key, status: stored?.status }, 'duplicate message acknowledged');
-    await runtime.acker.ack(message.ReceiptHandle ?? '');
   }
 
   /** Jobs this process is working on: a second copy of one in the same batch is a duplicate. */
   const working = new Set<string>();
 
-  async function process(message: Message, job: JobMessage) {
+  async function process(message: ReceivedMessage, job: JobMessage) {
     // The phase too: an async job returning (JQA) while its hand-off is still being acknowledged is not a duplicate.
     const id = `${job.tenant}\u0000${job.key}\u0000${job.phase}`;
     if (working.has(id)) {
       stats.count('duplicates');
       // Back once the copy in hand is surely done; then its claim finds the job finished.
-      return setVisibility(
-        message,
-        runtime.leaseMs(runtime.registry.get(job.capability) ?? { timeoutMs: 30_000 }) / 1000 + 1,
-      );
+      const capability = deps.registry.get(job.capability) ?? { timeoutMs: 30_000 };
+      return queue.setVisibility(message, deps.leaseMs(capability) / 1000 + 1);
     }
     working.add(id);
     try {
-      await processOnce(message, job);
+      await claimAndRun(message, job);
     } finally {
       working.delete(id);
     }
   }
 
-  async function processOnce(message: Message, job: JobMessage) {
-    const capability = runtime.registry.get(job.capability);
+  async function claimAndRun(message: ReceivedMessage, job: JobMessage) {
+    const capability = deps.registry.get(job.capability);
     if (!capability) return reject(message, `unknown capability ${job.capability}`);
-    // The tenant named by the message is only used to find the job; the claim proves the job
-    // exists in that tenant's partition before anything runs.
-    const ctx = systemContext(job.tenant, 'worker');
-    const table = new TenantTable(tableDeps, ctx);
-    const owner = `${runtime.workerId}:${randomBytes(4).toString('hex')}`;
-    const now = runtime.now();
-    const result = await claim(table, job.key, {
-      now,
-      shards: runtime.config.indexShards,
-      owner,
-      capability: job.capability,
-      leaseMs: runtime.leaseMs(capability),
-    });
-    if (!result.claimed) return lostClaim(message, job, result.stored);
+    const store = deps.storeOf(job.tenant);
+    const owner = `${deps.workerId}:${randomBytes(4).toString('hex')}`;
+    const now = deps.now();
+    const claim = await store
+      .claim(job.key, { now, owner, capability: job.capability, leaseMs: deps.leaseMs(capability) })
+      .catch((error: unknown) => {
+        // A stored job that does not parse cannot be run by any worker: park its message with the reason.
+        if (error instanceof InvalidJobRecordError) return error;
+        throw error;
+      });
+    if (claim instanceof InvalidJobRecordError) return reject(message, `${claim.code}: ${claim.message}`);
+    if (!claim.claimed) return lostClaim(message, job, claim.stored);
     stats.count('claimed');
     stats.dwell(now.getTime() - Date.parse(job.enqueuedAt));
-    const { lease } = result;
+    const { lease } = claim;
     const jobLog = log.child({
       tenant: job.tenant,
       key: job.key,
       capability: job.capability,
       attempt: lease.attempt,
     });
-    const files = new TenantFiles({ s3: runtime.clients.s3, buckets }, ctx);
-    const end = await runAttempt({
-      runtime,
-      capability,
-      ctx,
-      table,
-      files,
-      lease,
-      receiptHandle: message.ReceiptHandle ?? '',
-      log: jobLog,
-    });
+    const end = await deps.runAttempt({ tenant: job.tenant, capability, lease, store, message, log: jobLog });
     stats.count(end);
   }
 
@@ -145,7 +167,7 @@ export function createDispatcher(runtime: WorkerRuntime) {
    * the DLQ, deferred (tenant at its cap), or made visible again (draining). Returns the job to run
    * when admitted. Never throws: a bad message cannot stop a worker.
    */
-  async function admit(message: Message): Promise<(() => Promise<void>) | undefined> {
+  async function admit(message: ReceivedMessage): Promise<(() => Promise<void>) | undefined> {
     stats.count('received');
     try {
       const decoded = decodeJobMessage(message.Body);
@@ -154,17 +176,17 @@ export function createDispatcher(runtime: WorkerRuntime) {
       const tagged = message.MessageAttributes?.tenant?.StringValue;
       if (tagged !== job.tenant)
         return void (await reject(message, 'tenant attribute does not match the body'));
-      if (runtime.draining()) return void (await setVisibility(message, 0));
-      if (!(await runtime.gate.tryEnter(job.tenant))) return void (await defer(message, job));
+      if (deps.draining()) return void (await queue.setVisibility(message, 0));
+      if (!(await deps.gate.tryEnter(job.tenant))) return void (await defer(message, job));
       return async () => {
         try {
-          // Waited for a slot past the drain timeout: hand it back untouched.
-          if (runtime.shutdown.aborted) return await setVisibility(message, 0);
+          // The drain timed out between admission and start: hand it back untouched.
+          if (deps.shutdown.aborted) return await queue.setVisibility(message, 0);
           await process(message, job);
         } catch (error) {
           fail(message, error);
         } finally {
-          runtime.gate.leave(job.tenant);
+          deps.gate.leave(job.tenant);
         }
       };
     } catch (error) {
@@ -174,15 +196,12 @@ export function createDispatcher(runtime: WorkerRuntime) {
   }
 
   /** Infrastructure trouble (throttling, network): the message becomes visible again and is retried. */
-  function fail(message: Message, error: unknown) {
-    log.error(
-      { queue: runtime.queueUrl, messageId: message.MessageId, error: coerceError(error) },
-      'message handling failed',
-    );
+  function fail(message: ReceivedMessage, error: unknown) {
+    log.error({ messageId: message.MessageId, error: coerceError(error) }, 'message handling failed');
   }
 
   /** Admits and runs one message to its end (tests and single-message callers). */
-  async function handle(message: Message): Promise<void> {
+  async function handle(message: ReceivedMessage): Promise<void> {
     const run = await admit(message);
     if (run) await run();
   }

@@ -8,6 +8,8 @@ import {
   type RunOutcome,
   STATUS,
 } from '../jobs/index.js';
+import type { EventPublisher } from '../notify/index.js';
+import type { TenantContext, TenantProfile } from '../tenancy/index.js';
 import type { AttemptInput } from './attempt.js';
 import type { Findings } from './outcome.js';
 
@@ -31,36 +33,56 @@ export function collector(): { emit: Emit; findings: Findings } {
   };
 }
 
+/** What running a capability needs besides the attempt. */
+export interface InvokeDeps {
+  /** The tenant's stored credentials for an account (cached, tenant-checked). */
+  readonly credentialsFor: (ctx: TenantContext, accountId: string) => Promise<JobCredentials>;
+  /** The tenant's profile (its allowed scopes), cached. */
+  readonly profileOf: (tenant: string) => Promise<Pick<TenantProfile, 'allowedScopes'> | undefined>;
+  /** Events a capability publishes (an import quarantined), batched with the job events. */
+  readonly events: Pick<EventPublisher, 'publish'>;
+  /** Region and endpoints for calls with the tenant's credentials (local endpoints in dev). */
+  readonly aws: RunContext['aws'];
+  /** Loopback targets are allowed (local development and tests only). */
+  readonly allowLoopback: boolean;
+}
+
+/** The part of an attempt a capability run reads. */
+type Invocation = Pick<AttemptInput, 'capability' | 'lease' | 'ctx' | 'table' | 'files' | 'log'>;
+
 /** Credentials the capability declared, for the account named in the job input. */
-async function credentialsOf(a: AttemptInput): Promise<JobCredentials | undefined> {
+async function credentialsOf(deps: InvokeDeps, a: Invocation): Promise<JobCredentials | undefined> {
   if (!a.capability.credentials) return undefined;
-  const input = (a.lease.item.input ?? {}) as Record<string, unknown>;
-  const accountId = typeof input.accountId === 'string' ? input.accountId : undefined;
-  if (!accountId)
+  const accountId = a.lease.record.input.accountId;
+  if (typeof accountId !== 'string' || accountId === '')
     throw new PermanentError('input.accountId is required for a capability that uses credentials');
-  return a.runtime.credentialsFor(a.ctx, accountId);
+  return deps.credentialsFor(a.ctx, accountId);
 }
 
 /** Runs (or, for a returning async job, completes) the capability with its context and input. */
-export async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): Promise<RunOutcome> {
+export async function invoke(
+  deps: InvokeDeps,
+  a: Invocation,
+  signal: AbortSignal,
+  emit: Emit,
+): Promise<RunOutcome> {
   const { lease, capability } = a;
-  const credentials = await credentialsOf(a);
-  const { runtime } = a;
-  const profile = await runtime.profileOf(a.ctx.tenant);
+  const credentials = await credentialsOf(deps, a);
+  const profile = await deps.profileOf(a.ctx.tenant);
   const runCtx: RunContext = {
     tenant: a.ctx.tenant,
     key: lease.key,
-    target: String(lease.item.target),
+    target: lease.record.target,
     attempt: lease.attempt,
     signal,
     ...(credentials ? { credentials } : {}),
     files: a.files,
     table: a.table,
-    aws: { region: runtime.config.region, endpoints: runtime.config.endpoints },
-    scope: { allowLoopback: runtime.config.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
+    aws: deps.aws,
+    scope: { allowLoopback: deps.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
     log: a.log,
     publish: (type, fields) =>
-      runtime.events.publish(
+      deps.events.publish(
         {
           tenant: a.ctx.tenant,
           key: lease.key,
@@ -73,19 +95,14 @@ export async function invoke(a: AttemptInput, signal: AbortSignal, emit: Emit): 
       ),
   };
   // The stored input was valid at enqueue; if it no longer is, retrying cannot help.
-  const parsed = capability.input.safeParse(lease.item.input ?? {});
+  const parsed = capability.input.safeParse(lease.record.input);
   if (!parsed.success)
     throw new PermanentError(`stored input no longer valid: ${parsed.error.issues[0]?.message ?? ''}`);
   const input = parsed.data;
   if (lease.phase === STATUS.asyncReturning) {
     if (!capability.complete)
       throw new PermanentError(`capability ${capability.name} cannot complete async jobs`);
-    return capability.complete(
-      runCtx,
-      input,
-      (lease.item.asyncResult ?? {}) as Record<string, unknown>,
-      emit,
-    );
+    return capability.complete(runCtx, input, lease.record.asyncResult ?? {}, emit);
   }
   return capability.run(runCtx, input, emit);
 }

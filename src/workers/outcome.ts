@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AssetRecord, RiskRecord } from '../jobs/index.js';
 import type { Item, TenantFiles, TenantTable } from '../tenancy/index.js';
-import type { Lease } from './lease.js';
+import type { Lease } from './ports.js';
 
 /** What a capability emitted during one attempt. */
 export interface Findings {
@@ -13,7 +13,7 @@ export const assetKey = (asset: Pick<AssetRecord, 'type' | 'value'>) => `#asset#
 export const riskKey = (risk: RiskRecord) => `#risk#${assetKey(risk.asset)}#${risk.name}`;
 
 /** `{capability}/{hash of key}/{attempt}-{owner hash}.json`: unique per attempt, safe as a file name. */
-export function resultName(lease: Lease, capability: string): string {
+export function resultName(lease: Pick<Lease, 'key' | 'owner' | 'attempt'>, capability: string): string {
   const job = createHash('sha256').update(lease.key).digest('hex').slice(0, 20);
   const owner = createHash('sha256').update(lease.owner).digest('hex').slice(0, 8);
   return `${capability}/${job}/${lease.attempt}-${owner}.json`;
@@ -21,7 +21,7 @@ export function resultName(lease: Lease, capability: string): string {
 
 /** The versioned result document written to S3 (docs/RESULTS.md describes it). */
 export function resultDocument(
-  lease: Lease,
+  lease: Pick<Lease, 'key' | 'attempt'>,
   fields: {
     tenant: string;
     capability: string;

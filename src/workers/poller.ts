@@ -1,112 +1,192 @@
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import pLimit from 'p-limit';
-import { Consumer } from 'sqs-consumer';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { backoffMs } from './failure.js';
+import type { JobQueue, ReceivedMessage } from './ports.js';
+
+/**
+ * The worker's slots, counted so a receive never brings more messages than can start: a receive
+ * takes its slots before it is sent (as many as it asks for), gives back those its answer did not
+ * fill, and each job gives its slot back when it ends.
+ */
+export class Slots {
+  #free: number;
+  /** Receives sent and not yet answered. */
+  #receiving = 0;
+  #changed: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  get free(): number {
+    return this.#free;
+  }
+
+  /**
+   * Waits until a receive may start and takes its slots: at once when `batch` slots are free; when
+   * fewer are, only if no other receive is out (so one long poll always listens while any slot is
+   * free: an idle or lightly loaded worker receives at once) and after the free slots waited
+   * `lingerMs` for company (under load, jobs ending together make one receive, not several).
+   * @returns the slots taken (≤ `batch`), or 0 once `signal` aborted.
+   */
+  async take(batch: number, lingerMs: number, signal: AbortSignal): Promise<number> {
+    let since: number | undefined;
+    while (!signal.aborted) {
+      if (this.#free >= batch) return this.#take(batch);
+      if (this.#free === 0 || this.#receiving > 0) {
+        since = undefined;
+        await this.#change(signal);
+        continue;
+      }
+      since ??= Date.now();
+      const left = since + lingerMs - Date.now();
+      if (left <= 0) return this.#take(this.#free);
+      await this.#change(signal, left);
+    }
+    return 0;
+  }
+
+  /** A receive answered with `unused` fewer messages than it took slots for. */
+  received(unused: number): void {
+    this.#receiving--;
+    this.give(unused);
+  }
+
+  /** Slots back: a job ended, or a message was not admitted. */
+  give(count: number): void {
+    if (count <= 0) return;
+    this.#free += count;
+    this.#wake();
+  }
+
+  /** Wakes every waiting taker (stopping). */
+  wake(): void {
+    this.#wake();
+  }
+
+  #take(count: number): number {
+    this.#free -= count;
+    this.#receiving++;
+    return count;
+  }
+
+  #wake(): void {
+    const woken = this.#changed;
+    this.#changed = [];
+    for (const resolve of woken) resolve();
+  }
+
+  /** Resolves on the next `give`/`received`/`wake`, on abort, or after `timeoutMs`. */
+  #change(signal: AbortSignal, timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done, { once: true });
+      this.#changed.push(done);
+    });
+  }
+}
 
 export interface PollerOptions {
-  readonly sqs: SQSClient;
-  readonly queueUrl: string;
-  /** Jobs at once; receiving pauses while this many are admitted. */
+  readonly queue: Pick<JobQueue, 'receive'>;
+  /** Jobs at once; no receive asks for more messages than slots are free. */
   readonly concurrency: number;
-  /** Admits a message (returns the job to run) or disposes of it (returns undefined). */
-  readonly admit: (message: Message) => Promise<(() => Promise<void>) | undefined>;
+  /** Admits a message (returns the job to run) or disposes of it (returns undefined). Never throws. */
+  readonly admit: (message: ReceivedMessage) => Promise<(() => Promise<void>) | undefined>;
   readonly log: Logger;
-  /** Long-poll wait, seconds. Default 20. */
-  readonly waitTimeSeconds?: number;
+  /** Receives that may be out at once. Default max(2, ⌈concurrency / 10⌉). */
+  readonly receivers?: number;
+  /** How long fewer than a batch of free slots wait for company under load. Default 20 ms. */
+  readonly lingerMs?: number;
 }
 
 /**
- * Long-polling receivers feeding one shared concurrency limit. A consumer's batch handler only
- * admits its messages (or defers them) and returns, so receiving never waits for the slowest job
- * of a batch; before each receive a consumer waits until a slot is free. While a flooding tenant
- * is at its cap, receiving goes on and its extra messages are deferred, so other tenants'
- * messages further back in the queue are reached. max(2, ⌈concurrency / 10⌉) consumers receive in parallel.
+ * Long-polling receive loops feeding the dispatcher. A loop receives when about a batch of slots
+ * (min(10, concurrency)) is free — or, when no other receive is out, whatever is free after a
+ * short linger — and asks SQS for no more messages than the slots it took, so every message it
+ * brings can start at once (nothing waits in the process holding a tenant slot, which made the
+ * tenant gate defer). A loop only admits its messages and goes on, so receiving never waits for
+ * the slowest job; while a flooding tenant is at its cap its messages are deferred and their slots
+ * freed, so other tenants' messages further back in the queue are reached.
  */
 export function createPoller(options: PollerOptions) {
-  const batchSize = Math.min(10, options.concurrency);
-  // At least two, so a flood's deferrals (each receive of a capped tenant) churn in parallel.
-  const count = Math.max(2, Math.ceil(options.concurrency / 10));
-  const limit = pLimit(options.concurrency);
-  let stopping = false;
-  const inFlight = new Set<Promise<void>>();
-  let waiters: (() => void)[] = [];
-  const wake = () => {
-    const woken = waiters;
-    waiters = [];
-    for (const resolve of woken) resolve();
+  const batch = Math.max(1, Math.min(10, options.concurrency));
+  const receivers = options.receivers ?? Math.max(2, Math.ceil(options.concurrency / 10));
+  const lingerMs = options.lingerMs ?? 20;
+  const slots = new Slots(options.concurrency);
+  const running = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  let loops: Promise<void>[] = [];
+
+  const start = (run: () => Promise<void>) => {
+    const job = run()
+      .catch((error: unknown) => options.log.error({ error: coerceError(error) }, 'job runner threw'))
+      .finally(() => {
+        running.delete(job);
+        slots.give(1);
+      });
+    running.add(job);
   };
-  const track = (work: Promise<void>) => {
-    inFlight.add(work);
-    work.finally(() => {
-      inFlight.delete(work);
-      wake();
-    });
-  };
-  const slotFree = async () => {
-    while (!stopping && inFlight.size >= options.concurrency) {
-      await new Promise<void>((resolve) => waiters.push(resolve));
+
+  async function receiveLoop(): Promise<void> {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      const room = await slots.take(batch, lingerMs, stopping.signal);
+      if (room === 0) break;
+      let messages: ReceivedMessage[];
+      try {
+        messages = await options.queue.receive(room, stopping.signal);
+        failures = 0;
+      } catch (error) {
+        slots.received(room);
+        // stop() aborts the long poll on purpose.
+        if (stopping.signal.aborted) break;
+        failures++;
+        options.log.warn({ error: coerceError(error) }, 'receive failed');
+        await sleep(backoffMs(failures, 500, 10_000), undefined, { signal: stopping.signal }).catch(() => {});
+        continue;
+      }
+      slots.received(room - messages.length);
+      await Promise.all(
+        messages.map(async (message) => {
+          const run = await options.admit(message);
+          if (run) start(run);
+          else slots.give(1);
+        }),
+      );
     }
-  };
-  const consumers = Array.from({ length: count }, () => {
-    const consumer = Consumer.create({
-      queueUrl: options.queueUrl,
-      sqs: options.sqs,
-      useQueueUrlAsEndpoint: false,
-      batchSize,
-      waitTimeSeconds: options.waitTimeSeconds ?? 20,
-      messageAttributeNames: ['All'],
-      messageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-      // scanq acknowledges itself (batched across consumers, only after the terminal write).
-      shouldDeleteMessages: false,
-      preReceiveMessageCallback: slotFree,
-      handleMessageBatch: async (messages) => {
-        await Promise.all(
-          messages.map(async (message) => {
-            const run = await options.admit(message);
-            if (run) track(limit(run));
-          }),
-        );
-        return [];
-      },
-    });
-    consumer.on('error', (error) => {
-      // stop() aborts the long poll on purpose.
-      if (stopping) return;
-      options.log.warn({ queue: options.queueUrl, error: coerceError(error) }, 'receive failed');
-    });
-    consumer.on('processing_error', (error) =>
-      options.log.error({ queue: options.queueUrl, error: coerceError(error) }, 'batch handler failed'),
-    );
-    return consumer;
-  });
+  }
 
   return {
-    /** Number of consumers (receivers) this process runs. */
-    consumers: count,
+    /** Receive loops this process runs. */
+    receivers,
     start(): void {
-      for (const consumer of consumers) consumer.start();
+      if (loops.length > 0) return;
+      loops = Array.from({ length: receivers }, () => receiveLoop());
     },
-    /** Stops receiving at once (aborts long polls); handlers already running go on. */
+    /** Stops receiving at once (aborts long polls); jobs already admitted go on. */
     stop(): void {
-      stopping = true;
-      wake();
-      for (const consumer of consumers) consumer.stop({ abort: true });
+      stopping.abort();
+      slots.wake();
     },
-    /** Messages being handled right now. */
+    /** Jobs admitted and not yet ended. */
     inFlight(): number {
-      return inFlight.size;
+      return running.size;
     },
-    /** Resolves when every running handler is done, or after `timeoutMs`; true if all finished. */
+    /** Resolves when every admitted job ended, or after `timeoutMs`; true if all did. */
     async idle(timeoutMs: number): Promise<boolean> {
+      await Promise.allSettled(loops);
       const deadline = Date.now() + timeoutMs;
-      while (inFlight.size > 0) {
+      while (running.size > 0) {
         const left = deadline - Date.now();
         if (left <= 0) return false;
-        await Promise.race([
-          Promise.allSettled([...inFlight]),
-          new Promise((r) => setTimeout(r, Math.min(left, 250))),
-        ]);
+        await Promise.race([Promise.allSettled([...running]), sleep(Math.min(left, 250))]);
       }
       return true;
     },

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedResources } from '../aws/resources.js';
 import type { Config } from '../config/index.js';
@@ -19,14 +18,17 @@ import {
   getProfile,
   systemContext,
   type TenantContext,
+  TenantFiles,
   type TenantProfile,
   TenantTable,
 } from '../tenancy/index.js';
-import { Acker } from './acker.js';
+import { type AttemptDeps, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate, TtlCache } from './fairness.js';
+import { tableJobStore } from './lease.js';
 import { createPoller } from './poller.js';
-import type { WorkerRuntime } from './runtime.js';
+import type { ReceivedMessage } from './ports.js';
+import { sqsJobQueue } from './queue.js';
 import { WorkerStats } from './stats.js';
 
 /**
@@ -45,7 +47,8 @@ export interface WorkerDeps {
   /** Jobs at once; default `config.worker.concurrency`. */
   readonly concurrency?: number;
   readonly credentialsFor?: (ctx: TenantContext, accountId: string) => Promise<JobCredentials>;
-  readonly moveToDlq: (message: Message, reason: string) => Promise<void>;
+  /** Parks a message that can never be processed in the DLQ, with the reason. */
+  readonly moveToDlq: (message: ReceivedMessage, reason: string) => Promise<void>;
   readonly now?: () => Date;
   /** Long-poll wait in seconds (tests shorten it). Default 20. */
   readonly waitTimeSeconds?: number;
@@ -74,52 +77,84 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const log = deps.log.child({ worker: id });
   const stats = new WorkerStats();
   const shutdown = new AbortController();
+  const now = deps.now ?? (() => new Date());
   let draining = false;
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
+  const buckets = {
+    results: config.resources.resultsBucket,
+    uploads: config.resources.uploadsBucket,
+    quarantine: config.resources.quarantineBucket,
+  };
+  const tableOf = (tenant: string) => new TenantTable(tableDeps, systemContext(tenant, 'worker'));
   const profiles = new TtlCache<TenantProfile | undefined>(config.worker.profileTtlMs);
-  const profileOf = (tenant: string) =>
-    profiles.get(tenant, () => getProfile(new TenantTable(tableDeps, systemContext(tenant, 'worker'))));
+  const profileOf = (tenant: string) => profiles.get(tenant, () => getProfile(tableOf(tenant)));
   const defaultCap = config.worker.tenantMaxInFlight || Math.max(1, Math.ceil(concurrency / 2));
 
-  const runtime: WorkerRuntime = {
-    config,
-    clients: deps.clients,
-    registry: deps.registry,
-    log,
+  const queue = sqsJobQueue({
+    sqs: deps.clients.sqs,
     queueUrl: deps.resources.queueUrl,
-    dlqUrl: deps.resources.dlqUrl,
-    events: createEventPublisher(deps.clients.sns, deps.resources.topicArn),
+    log,
+    deferDelaySeconds: Math.min(900, Math.ceil(config.worker.deferDelayMs / 1000)),
+    deadLetter: deps.moveToDlq,
+    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+  });
+  const events = createEventPublisher(deps.clients.sns, deps.resources.topicArn);
+  const attemptDeps: AttemptDeps = {
+    queue,
+    events,
+    invoke: {
+      credentialsFor:
+        deps.credentialsFor ??
+        (async () => {
+          throw new PermanentError('this worker has no credentials store configured');
+        }),
+      profileOf,
+      events,
+      aws: { region: config.region, endpoints: config.endpoints },
+      allowLoopback: config.allowLoopback,
+    },
+    ...(deps.producer
+      ? {
+          cascade: {
+            producer: deps.producer,
+            registry: deps.registry,
+            profileOf,
+            allowLoopback: config.allowLoopback,
+            now,
+          },
+        }
+      : {}),
     workerId: id,
-    stats,
-    acker: new Acker({ sqs: deps.clients.sqs, queueUrl: deps.resources.queueUrl, log }),
+    leaseMs: leaseMsOf,
+    queueVisibilityMs: deps.queueVisibilityMs ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds * 1000,
+    retry: { baseMs: config.worker.retryBaseMs, maxMs: config.worker.retryMaxMs },
+    now,
+    shutdown: shutdown.signal,
+  };
+  const dispatcher = createDispatcher({
+    queue,
+    storeOf: (tenant) => tableJobStore(tableOf(tenant), config.indexShards),
+    runAttempt: (claimed) => {
+      const table = tableOf(claimed.tenant);
+      const files = new TenantFiles({ s3: deps.clients.s3, buckets }, table.context);
+      return runAttempt(attemptDeps, { ...claimed, ctx: table.context, table, files });
+    },
+    registry: deps.registry,
     gate: new TenantGate({
       concurrency,
       defaultCap,
       capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight,
     }),
-    queueVisibilityMs: deps.queueVisibilityMs ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds * 1000,
+    stats,
+    log: log.child({ queue: deps.resources.queueUrl }),
+    workerId: id,
     leaseMs: leaseMsOf,
-    profileOf,
-    credentialsFor:
-      deps.credentialsFor ??
-      (async () => {
-        throw new PermanentError('this worker has no credentials store configured');
-      }),
-    moveToDlq: deps.moveToDlq,
-    now: deps.now ?? (() => new Date()),
-    shutdown: shutdown.signal,
+    now,
     draining: () => draining,
-    ...(deps.producer ? { producer: deps.producer } : {}),
-  };
-  const dispatcher = createDispatcher(runtime);
-  const poller = createPoller({
-    sqs: deps.clients.sqs,
-    queueUrl: deps.resources.queueUrl,
-    concurrency,
-    admit: dispatcher.admit,
-    log,
-    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+    shutdown: shutdown.signal,
+    groupByTenant: config.producer.messageGroupId,
   });
+  const poller = createPoller({ queue, concurrency, admit: dispatcher.admit, log });
   let untrack: (() => void) | undefined;
 
   async function stop(options: { drainTimeoutMs?: number } = {}) {
@@ -132,8 +167,8 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       shutdown.abort(new Error('worker shutting down'));
       await poller.idle(10_000);
     }
-    await runtime.events.flush();
-    await runtime.acker.flush();
+    await events.flush();
+    await queue.flush();
     untrack();
     untrack = undefined;
     log.info({ drained, ...stats.counts }, 'worker stopped');
@@ -150,7 +185,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       });
       poller.start();
       log.info(
-        { queue: deps.resources.queueUrl, concurrency, consumers: poller.consumers, tenantCap: defaultCap },
+        { queue: deps.resources.queueUrl, concurrency, receivers: poller.receivers, tenantCap: defaultCap },
         'worker started',
       );
     },

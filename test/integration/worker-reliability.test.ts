@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MESSAGE_VERSION } from '../../src/jobs/index.js';
+import { MESSAGE_VERSION, parseJobRecord } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import {
   createProducer,
@@ -155,13 +155,13 @@ describe('Command: scanq worker — reliability', () => {
       owner: String(claimed?.owner),
       attempt: 1,
       phase: 'JQ',
-      item: claimed as Item,
+      record: parseJobRecord(claimed),
     };
     expect(await renew(table, zombie, new Date(Date.now() + 60_000))).toBe(false);
     const execution = { worker: 'zombie', startedAt: new Date().toISOString() };
-    expect(
-      await finish(table, zombie, { code: 'JF', now: new Date(), shards: 8, error: 'zombie', execution }),
-    ).toBe(false);
+    expect(await finish(table, zombie, { code: 'JF', now: new Date(), error: 'zombie', execution })).toBe(
+      false,
+    );
     const after = await table.get(String(job?.key), { consistent: true });
     expect(after?.status).toBe(done?.status);
     expect(after?.resultKey).toBe(done?.resultKey);

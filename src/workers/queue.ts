@@ -1,0 +1,132 @@
+/**
+ * The queue adapter: the `JobQueue` port over SQS. Deletes and deferral re-sends are batched
+ * across the jobs of the process (through the one micro-batcher); receives ask for no more
+ * messages than the caller has room for.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { MicroBatcher } from '../lib/batcher.js';
+import { coerceError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { JobQueue, ReceivedMessage } from './ports.js';
+
+/** Longest visibility SQS accepts: 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+export interface SqsJobQueueOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly log: Logger;
+  /** Long-poll wait of a receive, seconds. Default 20. */
+  readonly waitTimeSeconds?: number;
+  /** Delay of a deferred message's re-send, seconds (≤ 900). */
+  readonly deferDelaySeconds: number;
+  /** Parks a message in the DLQ (workers/dlq.ts `moveToDlq`). */
+  readonly deadLetter: (message: ReceivedMessage, reason: string) => Promise<void>;
+  /** How long a delete or re-send waits for company before its batch leaves. Default 20 / 10 ms. */
+  readonly lingerMs?: { readonly ack?: number; readonly defer?: number };
+}
+
+/** The queue port, plus `flush` for the drain: sends the deletes and re-sends still waiting. */
+export interface SqsJobQueue extends JobQueue {
+  flush(): Promise<void>;
+}
+
+/** Which entries of a batch call failed (by index). */
+function failedIndexes(failed: readonly { Id?: string }[] | undefined): Set<number> {
+  return new Set((failed ?? []).map((f) => Number(f.Id)));
+}
+
+export function sqsJobQueue(options: SqsJobQueueOptions): SqsJobQueue {
+  const { sqs, queueUrl, log } = options;
+
+  // A failed delete is not an error for the job: the message comes back, and its claim finds the
+  // job finished and acknowledges it again.
+  const deletes = new MicroBatcher<string, boolean>(
+    async (handles) => {
+      try {
+        const out = await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle })),
+          }),
+        );
+        const failed = failedIndexes(out.Failed);
+        if (failed.size > 0) log.warn({ queue: queueUrl, failed: failed.size }, 'some deletes failed');
+        return handles.map((_, i) => !failed.has(i));
+      } catch (error) {
+        log.warn({ queue: queueUrl, error: coerceError(error) }, 'delete batch failed');
+        return handles.map(() => false);
+      }
+    },
+    { lingerMs: options.lingerMs?.ack ?? 20 },
+  );
+
+  // A copy whose re-send failed is left alone: it comes back after its visibility timeout.
+  const resends = new MicroBatcher<{ message: ReceivedMessage; groupId: string | undefined }, boolean>(
+    async (entries) => {
+      try {
+        const out = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: entries.map(({ message, groupId }, i) => ({
+              Id: String(i),
+              MessageBody: message.Body,
+              MessageAttributes: message.MessageAttributes,
+              DelaySeconds: options.deferDelaySeconds,
+              ...(groupId ? { MessageGroupId: groupId } : {}),
+            })),
+          }),
+        );
+        const failed = failedIndexes(out.Failed);
+        return entries.map((_, i) => !failed.has(i));
+      } catch (error) {
+        log.warn({ queue: queueUrl, error: coerceError(error) }, 'deferral batch failed');
+        return entries.map(() => false);
+      }
+    },
+    { lingerMs: options.lingerMs?.defer ?? 10 },
+  );
+
+  const ack = (message: ReceivedMessage) => deletes.add(message.ReceiptHandle ?? '');
+
+  return {
+    async receive(max, signal) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.max(1, Math.min(10, max)),
+          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        { abortSignal: signal },
+      );
+      return out.Messages ?? [];
+    },
+    ack,
+    async setVisibility(message, seconds) {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds))),
+        }),
+      );
+    },
+    async defer(message, groupId) {
+      if (!(await resends.add({ message, groupId }))) return false;
+      return ack(message);
+    },
+    deadLetter: options.deadLetter,
+    async flush() {
+      await resends.flush();
+      await deletes.flush();
+    },
+  };
+}
