@@ -61,7 +61,11 @@ export type LostClaim =
  * capability check failed) → the message is wrong: reject it; anything else (finished, handed
  * off, gone) → a duplicate: acknowledge it.
  */
-export function lostClaimStep(message: JobMessage, stored: JobRecord | undefined, now: Date): LostClaim {
+export function lostClaimStep(
+  message: Pick<JobMessage, 'capability'>,
+  stored: JobRecord | undefined,
+  now: Date,
+): LostClaim {
   const leaseUntil = stored?.leaseUntil === undefined ? Number.NaN : Date.parse(stored.leaseUntil);
   if (stored?.code === STATUS.running && leaseUntil > now.getTime()) {
     return { kind: 'backup', visibleInSeconds: (leaseUntil - now.getTime()) / 1000 + 1 };

@@ -1,0 +1,141 @@
+/**
+ * In-memory stand-ins for the worker's two ports, for unit tests of the logic behind them (the
+ * adapters themselves are tested against the local endpoint). They record what they were asked.
+ */
+import {
+  encodeJobMessage,
+  type JobMessage,
+  type JobRecord,
+  jobMessageAttributes,
+  MESSAGE_VERSION,
+  parseJobRecord,
+} from '../../../src/jobs/index.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  JobQueue,
+  JobStore,
+  Lease,
+  ReceivedMessage,
+} from '../../../src/workers/ports.js';
+
+export const NOW = new Date('2026-12-03T12:00:00.000Z');
+
+/** A job message as the producer sends it, with its receipt handle `rh-{n}`. */
+export function jobMessage(n: number, over: Partial<JobMessage> = {}): ReceivedMessage {
+  const body: JobMessage = {
+    v: MESSAGE_VERSION,
+    tenant: 'acme',
+    key: `#job#t${n}#noop`,
+    capability: 'noop',
+    target: `t${n}`,
+    attempt: 0,
+    enqueuedAt: NOW.toISOString(),
+    phase: 'JQ',
+    ...over,
+  };
+  return {
+    MessageId: `m-${n}`,
+    ReceiptHandle: `rh-${n}`,
+    Body: encodeJobMessage(body),
+    MessageAttributes: jobMessageAttributes(body, undefined),
+  };
+}
+
+/** A stored job record in the given status (`CODE#time`). */
+export function storedJob(key: string, over: Record<string, unknown> = {}): JobRecord {
+  return parseJobRecord({
+    key,
+    capability: 'noop',
+    target: key.split('#')[2] ?? 'x',
+    input: {},
+    status: `JQ#${NOW.toISOString()}`,
+    phase: 'JQ',
+    created: NOW.toISOString(),
+    updated: NOW.toISOString(),
+    attempt: 0,
+    ...over,
+  });
+}
+
+/** What the fake queue was asked, in order. */
+export type QueueCall =
+  | { readonly op: 'ack'; readonly handle: string | undefined }
+  | { readonly op: 'visibility'; readonly handle: string | undefined; readonly seconds: number }
+  | { readonly op: 'defer'; readonly handle: string | undefined; readonly groupId: string | undefined }
+  | { readonly op: 'deadLetter'; readonly handle: string | undefined; readonly reason: string };
+
+export class FakeQueue implements JobQueue {
+  readonly calls: QueueCall[] = [];
+  /** Each receive takes the next batch; when none is left, it waits like a long poll until aborted. */
+  readonly batches: ReceivedMessage[][] = [];
+  /** The `max` of every receive. */
+  readonly asked: number[] = [];
+
+  async receive(max: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
+    this.asked.push(max);
+    const next = this.batches.shift();
+    if (next) return next.slice(0, max);
+    return new Promise((_, reject) => {
+      const abort = () => reject(signal.reason);
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  async ack(message: ReceivedMessage): Promise<boolean> {
+    this.calls.push({ op: 'ack', handle: message.ReceiptHandle });
+    return true;
+  }
+
+  async setVisibility(message: ReceivedMessage, seconds: number): Promise<void> {
+    this.calls.push({ op: 'visibility', handle: message.ReceiptHandle, seconds });
+  }
+
+  async defer(message: ReceivedMessage, groupId: string | undefined): Promise<boolean> {
+    this.calls.push({ op: 'defer', handle: message.ReceiptHandle, groupId });
+    return true;
+  }
+
+  async deadLetter(message: ReceivedMessage, reason: string): Promise<void> {
+    this.calls.push({ op: 'deadLetter', handle: message.ReceiptHandle, reason });
+  }
+}
+
+/** A store whose claims answer from `claims` (by key); later writes answer `fenced ? false : true`. */
+export class FakeStore implements JobStore {
+  readonly claims = new Map<string, ClaimResult | Error>();
+  readonly writes: { readonly op: string; readonly key: string; readonly request?: unknown }[] = [];
+  fenced = false;
+
+  async claim(key: string, request: ClaimRequest): Promise<ClaimResult> {
+    this.writes.push({ op: 'claim', key, request });
+    const answer = this.claims.get(key);
+    if (answer instanceof Error) throw answer;
+    if (answer) return answer;
+    const record = storedJob(key, {
+      status: `JR#${request.now.toISOString()}`,
+      owner: request.owner,
+      attempt: 1,
+    });
+    return { claimed: true, lease: { key, owner: request.owner, attempt: 1, phase: 'JQ', record } };
+  }
+
+  #write(op: string, lease: Lease, request?: unknown): Promise<boolean> {
+    this.writes.push({ op, key: lease.key, request });
+    return Promise.resolve(!this.fenced);
+  }
+
+  renew(lease: Lease, until: Date) {
+    return this.#write('renew', lease, until);
+  }
+  finish(lease: Lease, request: unknown) {
+    return this.#write('finish', lease, request);
+  }
+  handOff(lease: Lease, request: unknown) {
+    return this.#write('handOff', lease, request);
+  }
+  release(lease: Lease, request: unknown) {
+    return this.#write('release', lease, request);
+  }
+}
