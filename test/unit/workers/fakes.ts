@@ -13,10 +13,13 @@ import {
 import type {
   ClaimRequest,
   ClaimResult,
+  FinishRequest,
+  HandOffRequest,
   JobQueue,
   JobStore,
   Lease,
   ReceivedMessage,
+  ReleaseRequest,
 } from '../../../src/workers/ports.js';
 
 export const NOW = new Date('2026-12-03T12:00:00.000Z');
@@ -102,10 +105,18 @@ export class FakeQueue implements JobQueue {
   }
 }
 
+/** What the fake store was asked, in order. */
+export type StoreWrite =
+  | { readonly op: 'claim'; readonly key: string; readonly request: ClaimRequest }
+  | { readonly op: 'renew'; readonly key: string; readonly request: Date }
+  | { readonly op: 'finish'; readonly key: string; readonly request: FinishRequest }
+  | { readonly op: 'handOff'; readonly key: string; readonly request: HandOffRequest }
+  | { readonly op: 'release'; readonly key: string; readonly request: ReleaseRequest };
+
 /** A store whose claims answer from `claims` (by key); later writes answer `fenced ? false : true`. */
 export class FakeStore implements JobStore {
   readonly claims = new Map<string, ClaimResult | Error>();
-  readonly writes: { readonly op: string; readonly key: string; readonly request?: unknown }[] = [];
+  readonly writes: StoreWrite[] = [];
   fenced = false;
 
   async claim(key: string, request: ClaimRequest): Promise<ClaimResult> {
@@ -121,21 +132,20 @@ export class FakeStore implements JobStore {
     return { claimed: true, lease: { key, owner: request.owner, attempt: 1, phase: 'JQ', record } };
   }
 
-  #write(op: string, lease: Lease, request?: unknown): Promise<boolean> {
-    this.writes.push({ op, key: lease.key, request });
+  renew(lease: Lease, until: Date) {
+    this.writes.push({ op: 'renew', key: lease.key, request: until });
     return Promise.resolve(!this.fenced);
   }
-
-  renew(lease: Lease, until: Date) {
-    return this.#write('renew', lease, until);
+  finish(lease: Lease, request: FinishRequest) {
+    this.writes.push({ op: 'finish', key: lease.key, request });
+    return Promise.resolve(!this.fenced);
   }
-  finish(lease: Lease, request: unknown) {
-    return this.#write('finish', lease, request);
+  handOff(lease: Lease, request: HandOffRequest) {
+    this.writes.push({ op: 'handOff', key: lease.key, request });
+    return Promise.resolve(!this.fenced);
   }
-  handOff(lease: Lease, request: unknown) {
-    return this.#write('handOff', lease, request);
-  }
-  release(lease: Lease, request: unknown) {
-    return this.#write('release', lease, request);
+  release(lease: Lease, request: ReleaseRequest) {
+    this.writes.push({ op: 'release', key: lease.key, request });
+    return Promise.resolve(!this.fenced);
   }
 }
