@@ -7,6 +7,7 @@ import { registerDlq } from './dlq.js';
 import { registerEnqueue } from './enqueue.js';
 import { registerJobs } from './jobs.js';
 import { registerLocalAws } from './local-aws.js';
+import { registerMigrate } from './migrate.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerScheduler } from './scheduler.js';
 import { registerSweeper } from './sweeper.js';
@@ -23,6 +24,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
   registerDev(program);
   registerLocalAws(program);
   registerBootstrap(program);
+  registerMigrate(program);
   registerDlq(program);
   registerQuarantine(program);
   registerWorker(program, hooks);

@@ -117,6 +117,7 @@ export {
 } from './status.js';
 export {
   type AttemptRef,
+  adoptIntoOpenIndex,
   claimCondition,
   claimJob,
   claimResend,
@@ -126,6 +127,7 @@ export {
   finishJob,
   handOffJob,
   insertJob,
+  LEGACY_SWEEP_KEY,
   ownerCondition,
   postponeSweep,
   releaseJob,

@@ -319,6 +319,31 @@ export function postponeSweep(seen: SweepSeen, next: Date): Transition {
   return { update: { set: { sweepAt: next.toISOString() } }, condition: unchangedSinceSweep(seen) };
 }
 
+/**
+ * adopt: a job stored under the layout before `by-open` (it carries `sweepKey`, the old sweeper
+ * index's partition) moves into `by-open` if it is still open, and only loses `sweepKey` if it
+ * is finished. Only if its status is still the one read (`scanq migrate`).
+ */
+export function adoptIntoOpenIndex(
+  seen: { readonly status: string },
+  open: { readonly openKey: string; readonly sweepAt: Date } | undefined,
+): Transition {
+  return {
+    update: {
+      ...(open ? { set: { openKey: open.openKey, sweepAt: open.sweepAt.toISOString() } } : {}),
+      remove: [LEGACY_SWEEP_KEY],
+    },
+    condition: {
+      expression: '#cs = :cs AND attribute_exists(#ck)',
+      names: { '#cs': 'status', '#ck': LEGACY_SWEEP_KEY },
+      values: { ':cs': seen.status },
+    },
+  };
+}
+
+/** The partition attribute of the sweeper index before `by-open` (`CODE#shard`). */
+export const LEGACY_SWEEP_KEY = 'sweepKey';
+
 /** expire: the sweeper fails a `JRA#` job whose outside scanner missed its deadline. */
 export function expireAsyncJob(seen: { readonly status: string }, at: Date, error: string): Transition {
   const now = at.toISOString();

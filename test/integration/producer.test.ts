@@ -1,6 +1,7 @@
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/index.js';
-import { JobValidationError } from '../../src/jobs/index.js';
+import { claimJob, handOffJob, JobValidationError } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import {
   createProducer,
@@ -8,6 +9,7 @@ import {
   type EnqueueAccepted,
   type Producer,
 } from '../../src/producer/index.js';
+import { migrateToOpenIndex } from '../../src/producer/migrate.js';
 import { ForbiddenError, ownContext, TenantTable } from '../../src/tenancy/index.js';
 import { faultMiddleware } from '../../tools/instrument/faults.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
@@ -183,5 +185,162 @@ describe('Function: createSweeper — lost enqueues', () => {
     expect(messages).toHaveLength(resent);
     // And a further sweep at the same moment finds nothing stale.
     expect((await replicas[0]?.sweepOnce())?.resent).toBe(0);
+  });
+});
+
+describe('Function: createSweeper — leases, async deadlines and the by-open index', () => {
+  let stack: TestStack;
+  let producer: Producer;
+  const tenant = 't-open';
+  const tableOf = () =>
+    new TenantTable({ doc: stack.clients.doc, tableName: stack.config.resources.table }, ctxOf(tenant));
+  const sweeperAt = (at: Date) =>
+    createSweeper(stack.config, {
+      clients: stack.clients,
+      queueUrl: stack.report.queueUrl,
+      topicArn: stack.report.topicArn,
+      log: silent,
+      now: () => at,
+    });
+  const plus = (at: Date, ms: number) => new Date(at.getTime() + ms);
+
+  beforeAll(async () => {
+    stack = await createTestStack('open-index');
+    producer = await createProducer(stack.config, { clients: stack.clients, log: silent });
+  });
+  afterAll(async () => {
+    producer.close();
+    await destroyTestStack(stack);
+  });
+
+  async function enqueueOne(target: string): Promise<string> {
+    const [job] = await producer.enqueue(ctxOf(tenant), [{ capability: 'noop', target }]);
+    if (!job?.accepted) throw new Error('not accepted');
+    await drainQueue(stack.clients.sqs, stack.report.queueUrl);
+    return job.key;
+  }
+
+  it('postpones a running job until its lease has been over for the delay, then re-sends it', async () => {
+    const key = await enqueueOne('leased');
+    const now = new Date();
+    const lostAfter = stack.config.sweeper.lostEnqueueAfterMs;
+    const claim = claimJob({
+      tenant,
+      key,
+      now,
+      owner: 'w:1',
+      capability: 'noop',
+      leaseMs: 60_000,
+      shards: 8,
+    });
+    await tableOf().update(key, claim.update, { condition: claim.condition });
+
+    // Due (inserted a delay ago) but the lease has not been over that long: look again later.
+    const first = await sweeperAt(plus(now, lostAfter + 30_000)).sweepOnce();
+    expect(first).toMatchObject({ resent: 0, postponed: 1 });
+    const postponed = await tableOf().get(key, { consistent: true });
+    expect(postponed?.sweepAt).toBe(plus(now, 60_000 + lostAfter).toISOString());
+
+    const second = await sweeperAt(plus(now, 60_000 + lostAfter + 1_000)).sweepOnce();
+    expect(second).toMatchObject({ resent: 1, postponed: 0 });
+    const messages = await drainQueue(stack.clients.sqs, stack.report.queueUrl);
+    expect(messages.map((m) => (JSON.parse(m.Body ?? '{}') as { key: string }).key)).toEqual([key]);
+  });
+
+  it('fails a handed-off job at its deadline, which takes it out of by-open', async () => {
+    const key = await enqueueOne('async');
+    const now = new Date();
+    const owner = { owner: 'w:2', attempt: 1 };
+    const claim = claimJob({ tenant, key, now, ...owner, capability: 'noop', leaseMs: 60_000, shards: 8 });
+    await tableOf().update(key, claim.update, { condition: claim.condition });
+    const deadline = plus(now, 120_000);
+    const handOff = handOffJob(owner, {
+      tenant,
+      key,
+      now,
+      asyncRef: 'ext-1',
+      deadline,
+      shards: 8,
+      execution: { worker: 'w', startedAt: now.toISOString() },
+    });
+    await tableOf().update(key, handOff.update, { condition: handOff.condition });
+
+    expect(await sweeperAt(plus(deadline, -1_000)).sweepOnce()).toMatchObject({ expired: 0, postponed: 0 });
+    expect(await sweeperAt(plus(deadline, 1_000)).sweepOnce()).toMatchObject({ expired: 1 });
+    const failed = await tableOf().get(key, { consistent: true });
+    expect(String(failed?.status)).toMatch(/^JF#/);
+    expect(failed).not.toHaveProperty('openKey');
+    expect(failed).not.toHaveProperty('sweepAt');
+  });
+
+  it('migrates a table of the old layout: open jobs into by-open, finished ones cleaned, old index dropped; once', async () => {
+    // Prepare: the old sweeper index and two jobs as the old code stored them.
+    const { table } = stack.config.resources;
+    await stack.clients.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [
+          { AttributeName: 'sweepKey', AttributeType: 'S' },
+          { AttributeName: 'updated', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: 'by-sweep',
+              KeySchema: [
+                { AttributeName: 'sweepKey', KeyType: 'HASH' },
+                { AttributeName: 'updated', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          },
+        ],
+      }),
+    );
+    const created = new Date(Date.now() - 3_600_000).toISOString();
+    const legacy = (key: string, status: string) => ({
+      key,
+      kind: 'job',
+      capability: 'noop',
+      target: key.split('#')[2] ?? 'x',
+      status: `${status}#${created}`,
+      phase: 'JQ',
+      attempt: 0,
+      created,
+      updated: created,
+      sweepKey: `${status}#3`,
+    });
+    await tableOf().put(legacy('#job#old-queued#noop', 'JQ'));
+    await tableOf().put(legacy('#job#old-passed#noop', 'JP'));
+    const now = new Date();
+    const options = {
+      db: stack.clients.dynamodb,
+      shards: stack.config.indexShards,
+      sweepAfterMs: stack.config.sweeper.lostEnqueueAfterMs,
+      now,
+    };
+    const deps = { doc: stack.clients.doc, tableName: table };
+
+    // Act
+    const report = await migrateToOpenIndex(deps, options);
+    const again = await migrateToOpenIndex(deps, options);
+
+    // Assess
+    expect(report).toEqual({ adopted: 1, cleaned: 1, skipped: 0, droppedIndexes: ['by-sweep'] });
+    expect(again).toEqual({ adopted: 0, cleaned: 0, skipped: 0, droppedIndexes: [] });
+    const queued = await tableOf().get('#job#old-queued#noop', { consistent: true });
+    expect(queued).toMatchObject({ openKey: expect.stringMatching(/^open#\d+$/) });
+    expect(queued).not.toHaveProperty('sweepKey');
+    const passed = await tableOf().get('#job#old-passed#noop', { consistent: true });
+    expect(passed).not.toHaveProperty('sweepKey');
+    expect(passed).not.toHaveProperty('openKey');
+    const described = await stack.clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+    expect((described.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName).sort()).toEqual([
+      'by-due',
+      'by-open',
+    ]);
+    // The adopted job is found by the sweeper like any other queued job.
+    const later = plus(now, stack.config.sweeper.lostEnqueueAfterMs + 1_000);
+    expect(await sweeperAt(later).sweepOnce()).toMatchObject({ resent: 1 });
   });
 });

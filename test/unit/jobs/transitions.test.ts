@@ -22,7 +22,7 @@ import { TABLE } from '../../../src/local-aws/manifest.js';
 import { applyUpdate, holds } from '../../helpers/condition.js';
 
 /** Every attribute that keys the table's indexes: writing one of them writes the index. */
-const INDEX_KEYS = new Set(Object.values(TABLE.indexes).flatMap((i) => [i.partitionKey, i.sortKey]));
+const INDEX_KEYS = new Set<string>(Object.values(TABLE.indexes).flatMap((i) => [i.partitionKey, i.sortKey]));
 const indexKeysWritten = (t: Transition) =>
   [...Object.keys(t.update.set ?? {}), ...(t.update.remove ?? [])].filter((name) => INDEX_KEYS.has(name));
 
