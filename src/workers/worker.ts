@@ -46,9 +46,11 @@ export interface WorkerDeps {
   readonly log: Logger;
   /** Jobs at once; default `config.worker.concurrency`. */
   readonly concurrency?: number;
+  /** The tenant's credentials for an account (`createWorkerRuntimeDeps`). Default none: such jobs fail. */
   readonly credentialsFor?: (ctx: TenantContext, accountId: string) => Promise<JobCredentials>;
   /** Parks a message that can never be processed in the DLQ, with the reason. */
   readonly moveToDlq: (message: ReceivedMessage, reason: string) => Promise<void>;
+  /** Clock of claims, leases and records. Default `new Date()`. */
   readonly now?: () => Date;
   /** Long-poll wait in seconds (tests shorten it). Default 20. */
   readonly waitTimeSeconds?: number;
