@@ -195,7 +195,12 @@ export const scheduleListSchema = z.object({
 
 export const tenantParamsSchema = z.object({ id: text(128) });
 export { profileInputSchema };
-export const tenantViewSchema = profileInputSchema.extend({ id: z.string(), created: iso, updated: iso });
+export const tenantViewSchema = profileInputSchema.extend({
+  id: z.string(),
+  shards: z.number().int().describe("write shards of the tenant's jobs (fixed once set)"),
+  created: iso,
+  updated: iso,
+});
 
 // ---- operations -------------------------------------------------------------------------------
 

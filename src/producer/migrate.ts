@@ -13,6 +13,7 @@ import { TABLE } from '../local-aws/manifest.js';
 import {
   assertTenantId,
   ConditionFailedError,
+  splitPartition,
   systemContext,
   type TableDeps,
   TenantTable,
@@ -73,7 +74,7 @@ export async function migrateToOpenIndex(
       }),
     );
     for (const item of page.Items ?? []) {
-      const tenant = assertTenantId(item[TABLE.partitionKey]);
+      const tenant = assertTenantId(splitPartition(String(item[TABLE.partitionKey])).tenant);
       const key = String(item[TABLE.sortKey]);
       const status = String(item.status);
       const code = statusCode(status);

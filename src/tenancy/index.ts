@@ -79,11 +79,22 @@ export {
   SecretNotFoundError,
   type SecretsDeps,
 } from './secrets.js';
+export {
+  isShardedKey,
+  MAX_SHARDS,
+  partitionOf,
+  partitionsFor,
+  shardOfKey,
+  splitPartition,
+} from './shards.js';
 export { type OpenRef, queryOpenIndex } from './system-index.js';
 export {
   assertItemKey,
+  type CursorState,
   type Item,
+  mergePages,
   type Page,
+  type PartitionPage,
   type QueryOptions,
   type TableDeps,
   TenantTable,

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { isCapabilityName } from '../jobs/keys.js';
+import { isCapabilityName, JOB_KEY_PREFIX } from '../jobs/keys.js';
 import { isUserId } from './context.js';
 import { TenancyError } from './errors.js';
+import { MAX_SHARDS } from './shards.js';
 import type { TenantTable } from './table.js';
 
 /** Sort key of the one profile item of a tenant. */
@@ -72,6 +73,12 @@ export const profileInputSchema = z.strictObject({
   ).default([]),
   /** CIDRs, addresses and domains scans may reach. Default none. */
   allowedScopes: unique(scopeSchema, 1000).default([]),
+  /**
+   * Write shards of the tenant's jobs (a hot tenant's ceiling grows with it; docs/DEPLOY.md).
+   * Set when the profile is first written, before the tenant's first job; fixed afterwards.
+   * Default 1.
+   */
+  shards: z.number().int().min(1).max(MAX_SHARDS).optional(),
   /** Jobs spawning jobs from their findings. Defaults: off, depth 2, 100 children, no capabilities. */
   cascade: z
     .strictObject({
@@ -89,12 +96,17 @@ export const profileInputSchema = z.strictObject({
 export type ProfileInput = z.input<typeof profileInputSchema>;
 
 /** The stored profile, with every default applied. */
-export type TenantProfile = z.output<typeof profileInputSchema> & {
+export type TenantProfile = Omit<z.output<typeof profileInputSchema>, 'shards'> & {
+  readonly shards: number;
   readonly created: string;
   readonly updated: string;
 };
 
-const storedSchema = profileInputSchema.extend({ created: z.iso.datetime(), updated: z.iso.datetime() });
+const storedSchema = profileInputSchema.extend({
+  shards: z.number().int().min(1).max(MAX_SHARDS).default(1),
+  created: z.iso.datetime(),
+  updated: z.iso.datetime(),
+});
 
 function issuesOf(error: z.ZodError): ProfileIssue[] {
   return error.issues.map((issue) => ({
@@ -142,8 +154,38 @@ export async function putProfile(
   const fields = parseProfileInput(input);
   const at = (options.now ?? new Date()).toISOString();
   const existing = await table.get(PROFILE_KEY, { consistent: true });
+  const stored = typeof existing?.shards === 'number' ? existing.shards : undefined;
+  const shards = await checkShards(table, fields.shards, existing ? (stored ?? 1) : undefined);
   const created = typeof existing?.created === 'string' ? existing.created : at;
-  const profile: TenantProfile = { ...fields, created, updated: at };
+  const profile: TenantProfile = { ...fields, shards, created, updated: at };
   await table.put({ key: PROFILE_KEY, ...profile });
+  table.forgetShards();
   return profile;
+}
+
+/**
+ * The shard count a profile write may store: the stored one (a change would strand the jobs in
+ * their partitions), or for a first profile the one asked for — more than one only while the
+ * tenant has no job yet.
+ * @throws ProfileValidationError naming `shards`.
+ */
+async function checkShards(
+  table: TenantTable,
+  wanted: number | undefined,
+  stored: number | undefined,
+): Promise<number> {
+  if (stored !== undefined) {
+    if (wanted !== undefined && wanted !== stored) {
+      throw new ProfileValidationError([
+        { field: 'shards', message: `fixed when the tenant was created (${stored}); it cannot change` },
+      ]);
+    }
+    return stored;
+  }
+  if ((wanted ?? 1) > 1 && (await table.query({ prefix: JOB_KEY_PREFIX, limit: 1 })).items.length > 0) {
+    throw new ProfileValidationError([
+      { field: 'shards', message: 'can only be set before the tenant has jobs; this tenant has some' },
+    ]);
+  }
+  return wanted ?? 1;
 }

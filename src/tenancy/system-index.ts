@@ -1,9 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../local-aws/manifest.js';
 import { assertTenantId } from './context.js';
+import { splitPartition } from './shards.js';
 import type { TableDeps } from './table.js';
 
-/** An open job the sweeper should look at: its tenant comes from the table's own partition key. */
+/**
+ * An open job the sweeper should look at: its tenant comes from the table's own partition key
+ * (`tenant`, or `tenant#n` for a sharded tenant's job).
+ */
 export interface OpenRef {
   readonly tenant: string;
   readonly key: string;
@@ -33,7 +37,7 @@ export async function queryOpenIndex(
     }),
   );
   const refs = (out.Items ?? []).map((item) => ({
-    tenant: assertTenantId(item[TABLE.partitionKey]),
+    tenant: assertTenantId(splitPartition(String(item[TABLE.partitionKey])).tenant),
     key: String(item[TABLE.sortKey]),
     sweepAt: String(item[index.sortKey]),
   }));

@@ -10,10 +10,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { errorName } from '../lib/errors.js';
+import { TtlCache } from '../lib/ttl-cache.js';
 import { TABLE } from '../local-aws/manifest.js';
 import type { TenantContext } from './context.js';
 import { ConditionFailedError, InvalidKeyError, TenancyError } from './errors.js';
 import { buildUpdate, type Condition, mergePlaceholders, type UpdateSpec } from './expressions.js';
+import { MAX_SHARDS, partitionOf, partitionsFor } from './shards.js';
 
 /** A stored item as the caller sees it: the tenant partition is implied by the context. */
 export type Item = Readonly<Record<string, unknown>> & { readonly key: string };
@@ -22,6 +24,17 @@ export interface TableDeps {
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
 }
+
+/** Sort key of the profile item, whose `shards` says how the tenant's jobs are partitioned. */
+const SHARDS_KEY = '#tenant';
+
+/**
+ * Shard counts by table and tenant. A profile's `shards` never changes once set (`putProfile`),
+ * and a profile with more than one is refused once the tenant has jobs, so a cached count is
+ * only ever stale for a tenant that has no profile yet — for at most this long.
+ */
+const SHARDS_TTL_MS = 10_000;
+const shardCounts = new TtlCache<number>(SHARDS_TTL_MS);
 
 /** Sort keys: `#kind#…`, ≤ 1024 characters, no control characters. */
 export function assertItemKey(key: unknown): string {
@@ -70,8 +83,34 @@ export class TenantTable {
     return this.context.tenant;
   }
 
-  #key(key: string) {
-    return { [TABLE.partitionKey]: this.context.tenant, [TABLE.sortKey]: assertItemKey(key) };
+  /** The item's table key: the tenant's partition (its job shard for job keys) and the sort key. */
+  async #key(key: string) {
+    const partition = partitionOf(this.context.tenant, assertItemKey(key), await this.#shards());
+    return { [TABLE.partitionKey]: partition, [TABLE.sortKey]: key };
+  }
+
+  /** The tenant's write shards (`shards` in its profile; 1 without a profile). */
+  #shards(): Promise<number> {
+    return shardCounts.get(`${this.#deps.tableName}\u0000${this.context.tenant}`, async () => {
+      const out = await this.#deps.doc.send(
+        new GetCommand({
+          TableName: this.#deps.tableName,
+          Key: { [TABLE.partitionKey]: this.context.tenant, [TABLE.sortKey]: SHARDS_KEY },
+          ProjectionExpression: '#n',
+          ExpressionAttributeNames: { '#n': 'shards' },
+          ConsistentRead: true,
+        }),
+      );
+      const shards = out.Item?.shards;
+      return typeof shards === 'number' && Number.isInteger(shards) && shards >= 1 && shards <= MAX_SHARDS
+        ? shards
+        : 1;
+    });
+  }
+
+  /** Forgets the cached shard count of this tenant (after its profile was written). */
+  forgetShards(): void {
+    shardCounts.delete(`${this.#deps.tableName}\u0000${this.context.tenant}`);
   }
 
   /** Strips the partition from an item read back (callers never see or set it). */
@@ -86,7 +125,7 @@ export class TenantTable {
     const out = await this.#deps.doc.send(
       new GetCommand({
         TableName: this.#deps.tableName,
-        Key: this.#key(key),
+        Key: await this.#key(key),
         ConsistentRead: options.consistent,
       }),
     );
@@ -105,11 +144,12 @@ export class TenantTable {
     if (TABLE.partitionKey in item && item[TABLE.partitionKey] !== this.context.tenant) {
       throw new InvalidKeyError('table.partitionInItem', 'item: may not name a tenant partition');
     }
+    const key = await this.#key(item.key);
     const out = await this.#conditional(item.key, () =>
       this.#deps.doc.send(
         new PutCommand({
           TableName: this.#deps.tableName,
-          Item: { ...item, ...this.#key(item.key) },
+          Item: { ...item, ...key },
           ...(options.returnOld ? { ReturnValues: 'ALL_OLD' as const } : {}),
           ...conditionParams(options.condition),
         }),
@@ -126,11 +166,12 @@ export class TenantTable {
     const update = buildUpdate(spec);
     const exists = `attribute_exists(#uk)`;
     const expression = options.condition ? `(${options.condition.expression}) AND ${exists}` : exists;
+    const tableKey = await this.#key(key);
     const out = await this.#conditional(key, () =>
       this.#deps.doc.send(
         new UpdateCommand({
           TableName: this.#deps.tableName,
-          Key: this.#key(key),
+          Key: tableKey,
           UpdateExpression: update.UpdateExpression,
           ConditionExpression: expression,
           ExpressionAttributeNames: mergePlaceholders(
@@ -156,11 +197,12 @@ export class TenantTable {
 
   /** Deletes an item of this tenant, optionally only if `condition` holds. */
   async delete(key: string, options: { condition?: Condition } = {}): Promise<void> {
+    const tableKey = await this.#key(key);
     await this.#conditional(key, () =>
       this.#deps.doc.send(
         new DeleteCommand({
           TableName: this.#deps.tableName,
-          Key: this.#key(key),
+          Key: tableKey,
           ...conditionParams(options.condition),
         }),
       ),
@@ -177,10 +219,11 @@ export class TenantTable {
         throw new InvalidKeyError('table.partitionInItem', 'item: may not name a tenant partition');
       }
     }
+    const keys = await Promise.all(items.map((item) => this.#key(item.key)));
     for (let i = 0; i < items.length; i += 25) {
       let requests: { PutRequest: { Item: Record<string, unknown> } }[] = items
         .slice(i, i + 25)
-        .map((item) => ({ PutRequest: { Item: { ...item, ...this.#key(item.key) } } }));
+        .map((item, j) => ({ PutRequest: { Item: { ...item, ...keys[i + j] } } }));
       for (let round = 0; requests.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** round)));
         if (round > 8) {
@@ -201,50 +244,75 @@ export class TenantTable {
 
   /**
    * One page of this tenant's items by key prefix, in key order (`forward: false` reverses it).
-   * A filter is applied after the read, so a page may hold fewer than `limit` items.
+   * A filter is applied after the read, so a page may hold fewer than `limit` items. A sharded
+   * tenant's jobs are read from each of its shards and merged in order (see `mergePages`).
    */
   async query(options: QueryOptions = {}): Promise<Page> {
+    const partitions = partitionsFor(this.context.tenant, options.prefix, await this.#shards());
+    const state = options.cursor ? this.#decodeCursor(options.cursor, partitions) : {};
+    const active = partitions.filter((p) => state[p] !== null);
+    const pages = await Promise.all(
+      active.map(async (partition) => {
+        const from = state[partition] ?? undefined;
+        const out = await this.#deps.doc.send(this.#queryCommand(options, partition, from));
+        const lastKey = out.LastEvaluatedKey?.[TABLE.sortKey];
+        return {
+          partition,
+          items: (out.Items ?? []).map((raw) => ({ key: String(raw[TABLE.sortKey]), raw })),
+          ...(typeof lastKey === 'string' ? { lastKey } : {}),
+        };
+      }),
+    );
+    const merged = mergePages(pages, options.limit ?? Number.POSITIVE_INFINITY, options.forward ?? true);
+    const next = { ...state, ...merged.state };
+    const items = merged.items.map((raw) => this.#strip(raw)).filter((i): i is Item => i !== undefined);
+    const more = partitions.some((p) => next[p] !== null);
+    return { items, ...(more ? { cursor: encodeCursor(this.context.tenant, next) } : {}) };
+  }
+
+  #queryCommand(options: QueryOptions, partition: string, from: string | undefined) {
     const names: Record<string, string> = { '#qp': TABLE.partitionKey };
-    const values: Record<string, unknown> = { ':qp': this.context.tenant };
+    const values: Record<string, unknown> = { ':qp': partition };
     let keyCondition = '#qp = :qp';
     if (options.prefix !== undefined) {
       names['#qs'] = TABLE.sortKey;
       values[':qs'] = options.prefix;
       keyCondition += ' AND begins_with(#qs, :qs)';
     }
-    const out = await this.#deps.doc.send(
-      new QueryCommand({
-        TableName: this.#deps.tableName,
-        KeyConditionExpression: keyCondition,
-        FilterExpression: options.filter?.expression,
-        ExpressionAttributeNames: mergePlaceholders(names, options.filter?.names),
-        ExpressionAttributeValues: mergePlaceholders(values, options.filter?.values),
-        Limit: options.limit,
-        ScanIndexForward: options.forward ?? true,
-        ConsistentRead: options.consistent,
-        ExclusiveStartKey: options.cursor ? this.#decodeCursor(options.cursor) : undefined,
-      }),
-    );
-    const items = (out.Items ?? []).map((raw) => this.#strip(raw)).filter((i): i is Item => i !== undefined);
-    return { items, ...(out.LastEvaluatedKey ? { cursor: encodeCursor(out.LastEvaluatedKey) } : {}) };
+    return new QueryCommand({
+      TableName: this.#deps.tableName,
+      KeyConditionExpression: keyCondition,
+      FilterExpression: options.filter?.expression,
+      ExpressionAttributeNames: mergePlaceholders(names, options.filter?.names),
+      ExpressionAttributeValues: mergePlaceholders(values, options.filter?.values),
+      Limit: options.limit,
+      ScanIndexForward: options.forward ?? true,
+      ConsistentRead: options.consistent,
+      ExclusiveStartKey:
+        from === undefined ? undefined : { [TABLE.partitionKey]: partition, [TABLE.sortKey]: from },
+    });
   }
 
-  /** A cursor is only honoured inside this tenant's partition: a crafted one cannot cross tenants. */
-  #decodeCursor(cursor: string): Record<string, unknown> {
+  /** A cursor is only honoured inside this tenant's partitions: a crafted one cannot cross tenants. */
+  #decodeCursor(cursor: string, partitions: readonly string[]): CursorState {
+    const invalid = () => new InvalidKeyError('table.invalidCursor', 'cursor: not a cursor this API issued');
     let decoded: unknown;
     try {
       decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     } catch {
-      throw new InvalidKeyError('table.invalidCursor', 'cursor: not a cursor this API issued');
+      throw invalid();
     }
-    if (
-      typeof decoded !== 'object' ||
-      decoded === null ||
-      (decoded as Record<string, unknown>)[TABLE.partitionKey] !== this.context.tenant
-    ) {
-      throw new InvalidKeyError('table.invalidCursor', 'cursor: not a cursor this API issued');
+    if (typeof decoded !== 'object' || decoded === null) throw invalid();
+    const { t, p } = decoded as { t?: unknown; p?: unknown };
+    if (t !== this.context.tenant || typeof p !== 'object' || p === null) throw invalid();
+    const state: Record<string, string | null> = {};
+    for (const [partition, from] of Object.entries(p)) {
+      if (!partitions.includes(partition)) throw invalid();
+      if (from === null) state[partition] = null;
+      else if (typeof from === 'string') state[partition] = assertItemKey(from);
+      else throw invalid();
     }
-    return decoded as Record<string, unknown>;
+    return state;
   }
 
   async #conditional<T>(key: string, write: () => Promise<T>): Promise<T> {
@@ -274,6 +342,53 @@ function conditionParams(condition: Condition | undefined) {
     : {};
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+/**
+ * Where a listing stands in each partition it reads: the last key read (the next page starts
+ * after it), `null` once the partition is exhausted, absent before its first read.
+ */
+export type CursorState = Readonly<Record<string, string | null>>;
+
+function encodeCursor(tenant: string, state: CursorState): string {
+  return Buffer.from(JSON.stringify({ t: tenant, p: state }), 'utf8').toString('base64url');
+}
+
+/** Sort keys compare as DynamoDB orders them: by their UTF-8 bytes. */
+const byKey = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** One partition's page: its items in key order and, when it has more, the last key it read. */
+export interface PartitionPage<T> {
+  readonly partition: string;
+  readonly items: readonly { readonly key: string; readonly raw: T }[];
+  readonly lastKey?: string;
+}
+
+/**
+ * Merges the pages of several partitions into one page in key order. Only items up to the
+ * frontier — the smallest "read up to here" of the partitions that have more — are safe to
+ * return, because an unread item of such a partition may sort before anything beyond it; the rest
+ * wait for the next page. Returns at most `limit` items and where each partition now stands.
+ * Pure.
+ */
+export function mergePages<T>(
+  pages: readonly PartitionPage<T>[],
+  limit: number,
+  forward: boolean,
+): { items: T[]; state: Record<string, string | null> } {
+  const order = (a: string, b: string) => (forward ? byKey(a, b) : byKey(b, a));
+  const frontier = pages.flatMap((page) => (page.lastKey === undefined ? [] : [page.lastKey])).sort(order)[0];
+  const candidates = pages
+    .flatMap((page) => page.items.map((item) => ({ ...item, partition: page.partition })))
+    .filter((item) => frontier === undefined || order(item.key, frontier) <= 0)
+    .sort((a, b) => order(a.key, b.key))
+    .slice(0, limit);
+  const state: Record<string, string | null> = {};
+  for (const page of pages) {
+    const taken = candidates.filter((item) => item.partition === page.partition);
+    if (taken.length === page.items.length) state[page.partition] = page.lastKey ?? null;
+    else {
+      const last = taken.at(-1);
+      if (last) state[page.partition] = last.key;
+    }
+  }
+  return { items: candidates.map((item) => item.raw), state };
 }
