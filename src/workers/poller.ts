@@ -27,7 +27,7 @@ export class Slots {
    * Waits until a receive may start and takes its slots: at once when `batch` slots are free; when
    * fewer are, only if no other receive is out (so one long poll always listens while any slot is
    * free: an idle or lightly loaded worker receives at once) and after the free slots waited
-   * `lingerMs` for company (under load, jobs ending together make one receive, not several).
+   * `lingerMs` for company (0 for none; under a backlog, jobs ending together make one receive).
    * @returns the slots taken (≤ `batch`), or 0 once `signal` aborted.
    */
   async take(batch: number, lingerMs: number, signal: AbortSignal): Promise<number> {
@@ -102,14 +102,18 @@ export interface PollerOptions {
   readonly log: Logger;
   /** Receives that may be out at once. Default max(2, ⌈concurrency / 10⌉). */
   readonly receivers?: number;
-  /** How long fewer than a batch of free slots wait for company under load. Default 20 ms. */
+  /**
+   * How long fewer than a batch of free slots wait for company after a full answer (a backlog);
+   * after a partial one they are used at once. Default 20 ms.
+   */
   readonly lingerMs?: number;
 }
 
 /**
  * Long-polling receive loops feeding the dispatcher. A loop receives when about a batch of slots
- * (min(10, concurrency)) is free — or, when no other receive is out, whatever is free after a
- * short linger — and asks SQS for no more messages than the slots it took, so every message it
+ * (min(10, concurrency)) is free — or, when no other receive is out, whatever is free (after a
+ * short linger when its last answer was full, a backlog) — and asks SQS for no more messages than
+ * the slots it took, so every message it
  * brings can start at once (nothing waits in the process holding a tenant slot, which made the
  * tenant gate defer). A loop only admits its messages and goes on, so receiving never waits for
  * the slowest job; while a flooding tenant is at its cap its messages are deferred and their slots
@@ -136,8 +140,10 @@ export function createPoller(options: PollerOptions) {
 
   async function receiveLoop(): Promise<void> {
     let failures = 0;
+    // The last answer was full: a backlog waits, so a few ms for more free slots cost no dwell.
+    let backlog = false;
     while (!stopping.signal.aborted) {
-      const room = await slots.take(batch, lingerMs, stopping.signal);
+      const room = await slots.take(batch, backlog ? lingerMs : 0, stopping.signal);
       if (room === 0) break;
       let messages: ReceivedMessage[];
       try {
@@ -153,6 +159,7 @@ export function createPoller(options: PollerOptions) {
         continue;
       }
       slots.received(room - messages.length);
+      backlog = messages.length === room;
       await Promise.all(
         messages.map(async (message) => {
           const run = await options.admit(message);
