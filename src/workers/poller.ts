@@ -188,8 +188,14 @@ export function createPoller(options: PollerOptions) {
     },
     /** Resolves when every admitted job ended, or after `timeoutMs`; true if all did. */
     async idle(timeoutMs: number): Promise<boolean> {
-      await Promise.allSettled(loops);
       const deadline = Date.now() + timeoutMs;
+      // Loops still admitting what their last receive brought may start jobs: wait for them first.
+      const bound = new AbortController();
+      await Promise.race([
+        Promise.allSettled(loops),
+        sleep(timeoutMs, undefined, { signal: bound.signal }).catch(() => {}),
+      ]);
+      bound.abort();
       while (running.size > 0) {
         const left = deadline - Date.now();
         if (left <= 0) return false;
