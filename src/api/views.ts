@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { statusCode } from '../jobs/index.js';
+import { type JobRecord, statusCode } from '../jobs/index.js';
 import type { EnqueueResult } from '../producer/index.js';
 import type { StoredSchedule } from '../scheduler/schedule.js';
 import type { Item } from '../tenancy/index.js';
@@ -11,7 +11,6 @@ import type { accountViewSchema, enqueueResultSchema, jobViewSchema, scheduleVie
  */
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 const optional = <K extends string, V>(key: K, value: V | undefined) =>
   (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
@@ -20,37 +19,27 @@ export function jobPath(key: string): string {
   return `/v1/jobs/${encodeURIComponent(key)}`;
 }
 
-/** A stored job item as the API shows it. */
-export function jobView(item: Item): z.input<typeof jobViewSchema> {
-  const status = str(item.status) ?? '';
-  const history = Array.isArray(item.history) ? (item.history as unknown[]) : [];
-  const self = jobPath(item.key);
+/** A stored job as the API shows it. */
+export function jobView(job: JobRecord): z.input<typeof jobViewSchema> {
+  const self = jobPath(job.key);
   return {
-    key: item.key,
-    capability: str(item.capability) ?? '',
-    target: str(item.target) ?? '',
-    status: statusCode(status) ?? 'JQ',
-    statusAt: status.slice(status.indexOf('#') + 1),
-    created: str(item.created) ?? '',
-    updated: str(item.updated) ?? '',
-    attempt: num(item.attempt) ?? 0,
-    allowRepeat: item.allowRepeat === true,
-    input: (typeof item.input === 'object' && item.input !== null ? item.input : {}) as Record<
-      string,
-      unknown
-    >,
-    depth: num(item.depth) ?? 0,
-    ...optional('parent', str(item.parent)),
-    ...optional('root', str(item.root)),
-    ...optional('error', str(item.error)),
-    ...optional('asyncRef', str(item.asyncRef)),
-    history: history.flatMap((entry) => {
-      const e = entry as Record<string, unknown>;
-      return typeof e?.status === 'string' && typeof e.at === 'string'
-        ? [{ status: e.status, at: e.at }]
-        : [];
-    }),
-    links: { self, ...optional('result', str(item.resultKey) === undefined ? undefined : `${self}/result`) },
+    key: job.key,
+    capability: job.capability,
+    target: job.target,
+    status: job.code,
+    statusAt: job.status.slice(job.status.indexOf('#') + 1),
+    created: job.created,
+    updated: job.updated,
+    attempt: job.attempt,
+    allowRepeat: job.allowRepeat,
+    input: job.input,
+    depth: job.depth,
+    ...optional('parent', job.parent),
+    ...optional('root', job.root),
+    ...optional('error', job.error),
+    ...optional('asyncRef', job.asyncRef),
+    history: job.history.map((entry) => ({ status: entry.status, at: entry.at })),
+    links: { self, ...optional('result', job.resultKey === undefined ? undefined : `${self}/result`) },
   };
 }
 

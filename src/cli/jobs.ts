@@ -3,14 +3,15 @@ import {
   builtinCapabilities,
   isCapabilityName,
   JOB_KEY_PREFIX,
+  type JobRecord,
   jobKey,
-  jobListQuery,
+  listJobs,
   normalizeTarget,
+  readJob,
   STATUS_CODES,
   type StatusCode,
-  statusCode,
 } from '../jobs/index.js';
-import { type Item, TenantTable } from '../tenancy/index.js';
+import { TenantTable } from '../tenancy/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
 import { operatorContext } from './enqueue.js';
 
@@ -32,17 +33,16 @@ export interface JobSummary {
 }
 
 /** A stored job → its summary. Pure. */
-export function summarize(item: Item): JobSummary {
-  const status = String(item.status ?? '');
+export function summarize(job: JobRecord): JobSummary {
   return {
-    key: item.key,
-    capability: String(item.capability ?? ''),
-    target: String(item.target ?? ''),
-    status: statusCode(status) ?? status,
-    since: status.slice(status.indexOf('#') + 1),
-    attempt: Number(item.attempt ?? 0),
-    ...(typeof item.error === 'string' ? { error: item.error } : {}),
-    ...(typeof item.resultKey === 'string' ? { resultKey: item.resultKey } : {}),
+    key: job.key,
+    capability: job.capability,
+    target: job.target,
+    status: job.code,
+    since: job.status.slice(job.status.indexOf('#') + 1),
+    attempt: job.attempt,
+    ...(job.error === undefined ? {} : { error: job.error }),
+    ...(job.resultKey === undefined ? {} : { resultKey: job.resultKey }),
   };
 }
 
@@ -103,8 +103,8 @@ export function keyOf(
   return target.ok ? jobKey(target.value, options.capability) : [`--target: ${target.reason}`];
 }
 
-function printJob(item: Item): void {
-  const job = summarize(item);
+function printJob(record: JobRecord): void {
+  const job = summarize(record);
   out(`key         ${job.key}`);
   out(`status      ${job.status} since ${job.since}`);
   out(`capability  ${job.capability}`);
@@ -112,10 +112,9 @@ function printJob(item: Item): void {
   out(`attempt     ${job.attempt}`);
   if (job.error) out(`error       ${job.error}`);
   if (job.resultKey) out(`result      ${job.resultKey}`);
-  if (typeof item.parent === 'string') out(`parent      ${item.parent}`);
-  const history = Array.isArray(item.history) ? (item.history as { status?: string; at?: string }[]) : [];
-  if (history.length > 0) out('history');
-  for (const h of history) out(`  ${String(h.at ?? '')}  ${String(h.status ?? '')}`);
+  if (record.parent !== undefined) out(`parent      ${record.parent}`);
+  if (record.history.length > 0) out('history');
+  for (const h of record.history) out(`  ${h.at}  ${h.status}`);
 }
 
 interface LsOptions {
@@ -148,12 +147,12 @@ export function registerJobs(program: Command): void {
         const { config, clients } = commandContext('jobs');
         try {
           const table = new TenantTable({ doc: clients.doc, tableName: config.resources.table }, ctx);
-          const page = await table.query({
-            ...jobListQuery(options.status ? { status: options.status } : {}),
+          const page = await listJobs(table, {
+            ...(options.status ? { status: options.status } : {}),
             limit: options.limit,
             ...(options.cursor ? { cursor: options.cursor } : {}),
           });
-          const jobs = page.items.map(summarize);
+          const jobs = page.jobs.map(summarize);
           if (options.json) {
             out(JSON.stringify({ items: jobs, ...(page.cursor ? { cursor: page.cursor } : {}) }, null, 2));
             return EXIT.ok;
@@ -191,13 +190,13 @@ export function registerJobs(program: Command): void {
           const { config, clients } = commandContext('jobs');
           try {
             const table = new TenantTable({ doc: clients.doc, tableName: config.resources.table }, ctx);
-            const item = await table.get(resolved, { consistent: true });
-            if (!item) {
+            const job = await readJob(table, resolved, { consistent: true });
+            if (!job) {
               process.stderr.write(`scanq: no job ${resolved} in tenant ${ctx.tenant}\n`);
               return EXIT.failure;
             }
-            if (options.json) out(JSON.stringify(item, null, 2));
-            else printJob(item);
+            if (options.json) out(JSON.stringify(job, null, 2));
+            else printJob(job);
             return EXIT.ok;
           } finally {
             clients.destroy();

@@ -73,7 +73,7 @@ export {
   parseJobKey,
   type TargetKind,
 } from './keys.js';
-export { type JobListFilter, jobListQuery } from './listing.js';
+export { type JobListFilter, jobListQuery, listJobs, readJob } from './listing.js';
 export {
   type Decoded,
   decodeJobMessage,

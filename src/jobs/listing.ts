@@ -1,6 +1,13 @@
 import type { Condition } from '../tenancy/expressions.js';
+import type { TenantTable } from '../tenancy/table.js';
 import { JOB_KEY_PREFIX } from './keys.js';
+import { type JobRecord, parseJobRecord } from './record.js';
 import { type StatusCode, statusPrefix } from './status.js';
+
+/**
+ * Reading jobs outside the worker: every read parses the stored item once into a `JobRecord`, so
+ * the API, the CLI, the producer and the sweeper never coerce a stored field by hand.
+ */
 
 /** What a listing of a tenant's jobs may be narrowed to. */
 export interface JobListFilter {
@@ -31,4 +38,35 @@ export function jobListQuery(filter: JobListFilter): { prefix: string; filter?: 
     prefix: JOB_KEY_PREFIX,
     ...(clauses.length > 0 ? { filter: { expression: clauses.join(' AND '), names, values } } : {}),
   };
+}
+
+/**
+ * One stored job of the table's tenant, parsed; undefined when there is none.
+ * @throws InvalidJobRecordError when the stored item is not a valid job.
+ */
+export async function readJob(
+  table: TenantTable,
+  key: string,
+  options: { readonly consistent?: boolean } = {},
+): Promise<JobRecord | undefined> {
+  const item = await table.get(key, options);
+  return item ? parseJobRecord(item) : undefined;
+}
+
+/** One page of the tenant's jobs, parsed (see `jobListQuery` for order and filters). */
+export async function listJobs(
+  table: TenantTable,
+  options: JobListFilter & {
+    readonly limit?: number;
+    readonly cursor?: string;
+    readonly consistent?: boolean;
+  },
+): Promise<{ jobs: JobRecord[]; cursor?: string }> {
+  const page = await table.query({
+    ...jobListQuery(options),
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+    ...(options.consistent === undefined ? {} : { consistent: options.consistent }),
+  });
+  return { jobs: page.items.map(parseJobRecord), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }

@@ -1,7 +1,7 @@
 /**
  * A stored job item as code reads it: parsed once, by a schema, where it leaves the table (the
  * store adapters), so no caller coerces stored fields by hand. Attributes the schema does not
- * name — index and TTL bookkeeping such as `sweepKey` or `expiresAt`, or fields of a newer
+ * name — index and TTL bookkeeping such as `openKey` or `expiresAt`, or fields of a newer
  * version — are dropped, never a reason to fail.
  */
 import { z } from 'zod';
@@ -53,6 +53,8 @@ export const jobRecordSchema = z
     resultKey: text.optional(),
     error: text.optional(),
     lastError: text.optional(),
+    /** When the sweeper looks at the open job next (`by-open`'s sort key; gone once finished). */
+    sweepAt: text.optional(),
     /** What a passed job spawned (workers/cascade.ts writes it). */
     cascade: z.record(z.string(), z.unknown()).optional(),
   })

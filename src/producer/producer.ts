@@ -14,9 +14,9 @@ import {
   MESSAGE_VERSION,
   type NewJob,
   type RejectReason,
+  readJob,
   rejectReason,
   STATUS,
-  statusCode,
   validateJobRequests,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -194,23 +194,22 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
         { field: 'returned', message: `must serialize to at most ${MAX_INPUT_BYTES} bytes` },
       ]);
     }
-    const stored = await new TenantTable(tableDeps, ctx).get(key, { consistent: true });
-    const ids = { key, capability: String(stored?.capability ?? ''), target: String(stored?.target ?? '') };
-    const storedStatus = typeof stored?.status === 'string' ? stored.status : undefined;
-    if (!stored || statusCode(storedStatus) !== STATUS.asyncRunning || stored.asyncRef !== asyncRef) {
-      return { accepted: false, ...ids, reason: 'notReturnable', storedStatus };
+    const stored = await readJob(new TenantTable(tableDeps, ctx), key, { consistent: true });
+    const ids = { key, capability: stored?.capability ?? '', target: stored?.target ?? '' };
+    if (!stored || stored.code !== STATUS.asyncRunning || stored.asyncRef !== asyncRef) {
+      return { accepted: false, ...ids, reason: 'notReturnable', storedStatus: stored?.status };
     }
     const job: NewJob = {
       key,
-      capability: ids.capability,
-      target: ids.target,
-      input: (stored.input ?? {}) as Record<string, unknown>,
-      allowRepeat: stored.allowRepeat === true,
+      capability: stored.capability,
+      target: stored.target,
+      input: stored.input,
+      allowRepeat: stored.allowRepeat,
       status: STATUS.asyncReturning,
       asyncResult: returned,
-      ...(Array.isArray(stored.history) ? { history: stored.history } : {}),
-      ...(typeof stored.parent === 'string' && typeof stored.root === 'string'
-        ? { lineage: { parent: stored.parent, root: stored.root, depth: Number(stored.depth ?? 0) } }
+      history: stored.history,
+      ...(stored.parent !== undefined && stored.root !== undefined
+        ? { lineage: { parent: stored.parent, root: stored.root, depth: stored.depth } }
         : {}),
     };
     const [result] = await insert(ctx, [job], options);

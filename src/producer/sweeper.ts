@@ -6,6 +6,7 @@ import {
   MESSAGE_VERSION,
   openKey,
   postponeSweep,
+  readJob,
   STATUS,
   type SweepSeen,
   statusCode,
@@ -15,7 +16,6 @@ import type { Logger } from '../lib/logger.js';
 import { publishJobEvent } from '../notify/index.js';
 import {
   ConditionFailedError,
-  type Item,
   type OpenRef,
   queryOpenIndex,
   systemContext,
@@ -103,12 +103,13 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
   const lostAfterMs = config.sweeper.lostEnqueueAfterMs;
 
-  /** Sends a sweeper write; undefined when someone else changed the job since it was read. */
-  async function apply(table: TenantTable, key: string, transition: Transition): Promise<Item | undefined> {
+  /** Sends a sweeper write; false when someone else changed the job since it was read. */
+  async function apply(table: TenantTable, key: string, transition: Transition): Promise<boolean> {
     try {
-      return await table.update(key, transition.update, { condition: transition.condition });
+      await table.update(key, transition.update, { condition: transition.condition });
+      return true;
     } catch (error) {
-      if (error instanceof ConditionFailedError) return undefined;
+      if (error instanceof ConditionFailedError) return false;
       throw error;
     }
   }
@@ -136,18 +137,10 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
     at: Date,
   ): Promise<{ outcome: 'resent' | 'expired' | 'postponed' | 'skipped'; message?: Outgoing }> {
     const table = new TenantTable(tableDeps, systemContext(ref.tenant, 'sweeper'));
-    const job = await table.get(ref.key, { consistent: true });
-    if (typeof job?.status !== 'string' || job.sweepAt !== ref.sweepAt) return { outcome: 'skipped' };
+    const job = await readJob(table, ref.key, { consistent: true });
+    if (!job || job.sweepAt !== ref.sweepAt) return { outcome: 'skipped' };
     const seen: SweepSeen = { status: job.status, sweepAt: ref.sweepAt };
-    const step = sweepStep(
-      {
-        status: job.status,
-        ...(typeof job.leaseUntil === 'string' ? { leaseUntil: job.leaseUntil } : {}),
-        ...(typeof job.asyncDeadline === 'string' ? { asyncDeadline: job.asyncDeadline } : {}),
-      },
-      at,
-      lostAfterMs,
-    );
+    const step = sweepStep(job, at, lostAfterMs);
     switch (step.kind) {
       case 'skip':
         return { outcome: 'skipped' };
@@ -156,21 +149,20 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
           outcome: (await apply(table, ref.key, postponeSweep(seen, step.next))) ? 'postponed' : 'skipped',
         };
       case 'expire': {
-        const failed = await apply(table, ref.key, expireAsyncJob(seen, at, step.error));
-        if (!failed) return { outcome: 'skipped' };
+        if (!(await apply(table, ref.key, expireAsyncJob(seen, at, step.error))))
+          return { outcome: 'skipped' };
         await publishJobEvent(deps.clients.sns, deps.topicArn, {
           tenant: ref.tenant,
           key: ref.key,
-          capability: String(failed.capability),
+          capability: job.capability,
           status: STATUS.failed,
-          attempt: Number(failed.attempt ?? 0),
+          attempt: job.attempt,
           error: step.error,
         });
         return { outcome: 'expired' };
       }
       case 'resend': {
-        const claimed = await apply(table, ref.key, claimResend(seen, at, step.next));
-        if (!claimed) return { outcome: 'skipped' };
+        if (!(await apply(table, ref.key, claimResend(seen, at, step.next)))) return { outcome: 'skipped' };
         return {
           outcome: 'resent',
           message: {
@@ -179,11 +171,11 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
               v: MESSAGE_VERSION,
               tenant: ref.tenant,
               key: ref.key,
-              capability: String(claimed.capability),
-              target: String(claimed.target),
-              attempt: typeof claimed.attempt === 'number' ? claimed.attempt : 0,
+              capability: job.capability,
+              target: job.target,
+              attempt: job.attempt,
               enqueuedAt: at.toISOString(),
-              phase: claimed.phase === STATUS.asyncReturning ? STATUS.asyncReturning : STATUS.queued,
+              phase: job.phase,
             },
           },
         };

@@ -1,4 +1,4 @@
-import { JobValidationError, jobListQuery, parseJobKey } from '../../jobs/index.js';
+import { type JobRecord, JobValidationError, listJobs, parseJobKey, readJob } from '../../jobs/index.js';
 import type { TenantTable } from '../../tenancy/index.js';
 import { type RouteDeps, tableFor } from '../deps.js';
 import { ApiError, RequestValidationError } from '../errors.js';
@@ -19,16 +19,16 @@ const TAGS = ['jobs'];
  * The stored job a path names, or a 404. The key must be a job key, so a path cannot read other
  * item kinds (`#account#…`) through this route.
  */
-export async function storedJob(table: TenantTable, key: string) {
+export async function storedJob(table: TenantTable, key: string): Promise<JobRecord> {
   if (!parseJobKey(key)) {
     throw new RequestValidationError([
       { field: 'key', message: 'must be a job key #job#{target}#{capability}' },
     ]);
   }
   // Consistent: a client polling right after its enqueue must see its job.
-  const item = await table.get(key, { consistent: true });
-  if (item?.kind !== 'job') throw new ApiError(404, 'job.notFound', 'no such job in this tenant');
-  return item;
+  const job = await readJob(table, key, { consistent: true });
+  if (!job) throw new ApiError(404, 'job.notFound', 'no such job in this tenant');
+  return job;
 }
 
 /**
@@ -96,7 +96,7 @@ function getJob(deps: RouteDeps): Route {
   });
 }
 
-function listJobs(deps: RouteDeps): Route {
+function listRoute(deps: RouteDeps): Route {
   return securedRoute({
     method: 'GET',
     url: '/v1/jobs',
@@ -112,17 +112,15 @@ function listJobs(deps: RouteDeps): Route {
       responses: { 200: { description: 'one page', schema: jobListSchema } },
     },
     async handle({ query, ctx }) {
-      const page = await tableFor(deps, ctx).query({
-        ...jobListQuery({
-          ...(query.status ? { status: query.status } : {}),
-          ...(query.capability ? { capability: query.capability } : {}),
-        }),
+      const page = await listJobs(tableFor(deps, ctx), {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.capability ? { capability: query.capability } : {}),
         limit: query.limit,
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });
       return {
         status: 200,
-        body: { items: page.items.map(jobView), ...(page.cursor ? { cursor: page.cursor } : {}) },
+        body: { items: page.jobs.map(jobView), ...(page.cursor ? { cursor: page.cursor } : {}) },
       };
     },
   });
@@ -130,5 +128,5 @@ function listJobs(deps: RouteDeps): Route {
 
 /** `POST /v1/jobs`, `GET /v1/jobs/{key}`, `GET /v1/jobs`. */
 export function jobRoutes(deps: RouteDeps): Route[] {
-  return [enqueue(deps), getJob(deps), listJobs(deps)];
+  return [enqueue(deps), getJob(deps), listRoute(deps)];
 }

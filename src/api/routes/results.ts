@@ -27,7 +27,7 @@ export function resultRoutes(deps: RouteDeps): Route[] {
       },
       async handle({ params, query, ctx }) {
         const job = await storedJob(tableFor(deps, ctx), params.key);
-        if (typeof job.resultKey !== 'string') {
+        if (job.resultKey === undefined) {
           throw new ApiError(404, 'result.notAvailable', 'the job has no result yet');
         }
         // The key came from this tenant's own item; TenantFiles still refuses one outside its prefix.
