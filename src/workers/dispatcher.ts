@@ -118,6 +118,26 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
   }
 
+  /**
+   * A disposed-of message's I/O (parked, deferred, made visible again) runs on its own, so the
+   * receive loop goes on at once: under a flood, scanning past a capped tenant's messages to reach
+   * other tenants' is what keeps those served. `settled` waits for it (drain).
+   */
+  const disposing = new Set<Promise<void>>();
+  function dispose(message: ReceivedMessage, work: () => Promise<unknown>): undefined {
+    const done: Promise<void> = work()
+      .then(() => {})
+      .catch((error: unknown) => fail(message, error))
+      .finally(() => disposing.delete(done));
+    disposing.add(done);
+    return undefined;
+  }
+
+  /** Resolves when the I/O of every message disposed of so far is done. */
+  async function settled(): Promise<void> {
+    while (disposing.size > 0) await Promise.allSettled([...disposing]);
+  }
+
   /** Jobs this process is working on: a second copy of one in the same batch is a duplicate. */
   const working = new Set<string>();
 
@@ -168,20 +188,20 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   /**
    * Validates a message and either admits it (a tenant slot is taken) or disposes of it: parked in
-   * the DLQ, deferred (tenant at its cap), or made visible again (draining). Returns the job to run
-   * when admitted. Never throws: a bad message cannot stop a worker.
+   * the DLQ, deferred (tenant at its cap), or made visible again (draining), without waiting for
+   * that I/O. Returns the job to run when admitted. Never throws: a bad message cannot stop a worker.
    */
   async function admit(message: ReceivedMessage): Promise<(() => Promise<void>) | undefined> {
     stats.count('received');
     try {
       const decoded = decodeJobMessage(message.Body);
-      if (!decoded.ok) return void (await reject(message, decoded.reason));
+      if (!decoded.ok) return dispose(message, () => reject(message, decoded.reason));
       const job = decoded.message;
       const tagged = message.MessageAttributes?.tenant?.StringValue;
       if (tagged !== job.tenant)
-        return void (await reject(message, 'tenant attribute does not match the body'));
-      if (deps.draining()) return void (await queue.setVisibility(message, 0));
-      if (!(await deps.gate.tryEnter(job.tenant))) return void (await defer(message, job));
+        return dispose(message, () => reject(message, 'tenant attribute does not match the body'));
+      if (deps.draining()) return dispose(message, () => queue.setVisibility(message, 0));
+      if (!(await deps.gate.tryEnter(job.tenant))) return dispose(message, () => defer(message, job));
       return async () => {
         try {
           // The drain timed out between admission and start: hand it back untouched.
@@ -208,9 +228,10 @@ export function createDispatcher(deps: DispatcherDeps) {
   async function handle(message: ReceivedMessage): Promise<void> {
     const run = await admit(message);
     if (run) await run();
+    await settled();
   }
 
-  return { admit, handle };
+  return { admit, handle, settled };
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -103,8 +103,8 @@ export interface PollerOptions {
   /** Receives that may be out at once. Default max(2, ⌈concurrency / 10⌉). */
   readonly receivers?: number;
   /**
-   * How long fewer than a batch of free slots wait for company after a full answer (a backlog);
-   * after a partial one they are used at once. Default 20 ms.
+   * How long fewer than a batch of free slots wait for company after a full answer all admitted
+   * (a backlog); otherwise they are used at once. Default 20 ms.
    */
   readonly lingerMs?: number;
 }
@@ -112,7 +112,7 @@ export interface PollerOptions {
 /**
  * Long-polling receive loops feeding the dispatcher. A loop receives when about a batch of slots
  * (min(10, concurrency)) is free — or, when no other receive is out, whatever is free (after a
- * short linger when its last answer was full, a backlog) — and asks SQS for no more messages than
+ * short linger when its last answer was a backlog) — and asks SQS for no more messages than
  * the slots it took, so every message it
  * brings can start at once (nothing waits in the process holding a tenant slot, which made the
  * tenant gate defer). A loop only admits its messages and goes on, so receiving never waits for
@@ -140,7 +140,7 @@ export function createPoller(options: PollerOptions) {
 
   async function receiveLoop(): Promise<void> {
     let failures = 0;
-    // The last answer was full: a backlog waits, so a few ms for more free slots cost no dwell.
+    // The last answer was full of runnable work: a backlog waits, so a few ms for more free slots cost no dwell.
     let backlog = false;
     while (!stopping.signal.aborted) {
       const room = await slots.take(batch, backlog ? lingerMs : 0, stopping.signal);
@@ -159,14 +159,17 @@ export function createPoller(options: PollerOptions) {
         continue;
       }
       slots.received(room - messages.length);
-      backlog = messages.length === room;
-      await Promise.all(
+      const admitted = await Promise.all(
         messages.map(async (message) => {
           const run = await options.admit(message);
           if (run) start(run);
           else slots.give(1);
+          return run !== undefined;
         }),
       );
+      // A full answer of runnable work is a backlog; one with messages disposed of (a capped
+      // tenant's flood) is not: its slots came back, and scanning on at once reaches other tenants.
+      backlog = messages.length === room && admitted.every(Boolean);
     }
   }
 

@@ -169,6 +169,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       shutdown.abort(new Error('worker shutting down'));
       await poller.idle(10_000);
     }
+    await dispatcher.settled();
     await events.flush();
     await queue.flush();
     untrack();
