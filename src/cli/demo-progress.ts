@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Item, TenantTable } from '../tenancy/index.js';
+import { type JobRecord, listJobs, TERMINAL } from '../jobs/index.js';
+import type { TenantTable } from '../tenancy/index.js';
 import { DemoError } from './demo-errors.js';
 
 /** Plain progress lines (no terminal) come at most this often. Default 2 s. */
@@ -65,39 +66,29 @@ export class DemoConsole {
   }
 }
 
-const TERMINAL = ['JP', 'JF'];
 /** Status codes always shown, in flow order; `JRA`/`JQA` are shown when present. */
 const SHOWN = ['JQ', 'JR', 'JRA', 'JQA', 'JP', 'JF'];
 
-/** The status code of a job item (`JP#2026-…` → `JP`). Pure. */
-export function statusCode(item: Item): string {
-  return String(item.status).split('#')[0] ?? '';
-}
-
-export function isTerminal(item: Item): boolean {
-  return TERMINAL.includes(statusCode(item));
-}
-
 /** `acme JQ 1 · JR 2 · JP 3 · JF 0` (JRA and JQA only when some jobs are in them). Pure. */
-export function formatCounts(tenant: string, jobs: readonly Item[]): string {
+export function formatCounts(tenant: string, jobs: readonly JobRecord[]): string {
   const counts = new Map<string, number>();
-  for (const job of jobs) counts.set(statusCode(job), (counts.get(statusCode(job)) ?? 0) + 1);
+  for (const job of jobs) counts.set(job.code, (counts.get(job.code) ?? 0) + 1);
   const parts = SHOWN.filter((code) => !code.endsWith('A') || (counts.get(code) ?? 0) > 0).map(
     (code) => `${code} ${counts.get(code) ?? 0}`,
   );
   return `${tenant} ${parts.join(' · ')}`;
 }
 
-/** Every job item of a tenant (base table, `#job#` prefix, all pages). */
-export async function tenantJobs(table: TenantTable): Promise<Item[]> {
-  const items: Item[] = [];
+/** Every job of a tenant (all pages). */
+export async function tenantJobs(table: TenantTable): Promise<JobRecord[]> {
+  const jobs: JobRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await table.query({ prefix: '#job#', ...(cursor ? { cursor } : {}) });
-    items.push(...page.items);
+    const page = await listJobs(table, cursor ? { cursor } : {});
+    jobs.push(...page.jobs);
     cursor = page.cursor;
   } while (cursor);
-  return items;
+  return jobs;
 }
 
 /** What `watchJobs` needs. */
@@ -105,7 +96,7 @@ export interface WatchOptions {
   readonly tables: readonly TenantTable[];
   readonly console: DemoConsole;
   /** Besides every job being terminal: what else must hold (a cascade recorded, a schedule fired). */
-  readonly settled: (jobs: ReadonlyMap<string, Item[]>) => Promise<boolean>;
+  readonly settled: (jobs: ReadonlyMap<string, JobRecord[]>) => Promise<boolean>;
   /** Throws to stop waiting (a service died, a signal came). */
   readonly check: () => void;
   readonly timeoutMs: number;
@@ -118,16 +109,16 @@ export interface WatchOptions {
  * @returns the jobs of each tenant, by tenant.
  * @throws DemoError `demo.timeout` with the last counts after `timeoutMs`.
  */
-export async function watchJobs(options: WatchOptions): Promise<Map<string, Item[]>> {
+export async function watchJobs(options: WatchOptions): Promise<Map<string, JobRecord[]>> {
   const started = Date.now();
   for (;;) {
     options.check();
-    const jobs = new Map<string, Item[]>();
+    const jobs = new Map<string, JobRecord[]>();
     for (const table of options.tables) jobs.set(table.tenant, await tenantJobs(table));
     options.check();
     const elapsed = Math.round((Date.now() - started) / 1000);
     const line = [...jobs].map(([tenant, items]) => formatCounts(tenant, items)).join('  |  ');
-    const allDone = [...jobs.values()].every((items) => items.every(isTerminal));
+    const allDone = [...jobs.values()].every((items) => items.every((job) => TERMINAL.has(job.code)));
     if (allDone && (await options.settled(jobs))) {
       options.console.status(`${line}  (${elapsed} s)`, true);
       options.console.endStatus();

@@ -1,12 +1,11 @@
 import { presignedSchema } from '../api/schemas.js';
 import type { AwsClients } from '../aws/index.js';
 import type { Config } from '../config/index.js';
-import { SEVERITIES } from '../jobs/index.js';
+import { type JobRecord, SEVERITIES } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import { type Item, TenantFiles, type TenantTable } from '../tenancy/index.js';
 import type { DemoApi } from './demo-api.js';
 import type { DemoConsole } from './demo-progress.js';
-import { statusCode } from './demo-progress.js';
 
 /** Risk names listed in the summary, worst first. Default 15. */
 const LISTED_RISKS = 15;
@@ -20,7 +19,7 @@ export interface SummaryDeps {
   readonly main: DemoApi;
   readonly other: DemoApi;
   /** Jobs of each tenant, by tenant, main first. */
-  readonly jobs: ReadonlyMap<string, Item[]>;
+  readonly jobs: ReadonlyMap<string, JobRecord[]>;
   /** Findings written since then are this run's. */
   readonly started: Date;
   readonly scheduleId: string;
@@ -72,9 +71,9 @@ async function since(table: TenantTable, prefix: string, started: Date): Promise
 function jobsSection(deps: SummaryDeps): void {
   deps.console.line('jobs');
   for (const [tenant, jobs] of deps.jobs) {
-    const passed = jobs.filter((j) => statusCode(j) === 'JP').length;
+    const passed = jobs.filter((j) => j.code === 'JP').length;
     const by = new Map<string, number>();
-    for (const job of jobs) by.set(String(job.capability), (by.get(String(job.capability)) ?? 0) + 1);
+    for (const job of jobs) by.set(job.capability, (by.get(job.capability) ?? 0) + 1);
     const spawned = jobs.filter((j) => j.source === 'system:cascade').length;
     const scheduled = jobs.filter((j) => j.source === 'system:scheduler').length;
     const kinds = [...by].map(([capability, n]) => `${capability} ${n}`).join(', ');
@@ -120,15 +119,15 @@ async function resultsSection(deps: SummaryDeps, main: string, other: string): P
   deps.console.line(`\nwhere the results are (table ${deps.config.resources.table}, bucket ${bucket})`);
   const mainJobs = deps.jobs.get(main) ?? [];
   for (const job of mainJobs) {
-    if (typeof job.resultKey !== 'string') continue;
-    deps.console.line(`  ${String(job.capability).padEnd(12)} ${String(job.target)}`);
+    if (job.resultKey === undefined) continue;
+    deps.console.line(`  ${job.capability.padEnd(12)} ${job.target}`);
     deps.console.line(`    s3://${bucket}/${job.resultKey}`);
   }
-  const others = (deps.jobs.get(other) ?? []).filter((j) => typeof j.resultKey === 'string');
+  const others = (deps.jobs.get(other) ?? []).filter((j) => j.resultKey !== undefined);
   deps.console.line(`  ${other}: ${others.length} result objects under s3://${bucket}/${other}/results/`);
-  const posture = mainJobs.find((j) => j.capability === 'aws-posture' && typeof j.resultKey === 'string');
+  const posture = mainJobs.find((j) => j.capability === 'aws-posture' && j.resultKey !== undefined);
   if (!posture) return;
-  const path = `/v1/jobs/${encodeURIComponent(String(posture.key))}/result`;
+  const path = `/v1/jobs/${encodeURIComponent(posture.key)}/result`;
   const answer = await deps.main.expect('GET', path, presignedSchema);
   const document = await fetch(answer.body.url, {
     headers: answer.body.headers,
@@ -163,7 +162,7 @@ async function isolationSection(deps: SummaryDeps, main: string, other: string):
   const r = deps.config.resources;
   const buckets = { results: r.resultsBucket, uploads: r.uploadsBucket, quarantine: r.quarantineBucket };
   const files = new TenantFiles({ s3: deps.clients.s3, buckets }, deps.table(main).context);
-  const foreign = (deps.jobs.get(other) ?? []).find((j) => typeof j.resultKey === 'string')?.resultKey;
+  const foreign = (deps.jobs.get(other) ?? []).find((j) => j.resultKey !== undefined)?.resultKey;
   if (typeof foreign === 'string') {
     const read = await files.get(foreign).then(
       () => 'READ (this would be a bug)',

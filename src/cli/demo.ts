@@ -9,9 +9,9 @@ import {
 } from '../api/schemas.js';
 import type { AwsClients } from '../aws/index.js';
 import type { Config } from '../config/index.js';
-import { jobKey } from '../jobs/index.js';
+import { type JobRecord, jobKey } from '../jobs/index.js';
 import { SEEDED_REGIONS, type SeededAccount, seedWeakAccount } from '../local-aws/demo-account.js';
-import { type Item, ownContext, TenantTable } from '../tenancy/index.js';
+import { ownContext, TenantTable } from '../tenancy/index.js';
 import { DemoApi, demoToken } from './demo-api.js';
 import { DemoError } from './demo-errors.js';
 import { type DemoConsole, watchJobs } from './demo-progress.js';
@@ -162,10 +162,9 @@ async function createSchedule(deps: DemoDeps, main: DemoApi): Promise<string> {
 
 /** True once the portscan recorded its cascade and the schedule's first run is on record. */
 function settledWhen(deps: DemoDeps, main: TenantTable, enqueued: Enqueued) {
-  return async (jobs: ReadonlyMap<string, Item[]>): Promise<boolean> => {
+  return async (jobs: ReadonlyMap<string, JobRecord[]>): Promise<boolean> => {
     const portscan = jobs.get(DEMO_TENANTS.main)?.find((job) => job.key === enqueued.portscan);
-    if (!portscan || (String(portscan.status).startsWith('JP#') && portscan.cascade === undefined))
-      return false;
+    if (!portscan || (portscan.code === 'JP' && portscan.cascade === undefined)) return false;
     // The scheduler writes the run's execution item after enqueueing its jobs.
     const runs = await main.query({ prefix: `#execution#schedule#${enqueued.scheduleId}#`, limit: 1 });
     deps.check();
