@@ -178,6 +178,52 @@ describe('Function: createDispatcher', () => {
     });
   });
 
+  describe('Method: admit', () => {
+    it('returns at once for a deferred message, and settled() waits for its re-send', async () => {
+      // Prepare: the re-send hangs until released.
+      const { dispatcher, queue } = setup({ cap: 0 });
+      let release: () => void = () => {};
+      const resent = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      queue.defer = async () => {
+        await resent;
+        return true;
+      };
+      let settled = false;
+
+      // Act
+      const run = await dispatcher.admit(jobMessage(1));
+      const settling = dispatcher.settled().then(() => {
+        settled = true;
+      });
+      await Promise.resolve();
+      const settledBefore = settled;
+      release();
+      await settling;
+
+      // Assess
+      expect(run).toBeUndefined();
+      expect(settledBefore).toBe(false);
+      expect(settled).toBe(true);
+    });
+
+    it('logs, and does not throw, when parking a message fails', async () => {
+      // Prepare
+      const { dispatcher, queue } = setup();
+      queue.deadLetter = async () => {
+        throw new Error('DLQ unavailable');
+      };
+
+      // Act
+      const run = await dispatcher.admit({ ...jobMessage(1), Body: 'not json' });
+      await dispatcher.settled();
+
+      // Assess
+      expect(run).toBeUndefined();
+    });
+  });
+
   describe('Method: handle — a lost claim', () => {
     it.each([
       [
