@@ -59,34 +59,3 @@ export class TenantGate {
     return this.#inFlight.get(tenant) ?? 0;
   }
 }
-
-/**
- * Caches a per-tenant value for `ttlMs` counted from when its load succeeded; concurrent misses
- * share one load; a failed load is not cached (and never evicts a newer entry).
- */
-export class TtlCache<V> {
-  readonly #entries = new Map<string, { value: Promise<V>; expires: number }>();
-  readonly #ttlMs: number;
-  readonly #now: () => number;
-
-  constructor(ttlMs: number, now: () => number = Date.now) {
-    this.#ttlMs = ttlMs;
-    this.#now = now;
-  }
-
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.#entries.get(key);
-    if (hit && hit.expires > this.#now()) return hit.value;
-    const entry = { value: load(), expires: Number.POSITIVE_INFINITY };
-    this.#entries.set(key, entry);
-    entry.value.then(
-      () => {
-        entry.expires = this.#now() + this.#ttlMs;
-      },
-      () => {
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
-      },
-    );
-    return entry.value;
-  }
-}

@@ -11,6 +11,7 @@ import {
 } from '../jobs/index.js';
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
+import { TtlCache } from '../lib/ttl-cache.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
 import { createEventPublisher } from '../notify/index.js';
 import type { Producer } from '../producer/index.js';
@@ -24,7 +25,7 @@ import {
 } from '../tenancy/index.js';
 import { type AttemptDeps, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
-import { TenantGate, TtlCache } from './fairness.js';
+import { TenantGate } from './fairness.js';
 import { tableJobStore } from './lease.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
+import { TtlCache } from '../../../src/lib/ttl-cache.js';
 import { raceAbort } from '../../../src/workers/attempt.js';
 import { backoffMs, classifyFailure } from '../../../src/workers/failure.js';
-import { TenantGate, TtlCache } from '../../../src/workers/fairness.js';
+import { TenantGate } from '../../../src/workers/fairness.js';
 import { startHeartbeat } from '../../../src/workers/heartbeat.js';
 import { InjectedFaultError } from '../../../tools/instrument/faults.js';
 
