@@ -50,7 +50,9 @@ export class Slots {
   /** A receive answered with `unused` fewer messages than it took slots for. */
   received(unused: number): void {
     this.#receiving--;
-    this.give(unused);
+    this.#free += Math.max(0, unused);
+    // Wakes takers even when nothing came back: no receive being out may let one start.
+    this.#wake();
   }
 
   /** Slots back: a job ended, or a message was not admitted. */
@@ -155,7 +157,7 @@ export function createPoller(options: PollerOptions) {
         if (stopping.signal.aborted) break;
         failures++;
         options.log.warn({ error: coerceError(error) }, 'receive failed');
-        await sleep(backoffMs(failures, 500, 10_000), undefined, { signal: stopping.signal }).catch(() => {});
+        await sleep(backoffMs(failures, 100, 5_000), undefined, { signal: stopping.signal }).catch(() => {});
         continue;
       }
       slots.received(room - messages.length);

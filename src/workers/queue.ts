@@ -15,6 +15,9 @@ import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { JobQueue, ReceivedMessage } from './ports.js';
 
+/** How long a receive may outlast its long-poll wait before it is given up as stuck. */
+const RECEIVE_GRACE_SECONDS = 10;
+
 /** Longest visibility SQS accepts: 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
@@ -97,15 +100,23 @@ export function sqsJobQueue(options: SqsJobQueueOptions): SqsJobQueue {
 
   return {
     async receive(max, signal) {
+      const waitTimeSeconds = options.waitTimeSeconds ?? 20;
       const out = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
           MaxNumberOfMessages: Math.max(1, Math.min(10, max)),
-          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          WaitTimeSeconds: waitTimeSeconds,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
-        { abortSignal: signal },
+        // A long poll that outlives its wait by far is stuck (a stalled connection): give up on it,
+        // so the receive loop goes on (what it may have taken comes back after its visibility).
+        {
+          abortSignal: AbortSignal.any([
+            signal,
+            AbortSignal.timeout((waitTimeSeconds + RECEIVE_GRACE_SECONDS) * 1000),
+          ]),
+        },
       );
       return out.Messages ?? [];
     },

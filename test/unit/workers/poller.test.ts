@@ -82,6 +82,20 @@ describe('Class: Slots', () => {
     expect(await next).toBe(4);
   });
 
+  it('lets a waiting receive start when the one out comes back full and a slot is free', async () => {
+    // Prepare: C = 4, one receive took all four slots; meanwhile a job ended.
+    const slots = new Slots(4);
+    await slots.take(4, 0, new AbortController().signal);
+    slots.give(1);
+    const next = slots.take(4, 0, new AbortController().signal);
+
+    // Act: the receive out brought four messages (none unused).
+    slots.received(0);
+
+    // Assess
+    expect(await next).toBe(1);
+  });
+
   it('returns 0 once stopped', async () => {
     // Prepare
     const slots = new Slots(2);
