@@ -121,6 +121,8 @@ export interface Config {
    * unset: no server).
    */
   readonly status: { readonly host: string; readonly port: number | undefined };
+  /** Metrics and traces (src/telemetry). Off by default: no OpenTelemetry SDK is loaded. */
+  readonly telemetry: TelemetryConfig;
   /**
    * How API bearer tokens are verified: an HS256 secret (≥ 32 bytes) or a JWKS URL, plus the
    * expected issuer and audience when set. Neither set: `scanq api` refuses to start. Never logged.
@@ -131,6 +133,86 @@ export interface Config {
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
   };
+}
+
+/** Where metrics and traces go. Every field is validated from SCANQ_METRICS* and the standard OTEL_* variables. */
+export interface TelemetryConfig {
+  /**
+   * `/metrics` (Prometheus text) on the status server of worker, scheduler and sweeper
+   * (SCANQ_METRICS; needs SCANQ_STATUS_PORT). Default false. The API always serves `/metrics`.
+   */
+  readonly prometheus: boolean;
+  /** Tenants with their own `tenant` label value; the rest are `other` (SCANQ_METRICS_TENANTS). Default 20. */
+  readonly tenantLabels: number;
+  /** `service.name` of spans and metrics (OTEL_SERVICE_NAME). Default `scanq-{process}`. */
+  readonly serviceName: string | undefined;
+  /** Extra resource attributes (OTEL_RESOURCE_ATTRIBUTES). */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** OTLP/HTTP protobuf trace export URL; undefined = no traces (no OTLP endpoint, or disabled). */
+  readonly tracesUrl: string | undefined;
+  /** OTLP/HTTP protobuf metrics export URL; undefined = no OTLP metrics. */
+  readonly metricsUrl: string | undefined;
+  /** OTLP metrics export interval (OTEL_METRIC_EXPORT_INTERVAL). Default 60 s. */
+  readonly metricsIntervalMs: number;
+  /** OTEL_TRACES_SAMPLER and its ratio (OTEL_TRACES_SAMPLER_ARG, default 1). */
+  readonly sampler: { readonly name: ParsedEnv['OTEL_TRACES_SAMPLER']; readonly ratio: number };
+}
+
+/** `base` + `/v1/{signal}` per the OTLP exporter spec (a signal-specific endpoint is used as is). */
+function otlpUrl(specific: string | undefined, base: string | undefined, signal: string): string | undefined {
+  if (specific) return specific;
+  if (!base) return undefined;
+  return `${base.replace(/\/+$/, '')}/v1/${signal}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function telemetryConfig(e: ParsedEnv): TelemetryConfig {
+  const disabled = e.OTEL_SDK_DISABLED;
+  const metricsExporters = (e.OTEL_METRICS_EXPORTER ?? 'otlp').split(',');
+  const tracesUrl =
+    disabled || e.OTEL_TRACES_EXPORTER === 'none'
+      ? undefined
+      : otlpUrl(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, e.OTEL_EXPORTER_OTLP_ENDPOINT, 'traces');
+  const metricsUrl =
+    disabled || !metricsExporters.includes('otlp')
+      ? undefined
+      : otlpUrl(e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, e.OTEL_EXPORTER_OTLP_ENDPOINT, 'metrics');
+  const resourceAttributes = Object.fromEntries(
+    (e.OTEL_RESOURCE_ATTRIBUTES ?? '')
+      .split(',')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return [safeDecode(pair.slice(0, at).trim()), safeDecode(pair.slice(at + 1).trim())];
+      }),
+  );
+  return {
+    prometheus: e.SCANQ_METRICS,
+    tenantLabels: e.SCANQ_METRICS_TENANTS,
+    serviceName: e.OTEL_SERVICE_NAME,
+    resourceAttributes,
+    tracesUrl,
+    metricsUrl,
+    metricsIntervalMs: e.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000,
+    sampler: { name: e.OTEL_TRACES_SAMPLER, ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
+  };
+}
+
+/** Rules between variables, checked after each variable passed its own. */
+function crossChecks(e: ParsedEnv): string[] {
+  const problems: string[] = [];
+  if (e.SCANQ_METRICS && e.SCANQ_STATUS_PORT === undefined)
+    problems.push(
+      'SCANQ_METRICS: needs SCANQ_STATUS_PORT (worker, scheduler and sweeper serve /metrics on their status server)',
+    );
+  return problems;
 }
 
 /** Bad configuration: one line per variable and the rule it breaks. */
@@ -155,6 +237,8 @@ function parseEnv(env: Env): ParsedEnv {
     else problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const crossed = crossChecks(parsed as ParsedEnv);
+  if (crossed.length > 0) throw new ConfigError(crossed);
   return parsed as ParsedEnv;
 }
 
@@ -225,6 +309,7 @@ export function loadConfig(env: Env): Config {
     logLevel: e.LOG_LEVEL,
     status: { host: e.SCANQ_STATUS_HOST, port: e.SCANQ_STATUS_PORT },
     api: { host: e.SCANQ_API_HOST, port: e.SCANQ_API_PORT, ratePerSecond: e.SCANQ_API_RATE_LIMIT },
+    telemetry: telemetryConfig(e),
     auth: {
       jwtSecret: e.SCANQ_JWT_SECRET,
       jwksUrl: e.SCANQ_JWT_JWKS_URL,

@@ -50,6 +50,11 @@ const port = z
   .transform(Number)
   .refine((n) => n >= 0 && n <= 65_535, { message: 'must be between 0 and 65535' });
 
+/** scanq's OTLP exporters speak protobuf over HTTP (the packages it ships); no gRPC, no JSON. */
+const otlpProtocol = z.enum(['http/protobuf'], {
+  message: 'must be http/protobuf (scanq exports OTLP over HTTP with protobuf only)',
+});
+
 const name = z.string().regex(/^[A-Za-z0-9._/:-]{1,255}$/, { message: 'must be a valid resource name' });
 
 /**
@@ -135,6 +140,68 @@ export const ENV_SCHEMA = {
   SCANQ_JWT_AUDIENCE: z.string().min(1).max(1024).optional(),
   SCANQ_STATE_DIR: z.string().min(1).optional(),
   SCANQ_MOTO: z.enum(['auto', 'venv', 'system'], { message: 'must be auto, venv or system' }).default('auto'),
+  SCANQ_METRICS: boolText.default(false),
+  SCANQ_METRICS_TENANTS: z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number of tenants (0 = every tenant is labelled other)' })
+    .transform(Number)
+    .refine((n) => n <= 1000, { message: 'must be at most 1000' })
+    .default(20),
+  OTEL_SDK_DISABLED: boolText.default(false),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, {
+      message: 'must be 1-128 letters, digits, dots, hyphens or underscores',
+    })
+    .optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z
+    .string()
+    .regex(/^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$/, { message: 'must be key=value pairs separated by commas' })
+    .optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { message: 'must be otlp or none' }).optional(),
+  OTEL_METRICS_EXPORTER: z
+    .string()
+    .regex(/^(otlp|prometheus|none)(,(otlp|prometheus|none))*$/, {
+      message: 'must be a comma-separated list of otlp, prometheus, none',
+    })
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(/^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$/, { message: 'must be key=value pairs separated by commas' })
+    .optional(),
+  OTEL_METRIC_EXPORT_INTERVAL: z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number of milliseconds' })
+    .transform(Number)
+    .refine((n) => n >= 1000 && n <= 3_600_000, { message: 'must be between 1000 and 3600000 ms' })
+    .optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(
+      [
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ],
+      {
+        message:
+          'must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+      },
+    )
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a ratio between 0 and 1' })
+    .transform(Number)
+    .optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
