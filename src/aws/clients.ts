@@ -51,10 +51,20 @@ export function clientSettings(config: Config, service: Service, options: Client
   };
 }
 
+/**
+ * Middleware scanq removes from every client. `loggerMiddleware`: scanq gives the SDK no logger, but
+ * the SDK's stand-in (`NoOpLogger`) still has an `info` method, so the middleware builds a copy of
+ * every request's input and every response's output with sensitive members masked, only to hand
+ * it to a function that drops it — about 1–2 % of a worker's CPU and as much garbage per request
+ * (docs/PERFORMANCE.md, "Footprint"). With it gone, passing an SDK `logger` would log nothing.
+ */
+export const REMOVED_MIDDLEWARE = ['loggerMiddleware'] as const;
+
 /** Creates every client from the config, each with `options.middleware`. */
 export function createAwsClients(config: Config, options: ClientOptions = {}): AwsClients {
   const settings = (service: Service) => clientSettings(config, service, options);
   const instrument = <I extends object, O extends object>(stack: MiddlewareStack<I, O>, service: Service) => {
+    for (const name of REMOVED_MIDDLEWARE) stack.remove(name);
     for (const middleware of options.middleware ?? []) middleware.applyTo(stack, service);
   };
   const dynamodb = new DynamoDBClient(settings('dynamodb'));

@@ -1,5 +1,6 @@
 /** Real `scanq worker` / `scanq sweeper` child processes for measurements, with their stats files. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,6 +11,23 @@ const run = promisify(execFile);
 
 /** `scanq` with the tools' instruments (call statistics, fault injection): tools/instrument/scanq.ts. */
 export const SCANQ_BIN = fileURLToPath(new URL('../bin/scanq-instrumented.js', import.meta.url));
+
+/**
+ * `NODE_OPTIONS` of the image (the Dockerfile's `ENV NODE_OPTIONS="…"`), or '' without one. Child
+ * processes run with it, so the bench and the chaos run measure workers as they are deployed
+ * (V8's heap sizing decides most of a worker's RSS: docs/PERFORMANCE.md, "Footprint").
+ */
+export function imageNodeOptions(dockerfile: string): string {
+  const line = /^ENV NODE_OPTIONS="([^"]*)"\s*$/m.exec(dockerfile);
+  return line?.[1] ?? '';
+}
+
+let imageOptions: string | undefined;
+/** The repository Dockerfile's `NODE_OPTIONS`, read once, on the first process started. */
+function childNodeOptions(): string {
+  imageOptions ??= imageNodeOptions(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'));
+  return imageOptions;
+}
 
 /** Log lines kept per process for a failure report. */
 const KEEP_LINES = 40;
@@ -38,12 +56,14 @@ export class ScanqProcess {
     onLine?: (line: string) => void;
   }) {
     this.name = options.name;
+    const nodeOptions = childNodeOptions();
     this.statsFile = join(options.statsDir, `${options.name}.json`);
     this.child = spawn(process.execPath, [SCANQ_BIN, ...options.args], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
         LOG_LEVEL: 'info',
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
         ...options.env,
         SCANQ_CALL_STATS: this.statsFile,
       },
