@@ -81,7 +81,8 @@ export function replayDockerfile(options: {
         case 'ENV': {
           const [name, ...value] = args.split('=');
           if (!name || value.length === 0) throw new Error(`Dockerfile: ENV ${args} is not NAME=value`);
-          env[name] = value.join('=');
+          // As Docker does: a double-quoted value loses its quotes.
+          env[name] = value.join('=').replace(/^"(.*)"$/, '$1');
           break;
         }
         case 'COPY': {

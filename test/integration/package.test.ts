@@ -87,6 +87,7 @@ describe('Package: the image and the library as they ship', () => {
     // Assess
     expect(image.user).toBe('node');
     expect(image.env.NODE_ENV).toBe('production');
+    expect(image.env.NODE_OPTIONS).toMatch(/^--max-semi-space-size=\d+ --max-old-space-size=\d+$/);
     expect(existsSync(join(image.workdir, 'dist', 'cli', 'main.js'))).toBe(true);
     expect(existsSync(join(image.workdir, 'src'))).toBe(false);
     expect(existsSync(join(image.workdir, 'tools'))).toBe(false);
