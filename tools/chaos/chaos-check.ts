@@ -14,6 +14,26 @@ export interface StoredJob {
   readonly history?: unknown;
 }
 
+/** An asset or risk item as read back: the job that found it (`source`) and the attempt stamped on it. */
+export interface StoredFinding {
+  readonly tenant: string;
+  /** The item's key (`#asset#…`, `#risk#…`). */
+  readonly key: string;
+  readonly source?: unknown;
+  /** The attempt the capability stamped on it (chaos-capability.ts). */
+  readonly attempt?: unknown;
+}
+
+/** An event taken off the topic (chaos-events.ts); fields absent when the body lacked them. */
+export interface ObservedEvent {
+  readonly type?: string | undefined;
+  readonly tenant?: string | undefined;
+  readonly key?: string | undefined;
+  readonly status?: string | undefined;
+  readonly attempt?: number | undefined;
+  readonly resultKey?: string | undefined;
+}
+
 /** Everything the audit reads, per tenant. */
 export interface AuditInput {
   /** The jobs the run enqueued (`tenant`, `key`). */
@@ -24,6 +44,10 @@ export interface AuditInput {
   readonly resultObjects: ReadonlySet<string>;
   /** DLQ messages: the job they name, when they name one. */
   readonly dlq: readonly { readonly tenant?: string | undefined; readonly key?: string | undefined }[];
+  /** Asset and risk items of the tenants. */
+  readonly findings: readonly StoredFinding[];
+  /** Every event published on the run's topic; undefined when they could not be watched. */
+  readonly events?: readonly ObservedEvent[] | undefined;
 }
 
 /** The verdict; the first three must be 0. */
@@ -43,6 +67,22 @@ export interface AuditReport {
   readonly orphanResults: number;
   /** Terminal jobs whose terminal history entry is not the execution record of their winning attempt. */
   readonly missingExecutions: number;
+  /**
+   * Asset and risk items of attempts that did not win: stamped with another attempt than the one
+   * whose finish the job records, found for a job that did not pass, or naming no audited job.
+   */
+  readonly losingFindings: number;
+  /**
+   * Job events of attempts that did not win (another attempt or result object than the job
+   * records, or a job that is not terminal or not audited); undefined when events were not watched.
+   */
+  readonly losingEvents: number | undefined;
+  /** Job events seen on the topic; undefined when not watched. */
+  readonly events: number | undefined;
+  /** Terminal jobs with no event (a worker killed between its finish and its publish). */
+  readonly jobsWithoutEvent: number | undefined;
+  /** Events of a winning attempt seen more than once (a publish retried after it took effect). */
+  readonly repeatedEvents: number | undefined;
   /** DLQ messages naming a job that finished anyway (harmless) … */
   readonly dlqFinished: number;
   /** … and ones naming a job that did not, or naming none: these should not be there. */
@@ -126,6 +166,8 @@ export function auditChaos(input: AuditInput): AuditReport {
       note('missing execution', id);
     }
   }
+  const findings = auditFindings(input, note);
+  const events = input.events ? auditEvents(input, input.events, terminalIds, note) : undefined;
   let dlqFinished = 0;
   let dlqUnexpected = 0;
   for (const m of input.dlq) {
@@ -145,8 +187,70 @@ export function auditChaos(input: AuditInput): AuditReport {
     retried: c.retried,
     orphanResults: c.orphans,
     missingExecutions: c.noExec,
+    losingFindings: findings,
+    losingEvents: events?.losing,
+    events: events?.seen,
+    jobsWithoutEvent: events?.jobsWithout,
+    repeatedEvents: events?.repeated,
     dlqFinished,
     dlqUnexpected,
     examples,
   };
+}
+
+type Note = (problem: string, id: string) => void;
+
+/** The attempt whose finish a terminal job records (its last terminal history entry's), if any. */
+function winningAttempt(job: StoredJob | undefined): number | undefined {
+  if (typeof job?.status !== 'string' || !TERMINAL.test(job.status)) return undefined;
+  const record = transitions(job.history)
+    .filter((h) => h.status === 'JP' || h.status === 'JF')
+    .at(-1);
+  return typeof record?.attempt === 'number' ? record.attempt : Number(job.attempt);
+}
+
+/** Findings that are not the winning attempt's: only a passed job's winner writes findings. */
+function auditFindings(input: AuditInput, note: Note): number {
+  let losing = 0;
+  for (const f of input.findings) {
+    const job = typeof f.source === 'string' ? input.jobs.get(`${f.tenant} ${f.source}`) : undefined;
+    const passed = typeof job?.status === 'string' && job.status.startsWith('JP#');
+    if (!passed || Number(f.attempt) !== winningAttempt(job)) {
+      losing++;
+      note('finding of a losing attempt', `${f.tenant} ${f.key} (attempt ${String(f.attempt)})`);
+    }
+  }
+  return losing;
+}
+
+/** Job events that are not the winning attempt's, terminal jobs without one, and repeats. */
+function auditEvents(
+  input: AuditInput,
+  events: readonly ObservedEvent[],
+  terminalIds: ReadonlySet<string>,
+  note: Note,
+) {
+  let losing = 0;
+  let repeated = 0;
+  const seen = new Set<string>();
+  for (const e of events) {
+    // Only job events carry an attempt; other types (an import's quarantine) are no attempt's.
+    if (e.type !== undefined && e.type !== 'job.finished') continue;
+    const id = `${e.tenant ?? '?'} ${e.key ?? '?'}`;
+    const job = input.jobs.get(id);
+    const winner = winningAttempt(job);
+    const resultKey = typeof job?.resultKey === 'string' ? job.resultKey : undefined;
+    if (winner === undefined || e.attempt !== winner || e.resultKey !== resultKey) {
+      losing++;
+      note('event of a losing attempt', `${id} (attempt ${String(e.attempt)}, ${e.status ?? '?'})`);
+    } else if (seen.has(id)) repeated++;
+    else seen.add(id);
+  }
+  let jobsWithout = 0;
+  for (const id of terminalIds) {
+    if (seen.has(id)) continue;
+    jobsWithout++;
+    note('finished without an event', id);
+  }
+  return { seen: events.length, losing, jobsWithout, repeated };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAwsClients } from '../../src/aws/index.js';
 import type { Config } from '../../src/config/index.js';
+import { builtinCapabilities } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/index.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
 import { ownContext } from '../../src/tenancy/index.js';
@@ -19,8 +20,10 @@ import { mergeCounts } from '../bench/stats.js';
 import { type Enqueued, queueDepth, targetOf, tenantNames } from '../bench/workload.js';
 import { createMeter } from '../instrument/call-stats.js';
 import { faultMiddleware } from '../instrument/faults.js';
+import { CHAOS_FINDING, CHAOS_PLUGIN, chaosFinding } from './chaos-capability.js';
 import { type AuditReport, auditChaos } from './chaos-check.js';
 import { collectAudit, countTerminal } from './chaos-collect.js';
+import { watchEvents } from './chaos-events.js';
 
 /** Options of `scanq chaos`. */
 export interface ChaosOptions {
@@ -71,6 +74,8 @@ export interface ChaosReport {
   /** Enqueue calls that failed outright (faults) and were repeated. */
   readonly enqueueRetries: number;
   readonly audit: AuditReport;
+  /** Why the topic's events could not be watched (then the event counts are unknown). */
+  readonly eventsUnavailable?: string;
   /** Warning and error log lines of the processes (kept, not judged). */
   readonly workerProblems: number;
   readonly ok: boolean;
@@ -91,7 +96,7 @@ async function enqueueWithRetry(
     try {
       const results = await producer.enqueue(
         ctx,
-        targets.map((target) => ({ capability: 'noop', target })),
+        targets.map((target) => ({ capability: CHAOS_FINDING, target })),
       );
       // Accepted, or rejected because an earlier try's insert took effect: either way the job exists.
       return results.map((r) => ({ tenant, key: r.key }));
@@ -128,7 +133,7 @@ function chaosMonkey(stack: Stack, options: ChaosOptions, statsDir: string) {
   const spawnWorker = () => {
     const w = new ScanqProcess({
       name: `worker-${++serial}`,
-      args: ['worker', '--concurrency', String(options.concurrency)],
+      args: ['worker', '--concurrency', String(options.concurrency), '--plugin', CHAOS_PLUGIN],
       env: { ...stack.env, LOG_LEVEL: 'warn' },
       statsDir,
     });
@@ -227,10 +232,15 @@ export async function runChaos(
     ],
     maxAttempts: options.awsMaxAttempts,
   });
+  const registry = builtinCapabilities();
+  registry.register(chaosFinding);
   const producer = await createProducer(stack.config, {
     clients: producerClients,
+    registry,
     log: createLogger({ level: 'silent' }),
   });
+  // Every event the run publishes, to tell whose they are (the endpoint's SNS delivers to its own SQS).
+  const watch = await watchEvents(stack);
   const tally = { resent: 0, expired: 0, sendFailures: 0 };
   const sweeper = new ScanqProcess({
     name: 'sweeper',
@@ -251,8 +261,13 @@ export async function runChaos(
     await settle(stack, expected, options, progress);
     await monkey.stop();
     await sweeper.stop();
-    progress.phase('audit: every job, its execution record, result objects and DLQ messages');
-    const audit = auditChaos(await collectAudit(stack, expected));
+    progress.phase(
+      'audit: every job, its execution record, findings, events, result objects and DLQ messages',
+    );
+    const watched = await watch.stop();
+    const audit = auditChaos(
+      await collectAudit(stack, expected, watched.unavailable ? undefined : watched.events),
+    );
     const snapshots = [...monkey.all, sweeper].flatMap((p) => {
       const s = p.stats();
       return s ? [s] : [];
@@ -261,7 +276,13 @@ export async function runChaos(
     const faults = mergeCounts(...snapshots.map((s) => s.faults), producerReading.faults);
     const calls = mergeCounts(...snapshots.map((s) => s.calls), producerReading.calls);
     const sum = (r: Readonly<Record<string, number>>) => Object.values(r).reduce((s, n) => s + n, 0);
-    const ok = audit.lost === 0 && audit.duplicated === 0 && audit.stuck === 0;
+    const ok =
+      audit.lost === 0 &&
+      audit.duplicated === 0 &&
+      audit.stuck === 0 &&
+      audit.missingExecutions === 0 &&
+      audit.losingFindings === 0 &&
+      (audit.losingEvents ?? 0) === 0;
     const report = {
       startedAt: new Date(started).toISOString(),
       seconds: (Date.now() - started) / 1000,
@@ -273,17 +294,22 @@ export async function runChaos(
       sweeper: tally,
       enqueueRetries: retries,
       audit,
+      ...(watched.unavailable ? { eventsUnavailable: watched.unavailable } : {}),
       workerProblems: [...monkey.all, sweeper].reduce((s, p) => s + p.problems.length, 0),
       ok,
     };
     return {
       ...report,
       headline:
-        `scanq chaos: ${audit.jobs} jobs — lost ${audit.lost}, duplicated ${audit.duplicated}, stuck ${audit.stuck} ` +
+        `scanq chaos: ${audit.jobs} jobs — lost ${audit.lost}, duplicated ${audit.duplicated}, stuck ${audit.stuck}, ` +
+        `findings or events of losing attempts ${audit.losingFindings + (audit.losingEvents ?? 0)}` +
+        `${audit.losingEvents === undefined ? ' (events not watched)' : ''}, ` +
+        `without execution record ${audit.missingExecutions} ` +
         `(${ok ? 'PASS' : 'FAIL'}); survived ${report.kills} SIGKILLs and ${report.faultsTotal} injected faults ` +
         `in ${report.calls} AWS calls; sweeper re-sent ${tally.resent}`,
     };
   } finally {
+    await watch.stop();
     await monkey.stop();
     await sweeper.kill();
     producer.close();

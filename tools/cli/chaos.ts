@@ -40,8 +40,19 @@ function print(report: ChaosReport): void {
     `  sweeper: re-sent ${report.sweeper.resent}, send failures ${report.sweeper.sendFailures}; enqueue calls repeated after a fault: ${report.enqueueRetries}`,
   );
   out(
-    `  result objects left by attempts that did not win: ${a.orphanResults}; finished jobs without their execution record: ${a.missingExecutions}`,
+    `  result objects left by attempts that did not win (no job names them): ${a.orphanResults}; finished jobs without their execution record: ${a.missingExecutions}`,
   );
+  const events =
+    a.losingEvents === undefined
+      ? `events not watched (${report.eventsUnavailable ?? 'unknown reason'})`
+      : `${a.losingEvents} of ${a.events ?? 0} events`;
+  out(
+    `  findings or events of losing attempts: ${a.losingFindings + (a.losingEvents ?? 0)} (${a.losingFindings} asset/risk items; ${events})`,
+  );
+  if (a.losingEvents !== undefined)
+    out(
+      `  finished jobs without an event: ${a.jobsWithoutEvent ?? 0}; events of a winning attempt seen twice: ${a.repeatedEvents ?? 0}`,
+    );
   out(`  DLQ: ${a.dlqFinished} copies of finished jobs, ${a.dlqUnexpected} that should not be there`);
   out(`  warning/error log lines from the processes: ${report.workerProblems}`);
   for (const [problem, ids] of Object.entries(a.examples))

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type AuditInput, auditChaos, type StoredJob } from '../../../tools/chaos/chaos-check.js';
+import {
+  type AuditInput,
+  auditChaos,
+  type ObservedEvent,
+  type StoredFinding,
+  type StoredJob,
+} from '../../../tools/chaos/chaos-check.js';
+import { parseEvent } from '../../../tools/chaos/chaos-events.js';
 
 const T = 'acme';
 const result = (key: string, attempt: number, owner = 'o') =>
@@ -45,6 +52,7 @@ function input(b: StoredJob | undefined, extra: Partial<AuditInput> = {}): Audit
     jobs,
     resultObjects: objects,
     dlq: [],
+    findings: [],
     ...extra,
   };
 }
@@ -132,5 +140,90 @@ describe('Function: auditChaos', () => {
       }),
     );
     expect(report).toMatchObject({ dlqFinished: 1, dlqUnexpected: 2, stuck: 1 });
+  });
+
+  it('reports no event counts when events were not watched', () => {
+    expect(auditChaos(input(job('b')))).toMatchObject({
+      losingFindings: 0,
+      losingEvents: undefined,
+      events: undefined,
+    });
+  });
+});
+
+describe('Function: auditChaos — findings and events of losing attempts', () => {
+  const finding = (key: string, attempt: unknown, source = `#job#${key}#noop`): StoredFinding => ({
+    tenant: T,
+    key: `#asset#chaos-finding#${source}`,
+    source,
+    attempt,
+  });
+  const event = (key: string, attempt: number, over: Partial<ObservedEvent> = {}): ObservedEvent => ({
+    type: 'job.finished',
+    tenant: T,
+    key: `#job#${key}#noop`,
+    status: 'JP',
+    attempt,
+    resultKey: result(key, attempt),
+    ...over,
+  });
+
+  it.each([
+    { name: 'the winning attempt’s finding', findings: [finding('a', 1)], losing: 0 },
+    { name: 'a finding stamped with another attempt', findings: [finding('a', 2)], losing: 1 },
+    { name: 'a finding without a stamp', findings: [finding('a', undefined)], losing: 1 },
+    { name: 'a finding of a job no one enqueued', findings: [finding('zz', 1)], losing: 1 },
+    {
+      name: 'a finding of a job that failed (only a pass writes findings)',
+      findings: [finding('b', 1)],
+      b: job('b', { status: 'JF#2026-01-01T00:00:09.000Z' }),
+      losing: 1,
+    },
+  ])('$name: $losing', ({ findings, b, losing }) => {
+    // Act
+    const report = auditChaos(input(b ?? job('b'), { findings }));
+
+    // Assess
+    expect(report.losingFindings).toBe(losing);
+  });
+
+  it('counts events of another attempt or another result object as losing, repeats and silent jobs apart', () => {
+    // Prepare: b won with attempt 2 and its result object
+    const b = job('b', {
+      attempt: 2,
+      resultKey: result('b', 2),
+      history: [
+        { status: 'JQ', at: 'x' },
+        { status: 'JP', at: 'y', attempt: 2, worker: 'w-2' },
+      ],
+    });
+    const events = [
+      event('b', 2),
+      event('b', 2), // the winner's publish retried after it took effect
+      event('b', 1, { resultKey: result('b', 1, 'zombie') }), // the zombie's
+      event('b', 2, { resultKey: result('b', 2, 'other') }),
+      { type: 'import.quarantined', tenant: T, key: 'file' }, // no attempt's event
+    ];
+
+    // Act
+    const report = auditChaos(input(b, { events }));
+
+    // Assess: job a has no event at all
+    expect(report).toMatchObject({ events: 5, losingEvents: 2, repeatedEvents: 1, jobsWithoutEvent: 1 });
+    expect(Object.keys(report.examples)).toContain('event of a losing attempt');
+  });
+
+  it('reads an event body, and gives an empty event for a body that is not one', () => {
+    // Act / Assess
+    expect(parseEvent(JSON.stringify({ type: 'job.finished', tenant: T, key: 'k', attempt: 2 }))).toEqual({
+      type: 'job.finished',
+      tenant: T,
+      key: 'k',
+      status: undefined,
+      attempt: 2,
+      resultKey: undefined,
+    });
+    expect(parseEvent('not json')).toEqual({});
+    expect(parseEvent(undefined)).toEqual({});
   });
 });
