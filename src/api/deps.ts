@@ -2,8 +2,8 @@ import type { AwsClients } from '../aws/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { Producer } from '../producer/index.js';
+import type { Telemetry } from '../telemetry/index.js';
 import { type TableDeps, type TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
-import type { ApiMetrics } from './metrics.js';
 
 /** What route handlers work with; built once per server. */
 export interface RouteDeps {
@@ -11,7 +11,8 @@ export interface RouteDeps {
   readonly clients: AwsClients;
   readonly producer: Producer;
   readonly log: Logger;
-  readonly metrics: ApiMetrics;
+  /** Metrics (and the Prometheus text of `/metrics`) and tracing of this server. */
+  readonly telemetry: Telemetry;
   readonly now: () => Date;
   /** The jobs queue (readiness check). */
   readonly queueUrl: string;

@@ -16,7 +16,6 @@ export {
   RequestValidationError,
   toHttpError,
 } from './errors.js';
-export { type ApiMetrics, createApiMetrics } from './metrics.js';
 export { accountKey } from './onboarding.js';
 export { API_VERSION, buildOpenApi } from './openapi.js';
 export { type Access, type ApiReply, fieldIssues, type Route } from './routing.js';

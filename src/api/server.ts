@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -14,11 +15,11 @@ import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import type { Producer } from '../producer/index.js';
+import { contextOf, startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { getProfile, systemContext, TenantTable } from '../tenancy/index.js';
 import { authenticate, createVerifier, type TokenVerifier } from './auth.js';
 import type { RouteDeps } from './deps.js';
 import { ApiError, type ErrorBody, toHttpError } from './errors.js';
-import { type ApiMetrics, createApiMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
 import { publicRoute, type Route } from './routing.js';
@@ -43,12 +44,17 @@ export interface ApiServerDeps {
   readonly verifier?: TokenVerifier;
   /** Rate-limit window in ms; a tenant may make `ratePerSecond × window` requests per window. Default 1000. */
   readonly rateWindowMs?: number;
+  /**
+   * Metrics (served on `/metrics`) and request spans. Default: the server starts its own from
+   * `config.telemetry` with Prometheus text on, and shuts it down on close.
+   */
+  readonly telemetry?: Telemetry;
 }
 
 export interface ApiServer {
   readonly app: FastifyInstance;
   readonly routes: readonly Route[];
-  readonly metrics: ApiMetrics;
+  readonly telemetry: Telemetry;
   /** Listens and returns the base URL (`http://127.0.0.1:8080`); port 0 picks a free port. */
   listen(options: { port: number; host: string }): Promise<string>;
   close(): Promise<void>;
@@ -109,7 +115,11 @@ function register(app: FastifyInstance, route: Route): void {
       ...(route.access.kind === 'public' && !route.access.rateLimited ? { rateLimit: false } : {}),
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const answer = await route.run(request);
+      const traced = requestSpans.get(request);
+      const run = () => route.run(request);
+      // The body arrives through stream events, outside the onRequest hook's context: the
+      // handler re-enters the request span's context itself, so enqueue spans become its children.
+      const answer = await (traced ? context.with(traced.context, run) : run());
       reply.code(answer.status);
       for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value);
       if (answer.contentType) reply.type(answer.contentType);
@@ -118,9 +128,55 @@ function register(app: FastifyInstance, route: Route): void {
   });
 }
 
-function installHooks(app: FastifyInstance, deps: RouteDeps, verifier: TokenVerifier): void {
+/** The server span of a request and the context it is active in (tracing on only). */
+const requestSpans = new WeakMap<FastifyRequest, { readonly span: Span; readonly context: Context }>();
+
+/**
+ * A SERVER span per request (`{method} {route template}`), child of the caller's `traceparent`.
+ * Only the method, route template and status are recorded: never the URL, whose query may carry a
+ * callback token.
+ */
+function startRequestSpan(telemetry: Telemetry, request: FastifyRequest): void {
+  const header = request.headers.traceparent;
+  const parent = contextOf(typeof header === 'string' ? header : undefined, context.active());
+  const route = request.routeOptions.url ?? 'unmatched';
+  const span = telemetry.tracer.startSpan(
+    `${request.method} ${route}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': request.method,
+        'http.route': route,
+        'scanq.request_id': request.id,
+      },
+    },
+    parent,
+  );
+  requestSpans.set(request, { span, context: trace.setSpan(parent, span) });
+}
+
+function endRequestSpan(request: FastifyRequest, status: number): void {
+  const traced = requestSpans.get(request);
+  if (!traced) return;
+  traced.span.setAttribute('http.response.status_code', status);
+  if (request.tenantContext) traced.span.setAttribute('scanq.tenant', request.tenantContext.tenant);
+  if (status >= 500) {
+    traced.span.setAttribute('error.type', String(status));
+    traced.span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  traced.span.end();
+  requestSpans.delete(request);
+}
+
+function installHooks(
+  app: FastifyInstance,
+  deps: RouteDeps,
+  verifier: TokenVerifier,
+  telemetry: Telemetry,
+): void {
   const authDeps = { verifier, tableDeps: deps.tableDeps, log: deps.log, now: deps.now };
   app.addHook('onRequest', async (request, reply) => {
+    if (telemetry.tracing) startRequestSpan(telemetry, request);
     reply.header('x-request-id', request.id);
     const access = request.routeOptions.config.access;
     if (access?.kind !== 'token') return;
@@ -133,9 +189,8 @@ function installHooks(app: FastifyInstance, deps: RouteDeps, verifier: TokenVeri
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const status = String(reply.statusCode);
-    deps.metrics.requests.inc({ method: request.method, route, status });
-    deps.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    telemetry.metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    endRequestSpan(request, reply.statusCode);
     const fields = {
       method: request.method,
       route,
@@ -206,12 +261,14 @@ function documentRoute(routes: readonly Route[]): Route {
 export async function createApiServer(config: Config, deps: ApiServerDeps): Promise<ApiServer> {
   const verifier = deps.verifier ?? createVerifier(config.auth);
   const log = deps.log.child({ name: 'api' });
+  const telemetry =
+    deps.telemetry ?? (await startTelemetry(config.telemetry, { process: 'api', prometheus: true }, log));
   const routeDeps: RouteDeps = {
     config,
     clients: deps.clients,
     producer: deps.producer,
     log,
-    metrics: createApiMetrics(),
+    telemetry,
     now: deps.now ?? (() => new Date()),
     queueUrl: deps.queueUrl,
     tableDeps: { doc: deps.clients.doc, tableName: config.resources.table },
@@ -219,7 +276,7 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   const app = buildApp(log);
   // JSON only: a text/plain body would reach handlers as a string.
   app.removeContentTypeParser('text/plain');
-  installHooks(app, routeDeps, verifier);
+  installHooks(app, routeDeps, verifier, telemetry);
   await app.register(rateLimit, rateLimits(config, deps, deps.rateWindowMs ?? 1000));
 
   const documented = apiRoutes(routeDeps);
@@ -230,7 +287,7 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   return {
     app,
     routes,
-    metrics: routeDeps.metrics,
+    telemetry,
     async listen(options) {
       const address = await app.listen({ port: options.port, host: options.host });
       untrack = track(`api server ${address}`, () => app.close());
@@ -240,6 +297,7 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
     async close() {
       untrack?.();
       await app.close();
+      if (!deps.telemetry) await telemetry.shutdown();
     },
   };
 }

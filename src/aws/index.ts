@@ -5,5 +5,5 @@ export {
   clientSettings,
   createAwsClients,
 } from './clients.js';
-export { queueDepth } from './queue-depth.js';
+export { type QueueStates, queueDepth, queueStates } from './queue-depth.js';
 export { type ResolvedResources, resolveResources } from './resources.js';

@@ -4,7 +4,7 @@ import { resolveResources } from '../aws/resources.js';
 import { ConfigError } from '../config/index.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
-import { type CliHooks, commandContext, EXIT, runCommand } from './context.js';
+import { type CliHooks, commandContext, commandTelemetry, EXIT, runCommand } from './context.js';
 import { onShutdownSignals } from './signals.js';
 
 function port(value: string): number {
@@ -28,12 +28,19 @@ export function registerApi(program: Command, hooks: CliHooks = {}): void {
         const registry = builtinCapabilities();
         await loadPlugins(registry, options.plugin ?? []);
         const resources = await resolveResources(config, clients);
-        const producer = await createProducer(config, { clients, registry, log });
+        const telemetry = await commandTelemetry(config, log, 'api');
+        const producer = await createProducer(config, { clients, registry, log, telemetry });
         // The API's modules (fastify and its plugins) load only in the process that serves it.
         const { createApiServer } = await import('../api/index.js');
         let server: ApiServer;
         try {
-          server = await createApiServer(config, { clients, producer, log, queueUrl: resources.queueUrl });
+          server = await createApiServer(config, {
+            clients,
+            producer,
+            log,
+            queueUrl: resources.queueUrl,
+            telemetry,
+          });
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           process.stderr.write(
@@ -49,6 +56,7 @@ export function registerApi(program: Command, hooks: CliHooks = {}): void {
         process.stdout.write(`scanq api listening on ${address}\n`);
         onShutdownSignals(log, async () => {
           await server.close();
+          await telemetry.shutdown();
           clients.destroy();
         });
         // Serves until a signal closes it.

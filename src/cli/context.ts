@@ -4,6 +4,7 @@ import { ScanqError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { type StatusServer, startStatusServer } from '../lib/status-server.js';
 import { liveProcesses, readState } from '../local-aws/index.js';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry/index.js';
 
 /** Exit codes of every `scanq` command (documented in the README). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3 } as const;
@@ -84,14 +85,32 @@ export function out(line = ''): void {
 }
 
 /**
- * The status server of a long-running command when SCANQ_STATUS_PORT is set; else a stand-in that
- * does nothing, so callers need no branch.
+ * The status server of a long-running command when SCANQ_STATUS_PORT is set (with `/metrics` when
+ * the telemetry serves Prometheus text); else a stand-in that does nothing, so callers need no branch.
  */
 export async function statusServer(
   config: Config,
   log: Logger,
+  telemetry?: Pick<Telemetry, 'prometheus'>,
 ): Promise<Pick<StatusServer, 'set' | 'close'>> {
   const { host, port } = config.status;
   if (port === undefined) return { set: () => {}, close: async () => {} };
-  return startStatusServer({ host, port, log });
+  const metrics = telemetry?.prometheus;
+  return startStatusServer({ host, port, log, ...(metrics ? { metrics } : {}) });
+}
+
+/**
+ * The telemetry of a long-running command: Prometheus text when SCANQ_METRICS is on (the API
+ * always), OTLP when OTEL_* configure it; else the no-op telemetry, loading no SDK.
+ */
+export function commandTelemetry(
+  config: Config,
+  log: Logger,
+  process: TelemetryOptions['process'],
+): Promise<Telemetry> {
+  return startTelemetry(
+    config.telemetry,
+    { process, prometheus: process === 'api' || config.telemetry.prometheus },
+    log,
+  );
 }

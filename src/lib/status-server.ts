@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
 
+/** The content type of Prometheus's text exposition format. */
+export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
 /** A process's state as probes see it. */
 export type ProcessState = 'starting' | 'ready' | 'draining';
 
@@ -24,7 +27,10 @@ export async function startStatusServer(options: {
   readonly host: string;
   readonly port: number;
   readonly log: Logger;
+  /** The process's metrics as Prometheus text; without it `/metrics` is 404. */
+  readonly metrics?: () => Promise<string>;
 }): Promise<StatusServer> {
+  const metrics = options.metrics;
   let state: ProcessState = 'starting';
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -32,9 +38,23 @@ export async function startStatusServer(options: {
       response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       response.end(request.method === 'HEAD' ? undefined : JSON.stringify(body));
     };
-    if (path !== '/healthz' && path !== '/readyz') return reply(404, { error: 'not found' });
+    const known = path === '/healthz' || path === '/readyz' || (path === '/metrics' && metrics);
+    if (!known) return reply(404, { error: 'not found' });
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return reply(405, { error: 'method not allowed' });
+    if (path === '/metrics' && metrics) {
+      metrics().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': PROMETHEUS_TEXT, 'cache-control': 'no-store' });
+          response.end(request.method === 'HEAD' ? undefined : text);
+        },
+        (error: unknown) => {
+          options.log.warn({ error }, 'metrics collection failed');
+          reply(500, { error: 'metrics collection failed' });
+        },
+      );
+      return;
+    }
     if (path === '/healthz') return reply(200, { status: 'ok' });
     return reply(state === 'ready' ? 200 : 503, { status: state });
   });

@@ -1,3 +1,4 @@
+import { context, type Span, SpanKind, trace } from '@opentelemetry/api';
 import pLimit from 'p-limit';
 import type { AwsClients } from '../aws/clients.js';
 import { createAwsClients } from '../aws/clients.js';
@@ -20,6 +21,15 @@ import {
   validateJobRequests,
 } from '../jobs/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import {
+  contextOf,
+  messagingAttributes,
+  queueNameOf,
+  recordError,
+  type Telemetry,
+  telemetryOff,
+  traceparentOf,
+} from '../telemetry/index.js';
 import { authorize, ConditionFailedError, type TenantContext, TenantTable } from '../tenancy/index.js';
 import { type Outgoing, sendJobMessages } from './sender.js';
 import { traceparentOr } from './trace.js';
@@ -98,6 +108,8 @@ export interface ProducerDeps {
   readonly now?: () => Date;
   /** Parallel conditional inserts per call. Default 16. */
   readonly insertConcurrency?: number;
+  /** Spans (enqueue, a create span per message) and the enqueue counter. Default: records nothing. */
+  readonly telemetry?: Pick<Telemetry, 'tracer' | 'tracing' | 'metrics'>;
 }
 
 /** Creates a producer; resolves the queue URL from the config or by name. */
@@ -110,6 +122,9 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
   const limit = pLimit(deps.insertConcurrency ?? 16);
   const queueUrl = config.resources.queueUrl ?? (await resolveResources(config, clients)).queueUrl;
   const tableDeps = { doc: clients.doc, tableName: config.resources.table };
+  const telemetry = deps.telemetry ?? telemetryOff();
+  const { tracer } = telemetry;
+  const queueName = queueNameOf(queueUrl);
 
   async function insertOne(table: TenantTable, job: NewJob, at: Date): Promise<EnqueueResult> {
     const { item, condition } = insertJob(table.tenant, job, {
@@ -133,17 +148,74 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
     }
   }
 
+  /**
+   * The enqueue span: a child of the active span (an API request), else of the caller's
+   * `traceparent`, else a new trace.
+   */
+  function enqueueParent(options: EnqueueOptions) {
+    const active = context.active();
+    return trace.getSpan(active) ? active : contextOf(options.traceparent, active);
+  }
+
   async function insert(ctx: TenantContext, jobs: readonly NewJob[], options: EnqueueOptions = {}) {
     authorize(ctx, 'job:enqueue');
+    return tracer.startActiveSpan(
+      'enqueue',
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'scanq.tenant': ctx.tenant, 'scanq.jobs.requested': jobs.length },
+      },
+      enqueueParent(options),
+      async (span) => {
+        try {
+          return await insertTraced(span, ctx, jobs, options);
+        } catch (error) {
+          recordError(span, error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async function insertTraced(
+    span: Span,
+    ctx: TenantContext,
+    jobs: readonly NewJob[],
+    options: EnqueueOptions,
+  ) {
     const table = new TenantTable(tableDeps, ctx);
     const at = now();
     const results = await Promise.all(jobs.map((job) => limit(() => insertOne(table, job, at))));
-    const traceparent = traceparentOr(options.traceparent);
+    for (const r of results)
+      telemetry.metrics.jobEnqueued(
+        ctx.tenant,
+        r.capability,
+        r.accepted ? 'accepted' : 'refused',
+        r.accepted ? undefined : r.reason,
+      );
+    // Without tracing every message of the call carries the caller's traceparent (or a new one);
+    // with it, each message carries its own create span, the parent of the job's process span.
+    const fallback = telemetry.tracing ? undefined : traceparentOr(options.traceparent);
     const accepted = results.flatMap((r, i) => (r.accepted ? [i] : []));
-    const outgoing: Outgoing[] = accepted.map((i) => {
+    span.setAttribute('scanq.jobs.accepted', accepted.length);
+    const creates = accepted.map((i) => {
+      const job = jobs[i] as NewJob;
+      return tracer.startSpan(`create ${queueName}`, {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          ...messagingAttributes(queueUrl, { name: 'create', type: 'create' }),
+          'scanq.tenant': ctx.tenant,
+          'scanq.job.key': job.key,
+          'scanq.capability': job.capability,
+        },
+      });
+    });
+    const outgoing: Outgoing[] = accepted.map((i, n) => {
       const job = jobs[i] as NewJob;
       return {
-        traceparent,
+        traceparent: fallback ?? traceparentOf((creates[n] as Span).spanContext()),
         message: {
           v: MESSAGE_VERSION,
           tenant: ctx.tenant,
@@ -165,6 +237,10 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
       const i = accepted[n] as number;
       const result = results[i] as EnqueueAccepted;
       results[i] = { ...result, enqueued: outcome.sent };
+      const create = creates[n] as Span;
+      if (outcome.sent && outcome.messageId) create.setAttribute('messaging.message.id', outcome.messageId);
+      if (!outcome.sent) recordError(create, 'send failed');
+      create.end();
       if (!outcome.sent) {
         // Not lost: the job is JQ in the table and the sweeper re-sends it.
         log.warn(

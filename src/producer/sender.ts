@@ -27,7 +27,9 @@ export interface Outgoing {
 }
 
 /** Per message: sent, or the last error after every round failed. */
-export type SendOutcome = { readonly sent: true } | { readonly sent: false; readonly error: string };
+export type SendOutcome =
+  | { readonly sent: true; readonly messageId?: string }
+  | { readonly sent: false; readonly error: string };
 
 function entry(outgoing: Outgoing, id: string, messageGroupId: boolean): SendMessageBatchRequestEntry {
   return {
@@ -72,7 +74,8 @@ export async function sendJobMessages(
               Entries: indexes.map((i) => entry(messages[i] as Outgoing, String(i), options.messageGroupId)),
             }),
           );
-          for (const ok of out.Successful ?? []) outcomes[Number(ok.Id)] = { sent: true };
+          for (const ok of out.Successful ?? [])
+            outcomes[Number(ok.Id)] = { sent: true, ...(ok.MessageId ? { messageId: ok.MessageId } : {}) };
           for (const failed of out.Failed ?? []) {
             const i = Number(failed.Id);
             outcomes[i] = {

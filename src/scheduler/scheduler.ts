@@ -45,6 +45,8 @@ export interface SchedulerDeps {
   readonly now?: () => Date;
   /** Schedules fired at once per tick. Default 8. */
   readonly concurrency?: number;
+  /** Called once per run this replica fired, with its tenant (metrics). Default none. */
+  readonly onFired?: (tenant: string) => void;
 }
 
 export interface Scheduler {
@@ -163,6 +165,7 @@ export function createScheduler(config: Config, deps: SchedulerDeps): Scheduler 
     }
     try {
       const execution = await fire(table, schedule, plan, at);
+      deps.onFired?.(ref.tenant);
       return { outcome: 'fired', accepted: Number(execution.accepted), rejected: Number(execution.rejected) };
     } catch (error) {
       const back = unclaimPlan(plan, now());

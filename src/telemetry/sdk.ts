@@ -116,7 +116,6 @@ export function startSdk(config: TelemetryConfig, options: TelemetryOptions, log
     );
   }
   const meterProvider = readers.length > 0 ? new MeterProvider({ resource, readers }) : undefined;
-  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
   let tracerProvider: TracerProvider | undefined;
   if (config.tracesUrl) {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -145,6 +144,7 @@ export function startSdk(config: TelemetryConfig, options: TelemetryOptions, log
   );
   return {
     tracing: tracerProvider !== undefined,
+    metering: meterProvider !== undefined,
     tracer: (tracerProvider ?? trace).getTracer(SCOPE),
     metrics: createMetrics(meter, config.tenantLabels),
     prometheus: prometheus

@@ -7,6 +7,8 @@ import { createMetrics, type ScanqMetrics } from './instruments.js';
 export interface Telemetry {
   /** True when spans are recorded and exported (OTLP configured). */
   readonly tracing: boolean;
+  /** True when metrics go somewhere (Prometheus text or OTLP): worth sampling what costs a call. */
+  readonly metering: boolean;
   /** Tracer of scanq's own spans; the API's no-op tracer when tracing is off. */
   readonly tracer: Tracer;
   readonly metrics: ScanqMetrics;
@@ -30,6 +32,7 @@ export interface TelemetryOptions {
 export function telemetryOff(): Telemetry {
   return {
     tracing: false,
+    metering: false,
     tracer: trace.getTracer('scanq'),
     metrics: createMetrics(createNoopMeter(), 0),
     prometheus: undefined,

@@ -16,6 +16,7 @@ import {
 } from '../../src/api/schemas.js';
 import { type CapabilityDefinition, PermanentError } from '../../src/jobs/index.js';
 import { createProducer, type Producer, signCallbackToken } from '../../src/producer/index.js';
+import { startTelemetry, type Telemetry } from '../../src/telemetry/index.js';
 import { listAudit, ownContext } from '../../src/tenancy/index.js';
 import { createWorker, createWorkerRuntimeDeps, type Worker } from '../../src/workers/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
@@ -60,6 +61,7 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
   let stack: TestStack;
   let producer: Producer;
   let server: ApiServer;
+  let telemetry: Telemetry | undefined;
   let worker: Worker;
   let base: string;
   let admin: string;
@@ -90,12 +92,15 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
       env: { SCANQ_JWT_SECRET: SECRET, SCANQ_CALLBACK_SECRET: CALLBACK_SECRET },
     });
     const registry = testRegistry().register(whoami as CapabilityDefinition);
-    producer = await createProducer(stack.config, { clients: stack.clients, registry, log });
+    // One telemetry for the server and its producer, as `scanq api` has: /metrics shows both.
+    telemetry = await startTelemetry(stack.config.telemetry, { process: 'api', prometheus: true }, log);
+    producer = await createProducer(stack.config, { clients: stack.clients, registry, log, telemetry });
     server = await createApiServer(stack.config, {
       clients: stack.clients,
       producer,
       log,
       queueUrl: stack.report.queueUrl,
+      telemetry,
     });
     base = await server.listen({ port: 0, host: '127.0.0.1' });
     worker = createWorker(stack.config, {
@@ -121,6 +126,7 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
   afterAll(async () => {
     await worker?.stop({ drainTimeoutMs: 1_000 });
     await server?.close();
+    await telemetry?.shutdown();
     producer?.close();
     await destroyTestStack(stack);
   });
@@ -361,7 +367,15 @@ describe('Command: scanq api (HTTP end to end over a real socket)', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { dynamodb: 'ok', sqs: 'ok' } });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('scanq_jobs_enqueued_total{result="accepted"} 2');
+    const enqueued = [
+      ...metrics.matchAll(
+        new RegExp(
+          `^scanq_jobs_enqueued_total\\{tenant="${TENANT}",capability="[^"]+",result="accepted"\\} (\\d+)$`,
+          'gm',
+        ),
+      ),
+    ].reduce((sum, match) => sum + Number(match[1]), 0);
+    expect(enqueued).toBe(2);
     expect(metrics).toMatch(/scanq_http_requests_total\{method="POST",route="\/v1\/jobs",status="202"\} 1/);
     const openapi = (await (await fetch(`${base}/v1/openapi.json`)).json()) as {
       paths: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { coerceError, errorName } from '../../lib/errors.js';
+import { PROMETHEUS_TEXT } from '../../lib/status-server.js';
 import type { RouteDeps } from '../deps.js';
 import { publicRoute, type Route } from '../routing.js';
 import { healthSchema, readySchema } from '../schemas.js';
@@ -70,16 +71,15 @@ export function healthRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       url: '/metrics',
       doc: {
-        summary: 'Prometheus metrics: HTTP requests by route and status, jobs enqueued by result, process',
+        summary:
+          'Prometheus metrics: HTTP requests by route and status, jobs enqueued by tenant, capability and result',
         tags: TAGS,
         responses: { 200: { description: 'text exposition format' } },
       },
       async handle() {
-        return {
-          status: 200,
-          body: await deps.metrics.registry.metrics(),
-          contentType: deps.metrics.registry.contentType,
-        };
+        const text = deps.telemetry.prometheus;
+        if (!text) return { status: 404, body: { error: { code: 'route.notFound', message: 'no metrics' } } };
+        return { status: 200, body: await text(), contentType: PROMETHEUS_TEXT };
       },
     }),
   ];

@@ -69,8 +69,6 @@ function enqueue(deps: RouteDeps): Route {
         .catch((error: unknown) => Promise.reject('jobs' in body ? asBatch(error) : error));
       const accepted = results.filter((r) => r.accepted).length;
       const rejected = results.length - accepted;
-      deps.metrics.jobsEnqueued.inc({ result: 'accepted' }, accepted);
-      deps.metrics.jobsEnqueued.inc({ result: 'rejected' }, rejected);
       return {
         status: accepted > 0 ? 202 : 200,
         body: { accepted, rejected, results: results.map(enqueueResultView) },
