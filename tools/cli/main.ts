@@ -1,21 +1,26 @@
 /**
  * The measurement tools: `npm run bench`, `npm run chaos`, `npm run fuzz`. They live outside the
  * product (src/) and use its public faces; the worker and sweeper processes they measure run
- * through tools/instrument/scanq.ts.
+ * through tools/instrument/scanq.ts. Each tool's modules load only when it runs (the fuzzer's pull
+ * in the API server, which the bench and the chaos run do not need).
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../../src/cli/index.js';
-import { registerBench } from './bench.js';
-import { registerChaos } from './chaos.js';
-import { registerFuzz } from './fuzz.js';
+
+const TOOLS: Readonly<Record<string, () => Promise<(program: Command) => void>>> = {
+  bench: async () => (await import('./bench.js')).registerBench,
+  chaos: async () => (await import('./chaos.js')).registerChaos,
+  fuzz: async () => (await import('./fuzz.js')).registerFuzz,
+};
 
 const program = new Command('scanq-tools')
   .description('scanq measurement tools: benchmark, chaos run, fuzzer')
   .showHelpAfterError()
   .exitOverride();
-registerBench(program);
-registerChaos(program);
-registerFuzz(program);
+const named = process.argv[2];
+const only = named !== undefined && Object.hasOwn(TOOLS, named) ? named : undefined;
+const loaders = Object.entries(TOOLS).filter(([name]) => only === undefined || name === only);
+for (const register of await Promise.all(loaders.map(([, load]) => load()))) register(program);
 
 try {
   await program.parseAsync(process.argv);
