@@ -12,12 +12,16 @@ if ! _scanq_have_prometheus; then
     echo "prometheus/promtool missing: apt-get install -y prometheus (Debian package)" >&2
     _scanq_policy=/usr/sbin/policy-rc.d
     _scanq_had_policy=0
-    [[ -e "$_scanq_policy" ]] && _scanq_had_policy=1
+    if [[ -e "$_scanq_policy" ]]; then _scanq_had_policy=1; fi
     # Exit 101 = "action not allowed": the package's postinst does not start the daemon.
     if ((_scanq_had_policy == 0)); then printf '#!/bin/sh\nexit 101\n' >"$_scanq_policy" && chmod +x "$_scanq_policy"; fi
     export DEBIAN_FRONTEND=noninteractive
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } </dev/null >&2
-    _scanq_apt=$?
+    # Under the caller's `set -e` a failure must still remove the policy file: test it explicitly.
+    if { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } </dev/null >&2; then
+      _scanq_apt=0
+    else
+      _scanq_apt=$?
+    fi
     if ((_scanq_had_policy == 0)); then rm -f "$_scanq_policy"; fi
     if ((_scanq_apt != 0)); then echo "apt-get install prometheus failed (exit $_scanq_apt)" >&2; fi
   else
