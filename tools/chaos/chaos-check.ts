@@ -72,6 +72,8 @@ export interface AuditReport {
    * whose finish the job records, found for a job that did not pass, or naming no audited job.
    */
   readonly losingFindings: number;
+  /** Asset and risk items audited. */
+  readonly findings: number;
   /**
    * Job events of attempts that did not win (another attempt or result object than the job
    * records, or a job that is not terminal or not audited); undefined when events were not watched.
@@ -188,6 +190,7 @@ export function auditChaos(input: AuditInput): AuditReport {
     orphanResults: c.orphans,
     missingExecutions: c.noExec,
     losingFindings: findings,
+    findings: input.findings.length,
     losingEvents: events?.losing,
     events: events?.seen,
     jobsWithoutEvent: events?.jobsWithout,

@@ -47,7 +47,7 @@ function print(report: ChaosReport): void {
       ? `events not watched (${report.eventsUnavailable ?? 'unknown reason'})`
       : `${a.losingEvents} of ${a.events ?? 0} events`;
   out(
-    `  findings or events of losing attempts: ${a.losingFindings + (a.losingEvents ?? 0)} (${a.losingFindings} asset/risk items; ${events})`,
+    `  findings or events of losing attempts: ${a.losingFindings + (a.losingEvents ?? 0)} (${a.losingFindings} of ${a.findings} asset/risk items; ${events})`,
   );
   if (a.losingEvents !== undefined)
     out(
