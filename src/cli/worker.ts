@@ -3,7 +3,7 @@ import { resolveResources } from '../aws/resources.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
 import { createWorker, createWorkerRuntimeDeps, queueVisibilityMs } from '../workers/index.js';
-import { type CliHooks, commandContext, runCommand, statusServer } from './context.js';
+import { type CliHooks, commandContext, commandTelemetry, runCommand, statusServer } from './context.js';
 import { onShutdownSignals, positiveInt } from './signals.js';
 
 /** `scanq worker`: one worker process; ops run N of them. */
@@ -27,8 +27,10 @@ export function registerWorker(program: Command, hooks: CliHooks = {}): void {
         const plugins = await loadPlugins(registry, options.plugin ?? []);
         if (plugins.length > 0) log.info({ capabilities: plugins }, 'plugins loaded');
         const resources = await resolveResources(config, clients);
+        // Off (the default) loads no OpenTelemetry SDK: the worker's footprint stays what it was.
+        const telemetry = await commandTelemetry(config, log, 'worker');
         // Cascade: jobs a passed job spawns go through the same conditional insert as any enqueue.
-        const producer = await createProducer(config, { clients, registry, log });
+        const producer = await createProducer(config, { clients, registry, log, telemetry });
         const worker = createWorker(config, {
           clients,
           resources,
@@ -41,10 +43,12 @@ export function registerWorker(program: Command, hooks: CliHooks = {}): void {
           ...(options.waitTime ? { waitTimeSeconds: options.waitTime } : {}),
         });
         hooks.onWorker?.(() => worker.stats.counts);
-        const status = await statusServer(config, log);
+        const status = await statusServer(config, log, telemetry);
         onShutdownSignals(log, async () => {
           status.set('draining');
           await worker.stop();
+          // Flushes the spans and metrics of the last jobs before the process exits.
+          await telemetry.shutdown();
           clients.destroy();
           await status.close();
         });

@@ -11,6 +11,13 @@ export {
   type ScanqMetrics,
 } from './instruments.js';
 export {
+  endAttemptSpan,
+  processMessage,
+  type TracedJob,
+  type TracedMessage,
+  traceparentOfMessage,
+} from './job.js';
+export {
   contextOf,
   inSpan,
   messagingAttributes,

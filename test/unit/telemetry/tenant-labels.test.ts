@@ -27,7 +27,7 @@ describe('Class: TenantLabels', () => {
     // Act: the window rolls
     expect(labels.label('busy', 1_000)).toBe('busy');
     // Assess
-    expect(labels.labelled().sort()).toEqual(['b', 'busy']);
+    expect([...labels.labelled()].sort()).toEqual(['b', 'busy']);
     expect(labels.label('quiet', 1_001)).toBe(OTHER_TENANT);
   });
 
