@@ -20,7 +20,6 @@ export function registerMigrate(program: Command): void {
             {
               db: clients.dynamodb,
               shards: config.indexShards,
-              sweepAfterMs: config.sweeper.lostEnqueueAfterMs,
               now: new Date(),
               keepIndexes: options.keepIndexes ?? false,
             },

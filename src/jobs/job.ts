@@ -150,8 +150,6 @@ export interface ItemOptions {
   readonly ttlMs: number;
   /** Shards of the `by-open` index (`SCANQ_INDEX_SHARDS`). */
   readonly shards: number;
-  /** The sweeper looks at a job still queued this long after its insert (`SCANQ_LOST_ENQUEUE_AFTER`). */
-  readonly sweepAfterMs: number;
   /** The user or component that asked for the job (audit). */
   readonly source: string;
 }
@@ -175,7 +173,7 @@ export function jobItem(tenant: string, job: NewJob, options: ItemOptions) {
     history: [...(job.history ?? []), { status: job.status, at: now }].slice(-MAX_HISTORY),
     source: options.source,
     openKey: openKey(shardOf(tenant, job.key, options.shards)),
-    sweepAt: new Date(options.now.getTime() + options.sweepAfterMs).toISOString(),
+    sweepAt: now,
     expiresAt: Math.floor((options.now.getTime() + options.ttlMs) / 1000),
     ...(job.lineage
       ? { parent: job.lineage.parent, root: job.lineage.root, depth: job.lineage.depth }

@@ -9,8 +9,9 @@
  *
  * Index keys: an insert puts the job into the sweeper's `by-open` index (`openKey`, `sweepAt`) and
  * the finish takes it out; nothing in between changes an index key, so a claim, a renewal or a
- * release writes the table item only. Only the sweeper (and a hand-off, which sets the deadline)
- * moves `sweepAt`, for the few jobs it has to look at again.
+ * release writes the table item only. `sweepAt` is the time the sweeper's delay counts from (the
+ * insert, the last re-send, a lease's end, an async deadline); only the sweeper and a hand-off
+ * move it, for the few jobs the sweeper has to look at again.
  */
 import type { Condition, UpdateSpec } from '../tenancy/expressions.js';
 import { type InsertThresholds, insertCondition } from './insert-rules.js';
@@ -224,7 +225,7 @@ export function finishJob(
 
 /**
  * handoff: `JR# → JRA#` by the owner, waiting for an outside scanner until `deadline`; the sweeper
- * looks at the job again at the deadline.
+ * looks at the job again once the deadline has passed by its delay.
  */
 export function handOffJob(
   ref: AttemptRef,
@@ -301,8 +302,8 @@ function unchangedSinceSweep(seen: SweepSeen): Condition {
 
 /**
  * resend: the sweeper claims a stale job before sending its message again, by moving `sweepAt`
- * on to `next`, only if neither status nor `sweepAt` changed since it read the job (so one
- * replica sends).
+ * on to `next` (now: it looks again one delay later), only if neither status nor `sweepAt`
+ * changed since it read the job (so one replica sends).
  */
 export function claimResend(seen: SweepSeen, at: Date, next: Date): Transition {
   return {
@@ -312,8 +313,9 @@ export function claimResend(seen: SweepSeen, at: Date, next: Date): Transition {
 }
 
 /**
- * postpone: the sweeper found the job alive (a lease not yet over, an outside scanner still
- * within its deadline) and will look again at `next`. No status change: index bookkeeping only.
+ * postpone: the sweeper found the job alive (a lease not yet over long enough, an outside scanner
+ * still within its deadline) and counts its delay from `next` instead. No status change: index
+ * bookkeeping only.
  */
 export function postponeSweep(seen: SweepSeen, next: Date): Transition {
   return { update: { set: { sweepAt: next.toISOString() } }, condition: unchangedSinceSweep(seen) };

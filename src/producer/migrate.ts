@@ -37,8 +37,6 @@ export interface MigrationOptions {
   readonly db: DynamoDBClient;
   /** `SCANQ_INDEX_SHARDS`. */
   readonly shards: number;
-  /** Adopted jobs are due for the sweeper this long from now (`SCANQ_LOST_ENQUEUE_AFTER`). */
-  readonly sweepAfterMs: number;
   readonly now: Date;
   /** Leave the legacy indexes in place (when terraform owns the table and drops them itself). */
   readonly keepIndexes?: boolean;
@@ -56,7 +54,8 @@ export async function migrateToOpenIndex(
   options: MigrationOptions,
 ): Promise<MigrationReport> {
   const counts = { adopted: 0, cleaned: 0, skipped: 0 };
-  const sweepAt = new Date(options.now.getTime() + options.sweepAfterMs);
+  // The sweeper looks at an adopted job one delay from now, as at a fresh insert.
+  const sweepAt = options.now;
   let start: Record<string, unknown> | undefined;
   do {
     const page = await deps.doc.send(

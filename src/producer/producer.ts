@@ -131,7 +131,6 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
       now: at,
       ttlMs: config.producer.jobTtlMs,
       shards: config.indexShards,
-      sweepAfterMs: config.sweeper.lostEnqueueAfterMs,
       source: table.context.user,
       thresholds: config.producer,
     });

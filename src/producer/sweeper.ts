@@ -53,14 +53,13 @@ export type SweepStep =
   | { readonly kind: 'expire'; readonly error: string }
   | { readonly kind: 'skip' };
 
-const plus = (at: Date, ms: number) => new Date(at.getTime() + ms);
-
 /**
  * Decides from a job as read (status, lease, async deadline) what the sweeper does with it at
- * `at`. A queued job still waiting `lostAfterMs` after its insert (or last re-send) has lost its
- * message: re-send it. A running job whose lease ended at least `lostAfterMs` ago has lost its
- * message too (its redelivery would have claimed it); a younger lease is looked at again then. An
- * async job past its deadline fails; before it, the sweeper comes back at the deadline.
+ * `at`. The sweeper finds a job once its `sweepAt` lies `lostAfterMs` in the past. A queued job
+ * still waiting then (that long after its insert or last re-send) has lost its message: re-send
+ * it. A running job whose lease ended at least `lostAfterMs` ago has lost its message too (its
+ * redelivery would have claimed it); a younger lease is looked at again `lostAfterMs` after its
+ * end. An async job past its deadline fails (so a late callback has `lostAfterMs` of grace).
  */
 export function sweepStep(
   job: { readonly status: string; readonly leaseUntil?: string; readonly asyncDeadline?: string },
@@ -70,13 +69,12 @@ export function sweepStep(
   switch (statusCode(job.status)) {
     case STATUS.queued:
     case STATUS.asyncReturning:
-      return { kind: 'resend', next: plus(at, lostAfterMs) };
+      return { kind: 'resend', next: at };
     case STATUS.running: {
       const leaseUntil = job.leaseUntil ? new Date(job.leaseUntil) : at;
-      const lostAt = plus(leaseUntil, lostAfterMs);
-      return lostAt <= at
-        ? { kind: 'resend', next: plus(at, lostAfterMs) }
-        : { kind: 'postpone', next: lostAt };
+      return leaseUntil.getTime() + lostAfterMs <= at.getTime()
+        ? { kind: 'resend', next: at }
+        : { kind: 'postpone', next: leaseUntil };
     }
     case STATUS.asyncRunning: {
       if (!job.asyncDeadline) return { kind: 'expire', error: 'async job without a deadline' };
@@ -115,13 +113,14 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
   }
 
   async function dueRefs(at: Date): Promise<OpenRef[]> {
+    const before = new Date(at.getTime() - lostAfterMs).toISOString();
     const refs: OpenRef[] = [];
     for (let shard = 0; shard < config.indexShards; shard++) {
       let cursor: Record<string, unknown> | undefined;
       do {
         const page = await queryOpenIndex(tableDeps, {
           openKey: openKey(shard),
-          dueBefore: at.toISOString(),
+          dueBefore: before,
           cursor,
         });
         refs.push(...page.refs);

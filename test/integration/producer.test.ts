@@ -239,7 +239,7 @@ describe('Function: createSweeper — leases, async deadlines and the by-open in
     const first = await sweeperAt(plus(now, lostAfter + 30_000)).sweepOnce();
     expect(first).toMatchObject({ resent: 0, postponed: 1 });
     const postponed = await tableOf().get(key, { consistent: true });
-    expect(postponed?.sweepAt).toBe(plus(now, 60_000 + lostAfter).toISOString());
+    expect(postponed?.sweepAt).toBe(plus(now, 60_000).toISOString());
 
     const second = await sweeperAt(plus(now, 60_000 + lostAfter + 1_000)).sweepOnce();
     expect(second).toMatchObject({ resent: 1, postponed: 0 });
@@ -247,7 +247,7 @@ describe('Function: createSweeper — leases, async deadlines and the by-open in
     expect(messages.map((m) => (JSON.parse(m.Body ?? '{}') as { key: string }).key)).toEqual([key]);
   });
 
-  it('fails a handed-off job at its deadline, which takes it out of by-open', async () => {
+  it('fails a handed-off job once its deadline has passed by the delay, which takes it out of by-open', async () => {
     const key = await enqueueOne('async');
     const now = new Date();
     const owner = { owner: 'w:2', attempt: 1 };
@@ -265,8 +265,9 @@ describe('Function: createSweeper — leases, async deadlines and the by-open in
     });
     await tableOf().update(key, handOff.update, { condition: handOff.condition });
 
-    expect(await sweeperAt(plus(deadline, -1_000)).sweepOnce()).toMatchObject({ expired: 0, postponed: 0 });
-    expect(await sweeperAt(plus(deadline, 1_000)).sweepOnce()).toMatchObject({ expired: 1 });
+    const lostAfter = stack.config.sweeper.lostEnqueueAfterMs;
+    expect(await sweeperAt(plus(deadline, lostAfter - 1_000)).sweepOnce()).toMatchObject({ expired: 0 });
+    expect(await sweeperAt(plus(deadline, lostAfter + 1_000)).sweepOnce()).toMatchObject({ expired: 1 });
     const failed = await tableOf().get(key, { consistent: true });
     expect(String(failed?.status)).toMatch(/^JF#/);
     expect(failed).not.toHaveProperty('openKey');
@@ -313,12 +314,7 @@ describe('Function: createSweeper — leases, async deadlines and the by-open in
     await tableOf().put(legacy('#job#old-queued#noop', 'JQ'));
     await tableOf().put(legacy('#job#old-passed#noop', 'JP'));
     const now = new Date();
-    const options = {
-      db: stack.clients.dynamodb,
-      shards: stack.config.indexShards,
-      sweepAfterMs: stack.config.sweeper.lostEnqueueAfterMs,
-      now,
-    };
+    const options = { db: stack.clients.dynamodb, shards: stack.config.indexShards, now };
     const deps = { doc: stack.clients.doc, tableName: table };
 
     // Act

@@ -318,7 +318,8 @@ describe('Command: scanq worker — reliability', () => {
       queueUrl: fixture.stack.report.queueUrl,
       topicArn: fixture.stack.report.topicArn,
       log: silent,
-      now: () => new Date(Date.now() + 5_000),
+      // The sweeper fails a JRA once its deadline has passed by its delay (a late callback's grace).
+      now: () => new Date(Date.now() + fixture.stack.config.sweeper.lostEnqueueAfterMs + 5_000),
     });
     expect((await sweeper.sweepOnce()).expired).toBe(1);
     const expired = await table.get(String(lost?.key), { consistent: true });

@@ -243,7 +243,6 @@ describe('Function: insertJob (the six rules)', () => {
       now: NOW,
       ttlMs: 7 * 24 * HOUR,
       shards: 8,
-      sweepAfterMs: 300_000,
       source: 'test',
       thresholds: THRESHOLDS,
     });
@@ -266,7 +265,7 @@ describe('Function: insertJob (the six rules)', () => {
     expect(holds(insert(inbound).condition, item)).toBe(accepted);
   });
 
-  it('stores the job queued, with its phase, history, and in the open index due after the lost-send delay', () => {
+  it('stores the job queued, with its phase, history, and in the open index from its insert time', () => {
     const { item } = insert('JQA');
     expect(statusCode(item.status)).toBe('JQA');
     expect(item).toMatchObject({
@@ -275,7 +274,7 @@ describe('Function: insertJob (the six rules)', () => {
       history: [{ status: 'JQA', at: NOW.toISOString() }],
     });
     expect(item.openKey).toMatch(/^open#[0-7]$/);
-    expect(item.sweepAt).toBe(new Date(NOW.getTime() + 300_000).toISOString());
+    expect(item.sweepAt).toBe(NOW.toISOString());
   });
 });
 

@@ -9,21 +9,21 @@ const iso = (ms: number) => at(ms).toISOString();
 const status = (code: 'JQ' | 'JQA' | 'JR' | 'JRA' | 'JP' | 'JF') => statusValue(code, at(-3_600_000));
 
 describe('Function: sweepStep', () => {
-  it('re-sends a queued or returning job it is due to look at, and looks again one delay later', () => {
-    expect(sweepStep({ status: status('JQ') }, NOW, LOST)).toEqual({ kind: 'resend', next: at(LOST) });
-    expect(sweepStep({ status: status('JQA') }, NOW, LOST)).toEqual({ kind: 'resend', next: at(LOST) });
+  it('re-sends a queued or returning job it found, counting its next delay from now', () => {
+    expect(sweepStep({ status: status('JQ') }, NOW, LOST)).toEqual({ kind: 'resend', next: NOW });
+    expect(sweepStep({ status: status('JQA') }, NOW, LOST)).toEqual({ kind: 'resend', next: NOW });
   });
 
-  it('postpones a running job until its lease has been over for the delay, then re-sends it', () => {
+  it('counts a running job’s delay from its lease’s end, and re-sends it once the lease is over that long', () => {
     const live = { status: status('JR'), leaseUntil: iso(60_000) };
-    expect(sweepStep(live, NOW, LOST)).toEqual({ kind: 'postpone', next: at(60_000 + LOST) });
+    expect(sweepStep(live, NOW, LOST)).toEqual({ kind: 'postpone', next: at(60_000) });
     const recentlyOver = { status: status('JR'), leaseUntil: iso(-60_000) };
-    expect(sweepStep(recentlyOver, NOW, LOST)).toEqual({ kind: 'postpone', next: at(LOST - 60_000) });
+    expect(sweepStep(recentlyOver, NOW, LOST)).toEqual({ kind: 'postpone', next: at(-60_000) });
     const longOver = { status: status('JR'), leaseUntil: iso(-LOST) };
-    expect(sweepStep(longOver, NOW, LOST)).toEqual({ kind: 'resend', next: at(LOST) });
+    expect(sweepStep(longOver, NOW, LOST)).toEqual({ kind: 'resend', next: NOW });
   });
 
-  it('fails an async job past its deadline and comes back at the deadline before it', () => {
+  it('fails an async job past its deadline and counts from the deadline before it', () => {
     expect(sweepStep({ status: status('JRA'), asyncDeadline: iso(1_000) }, NOW, LOST)).toEqual({
       kind: 'postpone',
       next: at(1_000),
