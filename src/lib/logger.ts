@@ -37,7 +37,61 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
-/** The JSON logger; field names are fixed: tenant, user, key, capability, attempt, queue, table, … */
+/** What a log line's `error` field holds: the error's class, its stable code, its message. */
+export interface ErrorFields {
+  /** The error's class name (`JobConflictError`, `ConditionalCheckFailedException`, `Error`). */
+  readonly type: string;
+  /** The stable code of a scanq error (`job.conflict`) or an SDK error's `Code`; absent otherwise. */
+  readonly code?: string;
+  readonly message: string;
+}
+
+/**
+ * The one set of field names scanq's log lines use (DESIGN §7). Ids only, never tenant data or a
+ * credential; `trace_id`/`span_id` on the lines of a job whose trace is known.
+ */
+export interface LogFields {
+  readonly tenant?: string;
+  readonly user?: string;
+  readonly key?: string;
+  readonly capability?: string;
+  readonly attempt?: number;
+  readonly queue?: string;
+  readonly table?: string;
+  readonly bucket?: string;
+  readonly file?: string;
+  readonly requestId?: string;
+  readonly error?: ErrorFields;
+  readonly trace_id?: string;
+  readonly span_id?: string;
+}
+
+/**
+ * `{type, code, message}` of anything thrown (the `error` serializer of every logger). Nothing
+ * else of the error is kept: no stack, no modelled fields of an SDK exception, no cause, so no
+ * value an error carries (credentials, a request) can reach a line.
+ */
+export function errorFields(value: unknown): ErrorFields {
+  if (value instanceof Error) {
+    const raw =
+      (value as Error & { code?: unknown; Code?: unknown }).code ?? (value as { Code?: unknown }).Code;
+    const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : undefined;
+    return { type: value.name, ...(code ? { code } : {}), message: value.message };
+  }
+  if (typeof value === 'string') return { type: 'Error', message: value };
+  if (typeof value === 'object' && value !== null) {
+    const { type, code, message } = value as Record<string, unknown>;
+    if (typeof message === 'string')
+      return {
+        type: typeof type === 'string' ? type : 'Error',
+        ...(typeof code === 'string' ? { code } : {}),
+        message,
+      };
+  }
+  return { type: typeof value, message: String(value) };
+}
+
+/** The JSON logger; field names are fixed ({@link LogFields}); `error` is always `{type, code, message}`. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -46,7 +100,9 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      serializers: { error: pino.stdSerializers.err },
+      // An error passed as the first argument lands under `error` too: one name for one field.
+      errorKey: 'error',
+      serializers: { error: errorFields, err: errorFields },
     },
     options.destination ?? pino.destination(2),
   );

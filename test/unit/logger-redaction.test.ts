@@ -45,7 +45,7 @@ function sdkError(extra: Record<string, unknown>): Error {
 
 /**
  * How a shape is kept clean: `redaction` — a path in REDACT_PATHS censors it (the line shows
- * `[redacted]`); `serializer` — pino's error serializer keeps only a cause error's message and stack.
+ * `[redacted]`); `serializer` — the `error` serializer keeps only `{type, code, message}` of an error.
  */
 type Via = 'redaction' | 'serializer';
 type Shape = readonly [label: string, via: Via, write: (log: Logger) => void];
@@ -107,17 +107,17 @@ const SHAPES: readonly Shape[] = [
   ],
   [
     'an error carrying credentials (`error` field)',
-    'redaction',
+    'serializer',
     (log) => log.error({ error: Object.assign(new Error('failed'), { credentials: keys }) }, 'failed'),
   ],
   [
     'an error passed as the first argument (`err`)',
-    'redaction',
+    'serializer',
     (log) => log.error(Object.assign(new Error('x'), keys)),
   ],
   [
     'an error with an enumerable, plain-object cause',
-    'redaction',
+    'serializer',
     (log) => log.error({ error: Object.assign(new Error('x'), { cause: { credentials: keys } }) }, 'x'),
   ],
   [
@@ -137,7 +137,7 @@ const SHAPES: readonly Shape[] = [
   ],
   [
     'an AWS SDK-like error with $metadata and STS Credentials',
-    'redaction',
+    'serializer',
     (log) => log.warn({ error: sdkError({ Credentials: stsCredentials }) }, 'sdk call failed'),
   ],
   [
@@ -175,6 +175,23 @@ describe('Function: createLogger (redaction)', () => {
     const line = lines[0] ?? '';
     if (via === 'redaction') expect(line).toContain('[redacted]');
     for (const secret of SECRETS) expect(line).not.toContain(secret);
+  });
+
+  it('writes every error as {type, code, message}, an error passed first under `error` too', () => {
+    const { log, lines } = collect();
+    const coded = Object.assign(new Error('job taken'), { name: 'JobConflictError', code: 'job.conflict' });
+
+    log.error({ error: coded }, 'failed');
+    log.error(coded, 'failed again');
+    log.warn({ error: 'transient: throttled' }, 'retrying');
+
+    const errors = lines.map((line) => (JSON.parse(line) as { error?: unknown; err?: unknown }).error);
+    expect(errors).toEqual([
+      { type: 'JobConflictError', code: 'job.conflict', message: 'job taken' },
+      { type: 'JobConflictError', code: 'job.conflict', message: 'job taken' },
+      { type: 'Error', message: 'transient: throttled' },
+    ]);
+    for (const line of lines) expect(line).not.toContain('"err"');
   });
 
   it('keeps ids and the message, so redaction does not blank the whole line', () => {
