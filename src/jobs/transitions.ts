@@ -156,13 +156,10 @@ export function insertJob(
 
 /** claim: `JQ#`/`JQA#` → `JR#`, or a takeover of an expired `JR#`; `attempt + 1`. */
 export function claimJob(options: {
-  readonly tenant: string;
-  readonly key: string;
   readonly now: Date;
   readonly owner: string;
   readonly capability: string;
   readonly leaseMs: number;
-  readonly shards: number;
 }): Transition {
   const now = options.now.toISOString();
   return {
@@ -230,12 +227,9 @@ export function finishJob(
 export function handOffJob(
   ref: AttemptRef,
   options: {
-    readonly tenant: string;
-    readonly key: string;
     readonly now: Date;
     readonly asyncRef: string;
     readonly deadline: Date;
-    readonly shards: number;
     readonly execution: Execution;
   },
 ): Transition {

@@ -83,12 +83,8 @@ function leaseOf(key: string, owner: string, record: JobRecord): Lease {
  * duplicate of a finished job from one still running elsewhere.
  * @throws InvalidJobRecordError when the stored job does not parse.
  */
-export async function claim(
-  table: TenantTable,
-  key: string,
-  options: ClaimRequest & { readonly shards: number },
-): Promise<ClaimResult> {
-  const transition = claimJob({ ...options, tenant: table.tenant, key });
+export async function claim(table: TenantTable, key: string, options: ClaimRequest): Promise<ClaimResult> {
+  const transition = claimJob(options);
   try {
     return {
       claimed: true,
@@ -119,13 +115,10 @@ export function finish(table: TenantTable, lease: Lease, request: FinishRequest)
 }
 
 /** `JR# → JRA#`: handed to an outside scanner until `deadline`. False when fenced. */
-export function handOff(
-  table: TenantTable,
-  lease: Lease,
-  request: HandOffRequest & { readonly shards: number },
-): Promise<boolean> {
-  const transition = handOffJob(lease, { ...request, tenant: table.tenant, key: lease.key });
-  return fenced(table, lease.key, transition, (stored) => ours(stored, lease, STATUS.asyncRunning));
+export function handOff(table: TenantTable, lease: Lease, request: HandOffRequest): Promise<boolean> {
+  return fenced(table, lease.key, handOffJob(lease, request), (stored) =>
+    ours(stored, lease, STATUS.asyncRunning),
+  );
 }
 
 /**
@@ -136,16 +129,13 @@ export function release(table: TenantTable, lease: Lease, request: ReleaseReques
   return fenced(table, lease.key, releaseJob(lease, request));
 }
 
-/**
- * The `JobStore` port over one tenant's table.
- * @param shards index shards of the table (`config.indexShards`), for the index keys a transition sets.
- */
-export function tableJobStore(table: TenantTable, shards: number): JobStore {
+/** The `JobStore` port over one tenant's table. */
+export function tableJobStore(table: TenantTable): JobStore {
   return {
-    claim: (key, request) => claim(table, key, { ...request, shards }),
+    claim: (key, request) => claim(table, key, request),
     renew: (lease, until) => renew(table, lease, until),
     finish: (lease, request) => finish(table, lease, request),
-    handOff: (lease, request) => handOff(table, lease, { ...request, shards }),
+    handOff: (lease, request) => handOff(table, lease, request),
     release: (lease, request) => release(table, lease, request),
   };
 }

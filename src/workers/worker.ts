@@ -136,7 +136,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   };
   const dispatcher = createDispatcher({
     queue,
-    storeOf: (tenant) => tableJobStore(tableOf(tenant), config.indexShards),
+    storeOf: (tenant) => tableJobStore(tableOf(tenant)),
     runAttempt: (claimed) => {
       const table = tableOf(claimed.tenant);
       const files = new TenantFiles({ s3: deps.clients.s3, buckets }, table.context);

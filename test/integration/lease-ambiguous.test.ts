@@ -30,7 +30,7 @@ describe('Function: claim / finish — a retry of a write that already took effe
     const [job] = (await producer.enqueue(ctx, [{ capability: 'noop', target: 'a1' }])) as EnqueueAccepted[];
     const table = tableOf(stack, ctx);
     const key = String(job?.key);
-    const clock = { now: new Date(), shards: stack.config.indexShards };
+    const clock = { now: new Date() };
     const options = { ...clock, owner: 'w1:token', capability: 'noop', leaseMs: 60_000 };
 
     const first = await claim(table, key, options);

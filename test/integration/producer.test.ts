@@ -224,15 +224,7 @@ describe('Function: createSweeper — leases, async deadlines and the by-open in
     const key = await enqueueOne('leased');
     const now = new Date();
     const lostAfter = stack.config.sweeper.lostEnqueueAfterMs;
-    const claim = claimJob({
-      tenant,
-      key,
-      now,
-      owner: 'w:1',
-      capability: 'noop',
-      leaseMs: 60_000,
-      shards: 8,
-    });
+    const claim = claimJob({ now, owner: 'w:1', capability: 'noop', leaseMs: 60_000 });
     await tableOf().update(key, claim.update, { condition: claim.condition });
 
     // Due (inserted a delay ago) but the lease has not been over that long: look again later.
@@ -251,16 +243,13 @@ describe('Function: createSweeper — leases, async deadlines and the by-open in
     const key = await enqueueOne('async');
     const now = new Date();
     const owner = { owner: 'w:2', attempt: 1 };
-    const claim = claimJob({ tenant, key, now, ...owner, capability: 'noop', leaseMs: 60_000, shards: 8 });
+    const claim = claimJob({ now, ...owner, capability: 'noop', leaseMs: 60_000 });
     await tableOf().update(key, claim.update, { condition: claim.condition });
     const deadline = plus(now, 120_000);
     const handOff = handOffJob(owner, {
-      tenant,
-      key,
       now,
       asyncRef: 'ext-1',
       deadline,
-      shards: 8,
       execution: { worker: 'w', startedAt: now.toISOString() },
     });
     await tableOf().update(key, handOff.update, { condition: handOff.condition });

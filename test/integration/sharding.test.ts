@@ -160,7 +160,7 @@ describe('Write shards of a tenant (profile shards: 4) on DynamoDB Local', () =>
   it('claims once, fences the finish by owner, and lists by status across shards', async () => {
     const key = keys[7] ?? '';
     const now = new Date();
-    const options = { tenant: HOT, key, now, capability: 'noop', leaseMs: 60_000, shards: 8 };
+    const options = { now, capability: 'noop', leaseMs: 60_000 };
     const claim = claimJob({ ...options, owner: 'w1:a' });
     const claimed = await tableOf(HOT).update(key, claim.update, { condition: claim.condition });
     expect(claimed.attempt).toBe(1);

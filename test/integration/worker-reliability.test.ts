@@ -313,13 +313,14 @@ describe('Command: scanq worker — reliability', () => {
     const [completed] = await fixture.terminal('async', [String(slow?.key)]);
     expect(statuses(completed)).toEqual(['JQ', 'JR', 'JRA', 'JQA', 'JR', 'JP']);
 
+    const lostAfterMs = fixture.stack.config.sweeper.lostEnqueueAfterMs;
     const sweeper = createSweeper(fixture.stack.config, {
       clients: fixture.stack.clients,
       queueUrl: fixture.stack.report.queueUrl,
       topicArn: fixture.stack.report.topicArn,
       log: silent,
       // The sweeper fails a JRA once its deadline has passed by its delay (a late callback's grace).
-      now: () => new Date(Date.now() + fixture.stack.config.sweeper.lostEnqueueAfterMs + 5_000),
+      now: () => new Date(Date.now() + lostAfterMs + 5_000),
     });
     expect((await sweeper.sweepOnce()).expired).toBe(1);
     const expired = await table.get(String(lost?.key), { consistent: true });

@@ -62,15 +62,7 @@ const codeAfter = (transition: Transition, from: StatusCode) =>
   statusCode(applyUpdate(stored(from), transition.update).status);
 
 describe('Function: claimJob', () => {
-  const claim = claimJob({
-    tenant: 't',
-    key: '#job#t#noop',
-    now: NOW,
-    owner: 'w-2:def',
-    capability: 'noop',
-    leaseMs: 30_000,
-    shards: 8,
-  });
+  const claim = claimJob({ now: NOW, owner: 'w-2:def', capability: 'noop', leaseMs: 30_000 });
 
   it('claims JQ and JQA, and JR only once its lease has expired; never JRA, JP, JF', () => {
     expect(admitted(claim)).toEqual(['JQ', 'JQA']);
@@ -112,12 +104,9 @@ describe('Function: the owner’s writes (renewLease, finishJob, handOffJob, rel
     [
       'handoff',
       handOffJob(OWNER, {
-        tenant: 't',
-        key: '#job#t#noop',
         now: NOW,
         asyncRef: 'ext-1',
         deadline: new Date(NOW.getTime() + HOUR),
-        shards: 8,
         execution: EXECUTION,
       }),
       'JRA',
