@@ -42,6 +42,8 @@ export interface AttemptInput {
   readonly files: TenantFiles;
   readonly message: ReceivedMessage;
   readonly log: Logger;
+  /** Runs what follows a won finish outside the job's slot (dispatcher.ts `ClaimedAttempt`). */
+  readonly aside: (work: () => Promise<void>) => void;
 }
 
 /** How the attempt left the job, for the caller's bookkeeping. */
@@ -223,25 +225,27 @@ async function conclude(
   }
   // The job is finished: a failure from here on must not be decided as the attempt's (its release
   // would be fenced now), so each write is retried on its own and, if it still fails, logged.
-  await Promise.all([
-    ...(fields.code === STATUS.passed
-      ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
-      : []),
-    afterFinish(a, 'notification', () =>
-      deps.events.publish({
-        tenant: ctx.tenant,
-        key: lease.key,
-        capability: capability.name,
-        status: fields.code,
-        attempt: lease.attempt,
-        resultKey,
-        ...(fields.error ? { error: fields.error } : {}),
-      }),
-    ),
-  ]);
-  if (fields.code === STATUS.passed && deps.cascade)
-    await cascadeAfterPass(deps.cascade, { table: a.table, lease, log: a.log }, fields.findings.assets);
-  await deps.queue.ack(a.message);
+  a.aside(async () => {
+    await Promise.all([
+      ...(fields.code === STATUS.passed
+        ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
+        : []),
+      afterFinish(a, 'notification', () =>
+        deps.events.publish({
+          tenant: ctx.tenant,
+          key: lease.key,
+          capability: capability.name,
+          status: fields.code,
+          attempt: lease.attempt,
+          resultKey,
+          ...(fields.error ? { error: fields.error } : {}),
+        }),
+      ),
+    ]);
+    if (fields.code === STATUS.passed && deps.cascade)
+      await cascadeAfterPass(deps.cascade, { table: a.table, lease, log: a.log }, fields.findings.assets);
+    await deps.queue.ack(a.message);
+  });
   return fields.code === STATUS.passed ? 'passed' : 'failed';
 }
 

@@ -23,6 +23,12 @@ export interface ClaimedAttempt {
   readonly store: JobStore;
   readonly message: ReceivedMessage;
   readonly log: Logger;
+  /**
+   * Runs what follows a won finish (findings, event, cascade, acknowledgement) outside the job's
+   * slot: the next job starts while the event waits for company in its batch. The tenant keeps
+   * its place at the gate until that work is done, and the drain (`settled`) waits for it.
+   */
+  readonly aside: (work: () => Promise<void>) => void;
 }
 
 /** What the dispatcher uses. */
@@ -133,6 +139,15 @@ export function createDispatcher(deps: DispatcherDeps) {
     return undefined;
   }
 
+  /** Work after a won finish, tracked like a disposal; resolves when it is done (never rejects). */
+  function track(message: ReceivedMessage, work: () => Promise<void>): Promise<void> {
+    const done: Promise<void> = work()
+      .catch((error: unknown) => fail(message, error))
+      .finally(() => disposing.delete(done));
+    disposing.add(done);
+    return done;
+  }
+
   /** Resolves when the I/O of every message disposed of so far is done. */
   async function settled(): Promise<void> {
     while (disposing.size > 0) await Promise.allSettled([...disposing]);
@@ -141,7 +156,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   /** Jobs this process is working on: a second copy of one in the same batch is a duplicate. */
   const working = new Set<string>();
 
-  async function process(message: ReceivedMessage, job: JobMessage) {
+  async function process(message: ReceivedMessage, job: JobMessage, tails: Promise<void>[]) {
     // The phase too: an async job returning (JQA) while its hand-off is still being acknowledged is not a duplicate.
     const id = `${job.tenant}\u0000${job.key}\u0000${job.phase}`;
     if (working.has(id)) {
@@ -152,13 +167,13 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
     working.add(id);
     try {
-      await claimAndRun(message, job);
+      await claimAndRun(message, job, tails);
     } finally {
       working.delete(id);
     }
   }
 
-  async function claimAndRun(message: ReceivedMessage, job: JobMessage) {
+  async function claimAndRun(message: ReceivedMessage, job: JobMessage, tails: Promise<void>[]) {
     const capability = deps.registry.get(job.capability);
     if (!capability) return reject(message, `unknown capability ${job.capability}`);
     const store = deps.storeOf(job.tenant);
@@ -182,7 +197,17 @@ export function createDispatcher(deps: DispatcherDeps) {
       capability: job.capability,
       attempt: lease.attempt,
     });
-    const end = await deps.runAttempt({ tenant: job.tenant, capability, lease, store, message, log: jobLog });
+    const end = await deps.runAttempt({
+      tenant: job.tenant,
+      capability,
+      lease,
+      store,
+      message,
+      log: jobLog,
+      aside: (work) => {
+        tails.push(track(message, work));
+      },
+    });
     stats.count(end);
   }
 
@@ -203,14 +228,16 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (deps.draining()) return dispose(message, () => queue.setVisibility(message, 0));
       if (!(await deps.gate.tryEnter(job.tenant))) return dispose(message, () => defer(message, job));
       return async () => {
+        const tails: Promise<void>[] = [];
         try {
           // The drain timed out between admission and start: hand it back untouched.
           if (deps.shutdown.aborted) return await queue.setVisibility(message, 0);
-          await process(message, job);
+          await process(message, job, tails);
         } catch (error) {
           fail(message, error);
         } finally {
-          deps.gate.leave(job.tenant);
+          if (tails.length === 0) deps.gate.leave(job.tenant);
+          else void Promise.all(tails).then(() => deps.gate.leave(job.tenant));
         }
       };
     } catch (error) {

@@ -30,6 +30,13 @@ import { tableJobStore } from './lease.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
 import { sqsJobQueue } from './queue.js';
+
+/**
+ * How long an event or an acknowledgement waits for company before its batch leaves. Neither holds
+ * a job slot, so a fuller batch costs only latency of the event and of the delete.
+ */
+const BATCH_LINGER_MS = 100;
+
 import { WorkerStats } from './stats.js';
 
 /**
@@ -99,9 +106,13 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     log,
     deferDelaySeconds: Math.min(900, Math.ceil(config.worker.deferDelayMs / 1000)),
     deadLetter: deps.moveToDlq,
+    // Acknowledgements leave the job slots (`aside`), so they can wait longer for a fuller batch.
+    lingerMs: { ack: BATCH_LINGER_MS },
     ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
   });
-  const events = createEventPublisher(deps.clients.sns, deps.resources.topicArn);
+  const events = createEventPublisher(deps.clients.sns, deps.resources.topicArn, {
+    lingerMs: BATCH_LINGER_MS,
+  });
   const attemptDeps: AttemptDeps = {
     queue,
     events,

@@ -70,6 +70,9 @@ function setup(cap: CapabilityDefinition, options: { attempt?: number; shutdown?
     files,
     message: jobMessage(1),
     log: createLogger({ level: 'silent' }),
+    aside: (work) => {
+      void work();
+    },
   };
   return { deps, input, queue, store };
 }
