@@ -4,10 +4,17 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
-  type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { messagingAttributes, queueNameOf, recordError, spanContextOf, traceLogFields } from './spans.js';
+import {
+  messagingAttributes,
+  NO_SPAN,
+  queueNameOf,
+  recordError,
+  type SpanSource,
+  spanContextOf,
+  traceLogFields,
+} from './spans.js';
 
 /** The part of a received SQS message a process span reads. */
 export interface TracedMessage {
@@ -33,16 +40,20 @@ export function traceparentOfMessage(message: TracedMessage): string | undefined
  * `traceparent`), and its child, since scanq handles every message alone; so a job's claim, run,
  * result, finish and notification join the trace of its enqueue. Its parent is set explicitly:
  * the receive call's context (the SDK instrumentation's `receive` span) is not the job's.
- * `work` gets the span and the `trace_id`/`span_id` fields for the job's log lines.
+ * `work` gets the span and the `trace_id`/`span_id` fields for the job's log lines. With tracing
+ * off, no span is started: `work` gets a span that records nothing.
  */
 export function processMessage<T>(
-  tracer: Tracer,
+  source: SpanSource,
   queueUrl: string,
   message: TracedMessage,
   job: TracedJob,
   work: (span: Span, logFields: { trace_id?: string; span_id?: string }) => Promise<T>,
 ): Promise<T> {
   const traceparent = traceparentOfMessage(message);
+  // Off: no span, and the job's lines still carry the trace id the producer put on the message.
+  if (!source.tracing) return work(NO_SPAN, traceLogFields(undefined, traceparent));
+  const { tracer } = source;
   const producer = spanContextOf(traceparent);
   const parent = producer ? trace.setSpanContext(ROOT_CONTEXT, producer) : ROOT_CONTEXT;
   const attributes: Attributes = {

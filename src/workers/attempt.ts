@@ -1,7 +1,9 @@
+import { trace } from '@opentelemetry/api';
 import { type CapabilityDefinition, STATUS } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type EventPublisher, PublishError } from '../notify/index.js';
+import { inSpan, type SpanSource } from '../telemetry/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
 import { type CascadeHook, cascadeAfterPass } from './cascade.js';
 import { type AttemptOutcome, type AttemptPolicy, type Step, stepAfterRun, stepBeforeRun } from './decide.js';
@@ -29,6 +31,8 @@ export interface AttemptDeps {
   readonly now: () => Date;
   /** Fires when the drain timeout passed: running attempts are released. */
   readonly shutdown: AbortSignal;
+  /** Child spans of the job's process span (run, result write, finish, notify). Default: none. */
+  readonly spans?: SpanSource;
 }
 
 /** One claimed attempt. */
@@ -72,6 +76,18 @@ export async function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promi
   }
 }
 
+const NO_SPANS: SpanSource = { tracer: trace.getTracer('scanq'), tracing: false };
+const spansOf = (deps: AttemptDeps): SpanSource => deps.spans ?? NO_SPANS;
+
+/**
+ * A failure or a retry names its error code on the job's process span (the active one: steps run
+ * in it): `error.type`, never the message. Nothing when tracing is off.
+ */
+function markFailure(code: string): void {
+  const span = trace.getActiveSpan();
+  if (span?.isRecording()) span.setAttribute('error.type', code);
+}
+
 /** A visibility change that may fail without failing the attempt (the lease is what counts). */
 async function setVisibility(deps: AttemptDeps, a: AttemptInput, seconds: number): Promise<void> {
   await deps.queue
@@ -110,7 +126,9 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
   const { emit, findings } = collector();
   try {
     // A capability that ignores its signal still loses the race: the attempt ends on time.
-    const ran = await raceAbort(invoke(deps.invoke, a, signal, emit), signal);
+    const ran = await inSpan(spansOf(deps), `run ${capability.name}`, {}, () =>
+      raceAbort(invoke(deps.invoke, a, signal, emit), signal),
+    );
     const step = stepAfterRun(ran.kind === 'handoff' ? ran : { kind: 'done' }, policy, deps.now());
     // A failed write while carrying out a pass or hand-off is a failure of the attempt (below).
     return await carryOut(deps, a, step, {
@@ -143,6 +161,7 @@ export async function carryOut(
     case 'pass':
       return conclude(deps, a, { code: STATUS.passed, ...run });
     case 'fail':
+      markFailure(step.code);
       a.log.info({ code: step.code, error: step.reason }, 'job failed');
       return conclude(deps, a, {
         code: STATUS.failed,
@@ -162,6 +181,7 @@ export async function carryOut(
       return 'handedOff';
     }
     case 'retry': {
+      markFailure(step.code);
       const now = deps.now();
       const until = new Date(now.getTime() + step.afterMs);
       if (!(await a.store.release(lease, { now, until, error: step.reason }))) return 'fenced';
@@ -210,14 +230,19 @@ async function conclude(
     ...(fields.error ? { error: fields.error } : {}),
     findings: fields.findings,
   });
-  const resultKey = await writeResult(a.files, resultName(lease, capability.name), document);
-  const won = await a.store.finish(lease, {
-    code: fields.code,
-    now,
-    execution: { worker: deps.workerId, startedAt: fields.startedAt },
-    resultKey,
-    ...(fields.error ? { error: fields.error } : {}),
-  });
+  const spans = spansOf(deps);
+  const resultKey = await inSpan(spans, 'result write', {}, () =>
+    writeResult(a.files, resultName(lease, capability.name), document),
+  );
+  const won = await inSpan(spans, 'finish', {}, () =>
+    a.store.finish(lease, {
+      code: fields.code,
+      now,
+      execution: { worker: deps.workerId, startedAt: fields.startedAt },
+      resultKey,
+      ...(fields.error ? { error: fields.error } : {}),
+    }),
+  );
   if (!won) {
     a.log.warn('fenced: a newer attempt owns this job; discarding this attempt');
     await a.files.delete(resultKey).catch(() => {});
@@ -230,16 +255,18 @@ async function conclude(
       ...(fields.code === STATUS.passed
         ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
         : []),
-      afterFinish(a, 'notification', () =>
-        deps.events.publish({
-          tenant: ctx.tenant,
-          key: lease.key,
-          capability: capability.name,
-          status: fields.code,
-          attempt: lease.attempt,
-          resultKey,
-          ...(fields.error ? { error: fields.error } : {}),
-        }),
+      inSpan(spans, 'notify', {}, () =>
+        afterFinish(a, 'notification', () =>
+          deps.events.publish({
+            tenant: ctx.tenant,
+            key: lease.key,
+            capability: capability.name,
+            status: fields.code,
+            attempt: lease.attempt,
+            resultKey,
+            ...(fields.error ? { error: fields.error } : {}),
+          }),
+        ),
       ),
     ]);
     if (fields.code === STATUS.passed && deps.cascade)

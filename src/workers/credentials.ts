@@ -62,6 +62,8 @@ export interface CredentialsCacheOptions {
   readonly ttlMs?: number;
   /** Clock in epoch milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /** Told whether each `get` was served from the cache (metrics). Default none. */
+  readonly onLookup?: (result: 'hit' | 'miss') => void;
 }
 
 interface Entry {
@@ -105,7 +107,11 @@ export class CredentialsCache {
     const key = this.#key(ctx, accountId);
     const now = this.#now();
     const hit = this.#entries.get(key);
-    if (hit && hit.expires > now) return hit.value;
+    if (hit && hit.expires > now) {
+      this.#options.onLookup?.('hit');
+      return hit.value;
+    }
+    this.#options.onLookup?.('miss');
     this.#prune(now);
     const entry: Entry = { value: this.#read(ctx, accountId), expires: Number.POSITIVE_INFINITY };
     this.#entries.set(key, entry);

@@ -10,6 +10,14 @@ import {
 } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import {
+  endAttemptSpan,
+  inSpan,
+  processMessage,
+  type ScanqMetrics,
+  type SpanSource,
+  telemetryOff,
+} from '../telemetry/index.js';
 import type { AttemptEnd } from './attempt.js';
 import type { TenantGate } from './fairness.js';
 import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
@@ -53,6 +61,10 @@ export interface DispatcherDeps {
   readonly shutdown: AbortSignal;
   /** Deferred messages are re-sent with `MessageGroupId = tenant` (`config.producer.messageGroupId`). */
   readonly groupByTenant: boolean;
+  /** Spans (a process span per message, a claim span) and the job metrics. Default: telemetry off. */
+  readonly telemetry?: SpanSource & { readonly metrics: ScanqMetrics };
+  /** The jobs queue (span attributes). Default empty. */
+  readonly queueUrl?: string;
 }
 
 /** What to do with a message whose claim was lost, from the job as stored. Pure. */
@@ -91,9 +103,13 @@ export function lostClaimStep(
  */
 export function createDispatcher(deps: DispatcherDeps) {
   const { log, stats, queue } = deps;
+  const telemetry = deps.telemetry ?? telemetryOff();
+  const { metrics } = telemetry;
+  const queueUrl = deps.queueUrl ?? '';
 
   async function reject(message: ReceivedMessage, reason: string) {
     stats.count('rejected');
+    metrics.deadLettered(message.MessageAttributes?.tenant?.StringValue);
     log.warn({ messageId: message.MessageId, error: reason }, 'message rejected to the DLQ');
     await queue.deadLetter(message, reason);
   }
@@ -104,6 +120,7 @@ export function createDispatcher(deps: DispatcherDeps) {
    */
   async function defer(message: ReceivedMessage, job: JobMessage) {
     stats.count('deferred');
+    metrics.deferred(job.tenant);
     await queue.defer(message, deps.groupByTenant ? job.tenant : undefined);
   }
 
@@ -173,42 +190,66 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
   }
 
-  async function claimAndRun(message: ReceivedMessage, job: JobMessage, tails: Promise<void>[]) {
-    const capability = deps.registry.get(job.capability);
-    if (!capability) return reject(message, `unknown capability ${job.capability}`);
-    const store = deps.storeOf(job.tenant);
-    const owner = `${deps.workerId}:${randomBytes(4).toString('hex')}`;
-    const now = deps.now();
-    const claim = await store
-      .claim(job.key, { now, owner, capability: job.capability, leaseMs: deps.leaseMs(capability) })
-      .catch((error: unknown) => {
-        // A stored job that does not parse cannot be run by any worker: park its message with the reason.
-        if (error instanceof InvalidJobRecordError) return error;
-        throw error;
+  /** Claims and runs one job inside its process span (the message's trace), counting what it did. */
+  function claimAndRun(message: ReceivedMessage, job: JobMessage, tails: Promise<void>[]) {
+    return processMessage(telemetry, queueUrl, message, job, async (span, traceFields) => {
+      const capability = deps.registry.get(job.capability);
+      if (!capability) return reject(message, `unknown capability ${job.capability}`);
+      const store = deps.storeOf(job.tenant);
+      const owner = `${deps.workerId}:${randomBytes(4).toString('hex')}`;
+      const now = deps.now();
+      const claim = await inSpan(telemetry, 'claim', {}, () =>
+        store
+          .claim(job.key, { now, owner, capability: job.capability, leaseMs: deps.leaseMs(capability) })
+          .catch((error: unknown) => {
+            // A stored job that does not parse cannot be run by any worker: park its message with the reason.
+            if (error instanceof InvalidJobRecordError) return error;
+            throw error;
+          }),
+      );
+      if (claim instanceof InvalidJobRecordError) {
+        endAttemptSpan(span, 'rejected', claim.code);
+        return reject(message, `${claim.code}: ${claim.message}`);
+      }
+      if (!claim.claimed) {
+        endAttemptSpan(span, 'duplicate');
+        return lostClaim(message, job, claim.stored);
+      }
+      stats.count('claimed');
+      const dwellMs = now.getTime() - Date.parse(job.enqueuedAt);
+      stats.dwell(dwellMs);
+      metrics.jobStarted(job.tenant, job.capability, Number.isFinite(dwellMs) ? dwellMs / 1000 : undefined);
+      const { lease } = claim;
+      span.setAttribute('scanq.attempt', lease.attempt);
+      const jobLog = log.child({
+        tenant: job.tenant,
+        key: job.key,
+        capability: job.capability,
+        attempt: lease.attempt,
+        ...traceFields,
       });
-    if (claim instanceof InvalidJobRecordError) return reject(message, `${claim.code}: ${claim.message}`);
-    if (!claim.claimed) return lostClaim(message, job, claim.stored);
-    stats.count('claimed');
-    stats.dwell(now.getTime() - Date.parse(job.enqueuedAt));
-    const { lease } = claim;
-    const jobLog = log.child({
-      tenant: job.tenant,
-      key: job.key,
-      capability: job.capability,
-      attempt: lease.attempt,
+      const started = performance.now();
+      metrics.inFlight(1);
+      let end: AttemptEnd;
+      try {
+        end = await deps.runAttempt({
+          tenant: job.tenant,
+          capability,
+          lease,
+          store,
+          message,
+          log: jobLog,
+          aside: (work) => {
+            tails.push(track(message, work));
+          },
+        });
+      } finally {
+        metrics.inFlight(-1);
+      }
+      metrics.attemptEnded(job.tenant, job.capability, end, (performance.now() - started) / 1000);
+      endAttemptSpan(span, end);
+      stats.count(end);
     });
-    const end = await deps.runAttempt({
-      tenant: job.tenant,
-      capability,
-      lease,
-      store,
-      message,
-      log: jobLog,
-      aside: (work) => {
-        tails.push(track(message, work));
-      },
-    });
-    stats.count(end);
   }
 
   /**

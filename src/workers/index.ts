@@ -4,6 +4,7 @@ import type { ResolvedResources } from '../aws/resources.js';
 import type { Config } from '../config/index.js';
 import { type JobCredentials, PermanentError } from '../jobs/index.js';
 import type { Logger } from '../lib/logger.js';
+import type { ScanqMetrics } from '../telemetry/index.js';
 import { TenancyError, type TenantContext } from '../tenancy/index.js';
 import { auditToTable, CredentialsCache, resolveAwsCredentials } from './credentials.js';
 import { moveToDlq } from './dlq.js';
@@ -29,6 +30,7 @@ export function createWorkerRuntimeDeps(
   clients: AwsClients,
   resources: ResolvedResources,
   log: Logger,
+  metrics?: Pick<ScanqMetrics, 'credentials'>,
 ) {
   const tableDeps = { doc: clients.doc, tableName: config.resources.table };
   const cache = new CredentialsCache({
@@ -40,6 +42,7 @@ export function createWorkerRuntimeDeps(
     audit: auditToTable(tableDeps),
     log,
     ttlMs: config.worker.credentialsTtlMs,
+    ...(metrics ? { onLookup: (result: 'hit' | 'miss') => metrics.credentials(result) } : {}),
   });
   return {
     async credentialsFor(ctx: TenantContext, accountId: string): Promise<JobCredentials> {

@@ -9,6 +9,7 @@ import {
   STATUS,
 } from '../jobs/index.js';
 import type { EventPublisher } from '../notify/index.js';
+import { inSpan, type SpanSource } from '../telemetry/index.js';
 import type { TenantContext, TenantProfile } from '../tenancy/index.js';
 import type { AttemptInput } from './attempt.js';
 import type { Findings } from './outcome.js';
@@ -45,6 +46,8 @@ export interface InvokeDeps {
   readonly aws: RunContext['aws'];
   /** Loopback targets are allowed (local development and tests only). */
   readonly allowLoopback: boolean;
+  /** A `credentials` span around the look-up. Default: none. */
+  readonly spans?: SpanSource;
 }
 
 /** The part of an attempt a capability run reads. */
@@ -56,7 +59,8 @@ async function credentialsOf(deps: InvokeDeps, a: Invocation): Promise<JobCreden
   const accountId = a.lease.record.input.accountId;
   if (typeof accountId !== 'string' || accountId === '')
     throw new PermanentError('input.accountId is required for a capability that uses credentials');
-  return deps.credentialsFor(a.ctx, accountId);
+  if (!deps.spans) return deps.credentialsFor(a.ctx, accountId);
+  return inSpan(deps.spans, 'credentials', {}, () => deps.credentialsFor(a.ctx, accountId));
 }
 
 /** Runs (or, for a returning async job, completes) the capability with its context and input. */

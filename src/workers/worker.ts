@@ -15,6 +15,7 @@ import { TtlCache } from '../lib/ttl-cache.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
 import { createEventPublisher } from '../notify/index.js';
 import type { Producer } from '../producer/index.js';
+import { type Telemetry, telemetryOff } from '../telemetry/index.js';
 import {
   getProfile,
   systemContext,
@@ -66,6 +67,8 @@ export interface WorkerDeps {
   readonly queueVisibilityMs?: number;
   /** Inserts the jobs a passed job spawns (cascade). Default none: nothing is spawned. */
   readonly producer?: Pick<Producer, 'insert'>;
+  /** Spans and metrics of the jobs (`scanq worker` passes its own). Default: telemetry off. */
+  readonly telemetry?: Pick<Telemetry, 'tracer' | 'tracing' | 'metrics'>;
 }
 
 /** A worker process's engine: pollers feeding the dispatcher, with drain on stop. */
@@ -88,6 +91,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const stats = new WorkerStats();
   const shutdown = new AbortController();
   const now = deps.now ?? (() => new Date());
+  const telemetry = deps.telemetry ?? telemetryOff();
   let draining = false;
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
   const buckets = {
@@ -116,7 +120,9 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    spans: telemetry,
     invoke: {
+      spans: telemetry,
       credentialsFor:
         deps.credentialsFor ??
         (async () => {
@@ -147,6 +153,8 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   };
   const dispatcher = createDispatcher({
     queue,
+    telemetry,
+    queueUrl: deps.resources.queueUrl,
     storeOf: (tenant) => tableJobStore(tableOf(tenant)),
     runAttempt: (claimed) => {
       const table = tableOf(claimed.tenant);
