@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { type CapabilityDefinition, STATUS } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -85,7 +85,9 @@ const spansOf = (deps: AttemptDeps): SpanSource => deps.spans ?? NO_SPANS;
  */
 function markFailure(code: string): void {
   const span = trace.getActiveSpan();
-  if (span?.isRecording()) span.setAttribute('error.type', code);
+  if (!span?.isRecording()) return;
+  span.setAttribute('error.type', code);
+  span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
 /** A visibility change that may fail without failing the attempt (the lease is what counts). */
