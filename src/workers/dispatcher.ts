@@ -33,8 +33,8 @@ export interface ClaimedAttempt {
   readonly log: Logger;
   /**
    * Runs what follows a won finish (findings, event, cascade, acknowledgement) outside the job's
-   * slot: the next job starts while the event waits for company in its batch. The tenant keeps
-   * its place at the gate until that work is done, and the drain (`settled`) waits for it.
+   * slot and the tenant's gate place: the next job starts while the event waits for company in
+   * its batch. The drain (`settled`) waits for it.
    */
   readonly aside: (work: () => Promise<void>) => void;
 }
@@ -156,15 +156,6 @@ export function createDispatcher(deps: DispatcherDeps) {
     return undefined;
   }
 
-  /** Work after a won finish, tracked like a disposal; resolves when it is done (never rejects). */
-  function track(message: ReceivedMessage, work: () => Promise<void>): Promise<void> {
-    const done: Promise<void> = work()
-      .catch((error: unknown) => fail(message, error))
-      .finally(() => disposing.delete(done));
-    disposing.add(done);
-    return done;
-  }
-
   /** Resolves when the I/O of every message disposed of so far is done. */
   async function settled(): Promise<void> {
     while (disposing.size > 0) await Promise.allSettled([...disposing]);
@@ -173,7 +164,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   /** Jobs this process is working on: a second copy of one in the same batch is a duplicate. */
   const working = new Set<string>();
 
-  async function process(message: ReceivedMessage, job: JobMessage, tails: Promise<void>[]) {
+  async function process(message: ReceivedMessage, job: JobMessage) {
     // The phase too: an async job returning (JQA) while its hand-off is still being acknowledged is not a duplicate.
     const id = `${job.tenant}\u0000${job.key}\u0000${job.phase}`;
     if (working.has(id)) {
@@ -184,14 +175,14 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
     working.add(id);
     try {
-      await claimAndRun(message, job, tails);
+      await claimAndRun(message, job);
     } finally {
       working.delete(id);
     }
   }
 
   /** Claims and runs one job inside its process span (the message's trace), counting what it did. */
-  function claimAndRun(message: ReceivedMessage, job: JobMessage, tails: Promise<void>[]) {
+  function claimAndRun(message: ReceivedMessage, job: JobMessage) {
     return processMessage(telemetry, queueUrl, message, job, async (span, traceFields) => {
       const capability = deps.registry.get(job.capability);
       if (!capability) return reject(message, `unknown capability ${job.capability}`);
@@ -239,9 +230,8 @@ export function createDispatcher(deps: DispatcherDeps) {
           store,
           message,
           log: jobLog,
-          aside: (work) => {
-            tails.push(track(message, work));
-          },
+          // Tracked like a disposal: settled() waits for it, and a failure is logged, never thrown.
+          aside: (work) => dispose(message, work),
         });
       } finally {
         metrics.inFlight(-1);
@@ -269,16 +259,14 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (deps.draining()) return dispose(message, () => queue.setVisibility(message, 0));
       if (!(await deps.gate.tryEnter(job.tenant))) return dispose(message, () => defer(message, job));
       return async () => {
-        const tails: Promise<void>[] = [];
         try {
           // The drain timed out between admission and start: hand it back untouched.
           if (deps.shutdown.aborted) return await queue.setVisibility(message, 0);
-          await process(message, job, tails);
+          await process(message, job);
         } catch (error) {
           fail(message, error);
         } finally {
-          if (tails.length === 0) deps.gate.leave(job.tenant);
-          else void Promise.all(tails).then(() => deps.gate.leave(job.tenant));
+          deps.gate.leave(job.tenant);
         }
       };
     } catch (error) {
