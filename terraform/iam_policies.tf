@@ -331,4 +331,12 @@ data "aws_iam_policy_document" "sweeper" {
     actions   = ["dynamodb:Query"]
     resources = [local.index_arn.open]
   }
+
+  # Queue and DLQ depth by state: the sweeper alone samples them for the metrics
+  # (scanq_queue_messages), one GetQueueAttributes per queue and sweep.
+  statement {
+    sid       = "QueueDepth"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn]
+  }
 }
