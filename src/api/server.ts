@@ -260,7 +260,8 @@ function documentRoute(routes: readonly Route[]): Route {
  */
 export async function createApiServer(config: Config, deps: ApiServerDeps): Promise<ApiServer> {
   const verifier = deps.verifier ?? createVerifier(config.auth);
-  const log = deps.log.child({ name: 'api' });
+  // `scanq api`'s logger is already named: naming it again would write `name` twice on every line.
+  const log = 'name' in deps.log.bindings() ? deps.log : deps.log.child({ name: 'api' });
   const telemetry =
     deps.telemetry ?? (await startTelemetry(config.telemetry, { process: 'api', prometheus: true }, log));
   const routeDeps: RouteDeps = {

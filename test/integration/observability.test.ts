@@ -43,6 +43,7 @@ let prometheus: PrometheusServer | undefined;
 let weak: SeededAccount;
 let hardened: SeededAccount & { scannerKeys: { accessKeyId: string; secretAccessKey: string } };
 const processes: WorkerProcess[] = [];
+const workerProcesses: WorkerProcess[] = [];
 let plan: Planned[] = [];
 /** The Prometheus text each process served at the end of the workload. */
 const scraped: string[] = [];
@@ -123,17 +124,21 @@ beforeAll(async () => {
   const api = new WorkerProcess(env, ['--port', '0', '--plugin', TEST_PLUGIN], ['api']);
   const workers = [new WorkerProcess(env), new WorkerProcess(env)];
   const sweeper = new WorkerProcess(env, [], ['sweeper']);
-  processes.push(api, ...workers, sweeper);
+  const scheduler = new WorkerProcess(env, ['--plugin', TEST_PLUGIN], ['scheduler']);
+  workerProcesses.push(...workers);
+  processes.push(api, ...workers, sweeper, scheduler);
   const apiLine = await api.waitFor(/scanq api listening on http:\/\/127\.0\.0\.1:\d+/);
   const apiBase = /(http:\/\/127\.0\.0\.1:\d+)/.exec(apiLine)?.[1] ?? '';
   const workerPorts = await Promise.all(workers.map(statusPort));
   const sweeperPort = await statusPort(sweeper);
+  const schedulerPort = await statusPort(scheduler);
   await Promise.all(workers.map((w) => w.waitFor(/worker started/)));
   if (!skipWithout('prometheus'))
     prometheus = await startPrometheus({
       'scanq-api': [new URL(apiBase).host],
       'scanq-worker': workerPorts.map((port) => `127.0.0.1:${port}`),
       'scanq-sweeper': [`127.0.0.1:${sweeperPort}`],
+      'scanq-scheduler': [`127.0.0.1:${schedulerPort}`],
     });
 
   // Act: every job through the API, one request each (each its own trace from enqueue on).
@@ -220,13 +225,14 @@ describe.skipIf(skipWithout('prometheus'))('Prometheus scraping api, workers and
     const up = await eventually(
       async () => {
         const samples = (await prometheus?.query('up == 1')) ?? [];
-        return samples.length === 4 ? samples : undefined;
+        return samples.length === 5 ? samples : undefined;
       },
       20_000,
-      'four targets up',
+      'five targets up',
     );
     expect(up.map((s) => s.metric.job).sort()).toEqual([
       'scanq-api',
+      'scanq-scheduler',
       'scanq-sweeper',
       'scanq-worker',
       'scanq-worker',
@@ -381,6 +387,80 @@ describe('One trace per job from enqueue to finish (OTLP)', () => {
     expect(sdk.every((s) => s.kind === 3 && s.attributes['rpc.system'] === 'aws-api')).toBe(true);
     const sends = spans.filter((s) => s.kind === 4 && s.attributes['rpc.method'] === 'SendMessageBatch');
     expect(sends.length).toBeGreaterThan(0);
+  });
+});
+
+/** The keys of a JSON object's top level, in order, duplicates kept (JSON.parse keeps only the last). */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      let k = j + 1;
+      while (text[k] === ' ') k++;
+      if (depth === 1 && text[k] === ':') keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      i = j;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
+}
+
+describe('Logs: one field set', () => {
+  it('finds a key written twice (the check can fail)', () => {
+    expect(topLevelKeys('{"a":1,"b":{"a":2},"c":"x\\"y","a":3}')).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('no line of any process has a key twice; every error is {type, code?, message}', async () => {
+    await stopAll();
+    const lines = processes.flatMap((p) => p.lines).filter((line) => line.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(50);
+    for (const line of lines) {
+      const keys = topLevelKeys(line);
+      expect(
+        keys.filter((key, i) => keys.indexOf(key) !== i),
+        line,
+      ).toEqual([]);
+    }
+    const errors = processes
+      .flatMap((p) => p.json())
+      .flatMap((l) => (l.error === undefined ? [] : [l.error]));
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) {
+      expect(
+        Object.keys(error as object).every((k) => ['type', 'code', 'message'].includes(k)),
+        JSON.stringify(error),
+      ).toBe(true);
+      expect(error).toMatchObject({ type: expect.any(String), message: expect.any(String) });
+    }
+  });
+
+  it("a job's lines carry trace_id and span_id of its process span", async () => {
+    await stopAll();
+    const jobLines = workerProcesses
+      .flatMap((p) => p.json())
+      .filter((l) => typeof l.key === 'string' && typeof l.attempt === 'number');
+    const failedOrRetried = jobLines.filter(
+      (l) => l.msg === 'job failed' || l.msg === 'transient failure; retrying later',
+    );
+    // Two test-fail jobs of alpha, one of beta, and the retry of the flaky job.
+    expect(failedOrRetried).toHaveLength(4);
+    for (const line of jobLines) {
+      const span = receiver.spans.find(
+        (s) =>
+          s.kind === 5 &&
+          s.attributes['scanq.job.key'] === line.key &&
+          Number(s.attributes['scanq.attempt']) === line.attempt,
+      );
+      expect(span, `${String(line.key)} attempt ${String(line.attempt)}`).toBeDefined();
+      expect({ trace_id: line.trace_id, span_id: line.span_id }).toEqual({
+        trace_id: span?.traceId,
+        span_id: span?.spanId,
+      });
+    }
   });
 });
 
