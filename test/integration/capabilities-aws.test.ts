@@ -154,9 +154,17 @@ describe('Capability: aws-posture (in-process worker, credentials from Secrets M
     ]);
     expect(counter.snapshot()['STS.AssumeRole']).toBe(1);
 
-    // Risk items are in the tenant's partition too.
-    const items = await tableOf(stack, serviceContext(TENANT)).query({ prefix: '#risk#' });
-    expect(items.items.length).toBe(planted.length);
+    // Risk items are in the tenant's partition too: written once the finish has won, so they may
+    // land a moment after the job reads JP.
+    const items = await eventually(
+      async () => {
+        const page = await tableOf(stack, serviceContext(TENANT)).query({ prefix: '#risk#' });
+        return page.items.length >= planted.length ? page.items : undefined;
+      },
+      10_000,
+      'the risk items',
+    );
+    expect(items.length).toBe(planted.length);
   });
 
   it('finds nothing on the hardened account, scanned with its own access keys', async () => {

@@ -130,7 +130,15 @@ describe('Capability: external (real worker process, stub scanner, callback serv
     expect(handoff?.callbackUrl).toContain(`/v1/jobs/${encodeURIComponent(String(job?.key))}/return?token=`);
     expect(done.asyncResult).toMatchObject({ asyncRef: handoff?.asyncRef, scannerStatus: 'done' });
 
-    const risks = (await table().query({ prefix: '#risk#', consistent: true })).items;
+    // Findings are written once the finish has won, so they may land a moment after JP.
+    const risks = await eventually(
+      async () => {
+        const page = await table().query({ prefix: '#risk#', consistent: true });
+        return page.items.length >= 3 ? page.items : undefined;
+      },
+      10_000,
+      'the risk items',
+    );
     expect(risks.map((r) => [r.name, r.severity]).sort()).toEqual([
       ['git-config', 'high'],
       ['http-missing-security-headers', 'info'],
