@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { shardOfKey } from '../tenancy/shards.js';
 import type { CapabilityRegistry } from './capability.js';
 import { type FieldIssue, JobValidationError } from './errors.js';
 import { isCapabilityName, jobKey, normalizeTarget } from './keys.js';
@@ -137,7 +137,7 @@ export function validateJobRequests(raw: readonly unknown[], registry: Capabilit
 
 /** Deterministic shard of a job (or schedule) in a cross-tenant index, so its writes stay in one shard. */
 export function shardOf(tenant: string, key: string, shards: number): number {
-  return createHash('sha1').update(`${tenant}\u0000${key}`).digest().readUInt32BE(0) % shards;
+  return shardOfKey(`${tenant}\u0000${key}`, shards);
 }
 
 /** `open#shard`: the partition of a non-terminal job in the sweeper's `by-open` index. */

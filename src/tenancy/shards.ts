@@ -15,7 +15,7 @@ export function isShardedKey(key: string): boolean {
   return key.startsWith(JOB_KEY_PREFIX);
 }
 
-/** Shard of a job key among `shards`. */
+/** Shard of a key among `shards`: a hash, so the same key always lands in the same shard. */
 export function shardOfKey(key: string, shards: number): number {
   return createHash('sha1').update(key).digest().readUInt32BE(0) % shards;
 }

@@ -15,6 +15,7 @@ import { TABLE } from '../local-aws/manifest.js';
 import type { TenantContext } from './context.js';
 import { ConditionFailedError, InvalidKeyError, TenancyError } from './errors.js';
 import { buildUpdate, type Condition, mergePlaceholders, type UpdateSpec } from './expressions.js';
+import { PROFILE_KEY } from './profile.js';
 import { MAX_SHARDS, partitionOf, partitionsFor } from './shards.js';
 
 /** A stored item as the caller sees it: the tenant partition is implied by the context. */
@@ -24,9 +25,6 @@ export interface TableDeps {
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
 }
-
-/** Sort key of the profile item, whose `shards` says how the tenant's jobs are partitioned. */
-const SHARDS_KEY = '#tenant';
 
 /**
  * Shard counts by table and tenant. A profile's `shards` never changes once set (`putProfile`),
@@ -95,7 +93,7 @@ export class TenantTable {
       const out = await this.#deps.doc.send(
         new GetCommand({
           TableName: this.#deps.tableName,
-          Key: { [TABLE.partitionKey]: this.context.tenant, [TABLE.sortKey]: SHARDS_KEY },
+          Key: { [TABLE.partitionKey]: this.context.tenant, [TABLE.sortKey]: PROFILE_KEY },
           ProjectionExpression: '#n',
           ExpressionAttributeNames: { '#n': 'shards' },
           ConsistentRead: true,
