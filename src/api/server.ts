@@ -18,6 +18,7 @@ import type { Producer } from '../producer/index.js';
 import { contextOf, startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { getProfile, systemContext, TenantTable } from '../tenancy/index.js';
 import { authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import { registerBoard } from './board/plugin.js';
 import type { RouteDeps } from './deps.js';
 import { ApiError, type ErrorBody, toHttpError } from './errors.js';
 import { buildOpenApi } from './openapi.js';
@@ -283,6 +284,8 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   const documented = apiRoutes(routeDeps);
   const routes: readonly Route[] = [...documented, documentRoute(documented)];
   for (const route of routes) register(app, route);
+  // The ops board's static files (docs/BOARD.md): not API routes, so not in the OpenAPI document.
+  registerBoard(app, config.board);
 
   let untrack: (() => void) | undefined;
   return {

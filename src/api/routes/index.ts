@@ -1,9 +1,13 @@
 import type { RouteDeps } from '../deps.js';
 import type { Route } from '../routing.js';
 import { accountRoutes } from './accounts.js';
+import { boardRoutes } from './board.js';
 import { callbackRoutes } from './callback.js';
+import { dlqRoutes } from './dlq.js';
 import { healthRoutes } from './health.js';
 import { jobRoutes } from './jobs.js';
+import { overviewRoutes } from './overview.js';
+import { quarantineRoutes } from './quarantine.js';
 import { resultRoutes } from './results.js';
 import { scheduleRoutes } from './schedules.js';
 import { tenantRoutes } from './tenants.js';
@@ -20,5 +24,9 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...accountRoutes(deps),
     ...scheduleRoutes(deps),
     ...tenantRoutes(deps),
+    ...overviewRoutes(deps),
+    ...dlqRoutes(deps),
+    ...quarantineRoutes(deps),
+    ...boardRoutes(deps),
   ];
 }
