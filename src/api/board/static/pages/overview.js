@@ -12,7 +12,7 @@ function stat(label, value, note) {
     { class: 'stat' },
     h('dt', {}, label),
     h('dd', { 'data-stat': label }, String(value)),
-    note ? h('p', { class: 'note' }, note) : null,
+    note ? h('dd', { class: 'note' }, note) : null,
   );
 }
 
