@@ -204,7 +204,7 @@ function renderWho() {
   nav.hidden = false;
   const admin = me.roles.includes('admin');
   /** @type {HTMLElement} */ for (const item of nav.querySelectorAll('[data-operator]'))
-    (item).hidden = !me.operator;
+    item.hidden = !me.operator;
   for (const item of nav.querySelectorAll('[data-admin]')) /** @type {HTMLElement} */ (item).hidden = !admin;
 }
 

@@ -92,7 +92,8 @@ export function failure(error, retry) {
 export function table(caption, headers, rows) {
   return h(
     'div',
-    { class: 'table-wrap' },
+    // Focusable and named: a table wider than a narrow window scrolls, by keyboard too.
+    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
     h(
       'table',
       {},

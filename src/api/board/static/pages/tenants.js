@@ -49,7 +49,9 @@ function profile(p) {
           : h(
               'ul',
               { class: 'inline' },
-              cascade.map(([k, v]) => h('li', {}, `${k}: ${JSON.stringify(v)}`)),
+              cascade.map(([k, v]) =>
+                h('li', {}, `${k}: ${Array.isArray(v) ? v.join(', ') || 'none' : String(v)}`),
+              ),
             ),
       ),
       h('dt', {}, 'Job shards'),
