@@ -191,10 +191,14 @@ describe('Ops board: /board in Chromium over the running API', () => {
     // Jobs that finish while the board is open draw the throughput and dwell charts (the page
     // polls every 10 s; each poll that is 5 s or more after the last read adds a point).
     const jobs = ['o1', 'o2', 'o3', 'o4'].map((t) => ({ capability: 'noop', target: `${t}.example` }));
-    expect((await call('/v1/jobs', tokens.ops, { method: 'POST', body: JSON.stringify({ jobs }) })).status).toBe(202);
+    expect(
+      (await call('/v1/jobs', tokens.ops, { method: 'POST', body: JSON.stringify({ jobs }) })).status,
+    ).toBe(202);
     await page.locator('[data-status="JP"]').filter({ hasText: '4' }).waitFor({ timeout: 30_000 });
     await page.locator('figure.chart').first().locator('path.line').waitFor({ timeout: 30_000 });
-    expect(await page.locator('figure.chart svg').first().getAttribute('aria-label')).toMatch(/^Throughput from/);
+    expect(await page.locator('figure.chart svg').first().getAttribute('aria-label')).toMatch(
+      /^Throughput from/,
+    );
     await shot(page, 'overview-operator-1280x800');
     expect(await axeProblems(page)).toEqual([]);
     await context.close();

@@ -76,6 +76,12 @@ export function lineChart(spec) {
       (p, i) => `${i === 0 ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`,
     );
     svg.append(s('path', { d: d.join(' '), class: `line ${line.cls}` }));
+    // A dot per point: a series with one point (or points on the axis) still shows.
+    for (const p of line.points) {
+      svg.append(
+        s('circle', { cx: x(p.at).toFixed(1), cy: y(p.value).toFixed(1), r: 3.5, class: `dot ${line.cls}` }),
+      );
+    }
   }
   figure.append(svg);
   figure.append(

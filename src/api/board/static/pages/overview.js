@@ -104,7 +104,7 @@ function operatorPart(view) {
       view.tenants.length === 0
         ? empty('No tenant in the metrics yet.')
         : table(
-            'Jobs per tenant from the metrics (since the processes started; last hour in brackets)',
+            'Jobs per tenant: since start (last hour)',
             ['Tenant', 'Enqueued', 'Started', 'Passed', 'Failed', 'Deferred', 'Dead letters'],
             view.tenants.map((/** @type {any} */ row) => [
               row.tenant,
