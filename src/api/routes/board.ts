@@ -23,7 +23,6 @@ const MAX_CHILD_SCAN = 2_000;
  * them), who the token is, a job's cascade children, and (operators) any tenant's profile.
  */
 export function boardRoutes(deps: RouteDeps): Route[] {
-  const oidc = deps.config.board.oidc;
   return [
     publicRoute({
       method: 'GET',
@@ -34,6 +33,7 @@ export function boardRoutes(deps: RouteDeps): Route[] {
         responses: { 200: { description: 'settings', schema: boardConfigSchema } },
       },
       async handle() {
+        const oidc = deps.config.board.oidc;
         return { status: 200, body: oidc ? { oidc } : {} };
       },
     }),

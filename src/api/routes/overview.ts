@@ -35,11 +35,16 @@ const noise = (c: TenantCounters) => c.enqueued + c.deferrals;
  * and the noisiest tenants (counts from the metrics, whose tenant label is bounded).
  */
 export function overviewRoutes(deps: RouteDeps): Route[] {
-  const sampler = new MetricsSampler({
-    ownText: deps.telemetry.prometheus,
-    urls: deps.config.board.metricsUrls,
-    log: deps.log,
-  });
+  // Built on the first request: route definitions read their dependencies only when handling one.
+  let sampler: MetricsSampler | undefined;
+  const samplerOf = () => {
+    sampler ??= new MetricsSampler({
+      ownText: deps.telemetry.prometheus,
+      urls: deps.config.board.metricsUrls,
+      log: deps.log,
+    });
+    return sampler;
+  };
   let resources: Promise<ResolvedResources> | undefined;
   const queues = () => {
     resources ??= resolveResources(deps.config, deps.clients).catch((error: unknown) => {
@@ -65,7 +70,7 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
       async handle({ ctx }) {
         const now = deps.now();
         const operator = isOperator(deps.config, ctx);
-        const [jobs, view] = await Promise.all([countJobs(deps, ctx), sampler.view(now.getTime())]);
+        const [jobs, view] = await Promise.all([countJobs(deps, ctx), samplerOf().view(now.getTime())]);
         const charts = chartPoints(view.snapshots, operator ? undefined : ctx.tenant);
         const body = {
           generatedAt: now.toISOString(),
