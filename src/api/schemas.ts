@@ -33,6 +33,14 @@ export const jobRequestSchema = z.strictObject({
   target: text(2048).describe("what to scan; normalized per the capability's target kind"),
   input: z.record(z.string(), z.unknown()).optional().describe("the capability's options"),
   allowRepeat: z.boolean().optional().describe('a later enqueue may replace this job whatever its status'),
+  delaySeconds: z.number().int().min(0).max(900).optional().describe('start delay (SQS DelaySeconds, 0-900)'),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("attempt timeout, within the capability's bounds"),
+  maxAttempts: z.number().int().min(1).optional().describe("attempt budget, within the capability's bounds"),
 });
 export const enqueueBatchSchema = z.strictObject({ jobs: z.array(jobRequestSchema).min(1).max(MAX_BATCH) });
 /** One job, or `{ jobs: [...] }`. */

@@ -52,11 +52,16 @@ export {
   type StoredJobFacts,
 } from './insert-rules.js';
 export {
+  capabilityBounds,
   checkJobRequest,
+  DEFAULT_MAX_ATTEMPTS_BOUND,
+  effectiveLimits,
   type ItemOptions,
   type JobLineage,
+  type JobOptions,
   type JobRequest,
   jobItem,
+  MAX_DELAY_SECONDS,
   MAX_INPUT_BYTES,
   type NewJob,
   openKey,
@@ -118,9 +123,13 @@ export {
 export {
   type AttemptRef,
   adoptIntoOpenIndex,
+  CANCELLED,
+  type ControlActor,
+  cancelJob,
   claimCondition,
   claimJob,
   claimResend,
+  deleteFinishedCondition,
   type Edge,
   type Execution,
   expireAsyncJob,
@@ -134,5 +143,6 @@ export {
   renewLease,
   STATE_MACHINE,
   type SweepSeen,
+  stopJob,
   type Transition,
 } from './transitions.js';
