@@ -80,6 +80,16 @@ export {
 } from './keys.js';
 export { type JobListFilter, jobListQuery, listJobs, readJob } from './listing.js';
 export {
+  isPaused,
+  PAUSE_PREFIX,
+  type PauseScope,
+  type PauseState,
+  pauseItem,
+  pauseKey,
+  pauseStateOf,
+  readPauses,
+} from './pause.js';
+export {
   type Decoded,
   decodeJobMessage,
   encodeJobMessage,

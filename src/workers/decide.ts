@@ -97,3 +97,28 @@ export function stepAfterRun(outcome: AttemptOutcome, policy: AttemptPolicy, now
     }
   }
 }
+
+/** What to do with the message of a paused job. */
+export type PausedStep =
+  | { readonly kind: 'hide'; readonly seconds: number }
+  /** Re-sent as a new message (deferral): its receive count starts again. */
+  | { readonly kind: 'resend' };
+
+/**
+ * A paused job's message is hidden for `hideSeconds` (one visibility change: it is not received
+ * again meanwhile), and re-sent instead once one more receive would reach the queue's
+ * `maxReceiveCount`, so a long pause never moves it to the DLQ. Pure.
+ */
+export function pausedStep(receiveCount: number, maxReceiveCount: number, hideSeconds: number): PausedStep {
+  if (Number.isFinite(receiveCount) && receiveCount < maxReceiveCount - 1)
+    return { kind: 'hide', seconds: hideSeconds };
+  return { kind: 'resend' };
+}
+
+/** Longest a paused job's message is hidden at a time (SQS allows 12 h; a resume should not wait). */
+export const MAX_PAUSE_HIDE_SECONDS = 300;
+
+/** How long a paused message hides: the pause cache's TTL, between 1 s and 5 min. Pure. */
+export function pauseHideSeconds(pauseTtlMs: number): number {
+  return Math.min(MAX_PAUSE_HIDE_SECONDS, Math.max(1, Math.ceil(pauseTtlMs / 1000)));
+}

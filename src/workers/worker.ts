@@ -28,6 +28,7 @@ import { type AttemptDeps, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate } from './fairness.js';
 import { tableJobStore } from './lease.js';
+import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
 import { sqsJobQueue } from './queue.js';
@@ -175,6 +176,15 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     draining: () => draining,
     shutdown: shutdown.signal,
     groupByTenant: config.producer.messageGroupId,
+    pause: createPauseHook({
+      tableOf,
+      queue,
+      ttlMs: config.worker.profileTtlMs,
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      groupByTenant: config.producer.messageGroupId,
+      stats,
+      log,
+    }),
   });
   const poller = createPoller({ queue, concurrency, admit: dispatcher.admit, log });
   let untrack: (() => void) | undefined;
