@@ -80,6 +80,15 @@ export {
 } from './keys.js';
 export { type JobListFilter, jobListQuery, listJobs, readJob } from './listing.js';
 export {
+  type Decoded,
+  decodeJobMessage,
+  encodeJobMessage,
+  type JobMessage,
+  jobMessageAttributes,
+  jobMessageSchema,
+  MESSAGE_VERSION,
+} from './message.js';
+export {
   isPaused,
   PAUSE_PREFIX,
   type PauseScope,
@@ -89,15 +98,6 @@ export {
   pauseStateOf,
   readPauses,
 } from './pause.js';
-export {
-  type Decoded,
-  decodeJobMessage,
-  encodeJobMessage,
-  type JobMessage,
-  jobMessageAttributes,
-  jobMessageSchema,
-  MESSAGE_VERSION,
-} from './message.js';
 export { loadPlugins, PluginError } from './plugins.js';
 export {
   type HistoryEntry,

@@ -22,6 +22,16 @@ export {
   WeakSecretError,
 } from './callback.js';
 export {
+  type CancelResult,
+  createJobControl,
+  type DeleteResult,
+  type JobControl,
+  type JobControlDeps,
+  JobControlError,
+  resultKeysOf,
+  retryJob,
+} from './control.js';
+export {
   createProducer,
   type EnqueueAccepted,
   type EnqueueOptions,
@@ -33,13 +43,3 @@ export {
 export { chunk, type Outgoing, type SendOutcome, SQS_BATCH_SIZE, sendJobMessages } from './sender.js';
 export { createSweeper, type Sweeper, type SweeperDeps, type SweepReport } from './sweeper.js';
 export { newTraceparent, traceparentOr } from './trace.js';
-export {
-  type CancelResult,
-  createJobControl,
-  type DeleteResult,
-  type JobControl,
-  type JobControlDeps,
-  JobControlError,
-  resultKeysOf,
-  retryJob,
-} from './control.js';
