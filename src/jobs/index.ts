@@ -35,6 +35,13 @@ export {
   type TargetScope,
 } from './capability.js';
 export {
+  CapabilityDefinitionError,
+  type CapabilitySpec,
+  defineCapability,
+  MAX_CAPABILITY_TIMEOUT_MS,
+  registerCapabilities,
+} from './define.js';
+export {
   type FieldIssue,
   JobError,
   JobValidationError,

@@ -1,5 +1,11 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { CANCELLED, type CapabilityDefinition, effectiveLimits, STATUS } from '../jobs/index.js';
+import {
+  CANCELLED,
+  type CapabilityDefinition,
+  effectiveLimits,
+  STATUS,
+  TransientError,
+} from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type EventPublisher, PublishError } from '../notify/index.js';
@@ -126,12 +132,8 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
     await setVisibility(deps, a, leaseMs / 1000);
   const lost = new AbortController();
   const cancelled = new AbortController();
-  const signal = AbortSignal.any([
-    lost.signal,
-    cancelled.signal,
-    AbortSignal.timeout(limits.timeoutMs),
-    deps.shutdown,
-  ]);
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = AbortSignal.any([lost.signal, cancelled.signal, timeout, deps.shutdown]);
   const stopHeartbeat = startHeartbeat({
     // The claim's lease was the capability's: the first beat comes before either one ends.
     intervalMs: Math.max(1_000, Math.floor(Math.min(leaseMs, deps.leaseMs(capability)) / 3)),
@@ -160,7 +162,14 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
   } catch (error) {
     const outcome: AttemptOutcome = {
       kind: 'threw',
-      error,
+      // The timer's own reason says nothing of what timed out.
+      error:
+        timeout.aborted && !cancelled.signal.aborted && !lost.signal.aborted
+          ? new TransientError(`capability ${capability.name} timed out after ${limits.timeoutMs} ms`, {
+              code: 'job.timeout',
+              cause: error,
+            })
+          : error,
       leaseLost: lost.signal.aborted,
       cancelled: cancelled.signal.aborted,
       shuttingDown: deps.shutdown.aborted,
