@@ -33,6 +33,14 @@ export const jobRequestSchema = z.strictObject({
   target: text(2048).describe("what to scan; normalized per the capability's target kind"),
   input: z.record(z.string(), z.unknown()).optional().describe("the capability's options"),
   allowRepeat: z.boolean().optional().describe('a later enqueue may replace this job whatever its status'),
+  delaySeconds: z.number().int().min(0).max(900).optional().describe('start delay (SQS DelaySeconds, 0-900)'),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("attempt timeout, within the capability's bounds"),
+  maxAttempts: z.number().int().min(1).optional().describe("attempt budget, within the capability's bounds"),
 });
 export const enqueueBatchSchema = z.strictObject({ jobs: z.array(jobRequestSchema).min(1).max(MAX_BATCH) });
 /** One job, or `{ jobs: [...] }`. */
@@ -74,6 +82,15 @@ export const jobViewSchema = z.object({
   parent: z.string().optional(),
   root: z.string().optional(),
   error: z.string().optional(),
+  errorCode: z
+    .string()
+    .optional()
+    .describe('a stable code of the error: `cancelled` when job control ended it'),
+  cancelRequested: iso
+    .optional()
+    .describe('job control asked the running job to stop (it ends JF cancelled)'),
+  timeoutSeconds: z.number().int().optional().describe("the job's own attempt timeout"),
+  maxAttempts: z.number().int().optional().describe("the job's own attempt budget"),
   asyncRef: z.string().optional(),
   history: z.array(z.object({ status: z.string(), at: iso })),
   links: z.object({ self: z.string(), result: z.string().optional() }),
@@ -209,3 +226,30 @@ export const readySchema = z.object({
   status: z.enum(['ready', 'unavailable']),
   checks: z.record(z.string(), z.string()),
 });
+
+// ---- job control --------------------------------------------------------------------------------
+
+export const cancelResultSchema = z.object({
+  key: z.string(),
+  outcome: z
+    .enum(['cancelled', 'stopping'])
+    .describe(
+      'cancelled: it never runs (JF, code cancelled); stopping: its worker ends it at its next heartbeat',
+    ),
+  status: statusCodeSchema,
+});
+export const deleteResultSchema = z.object({
+  key: z.string(),
+  deletedObjects: z.number().int().describe('result objects deleted with the job'),
+});
+export const pauseBodySchema = z
+  .strictObject({
+    capability: text(64).optional().describe('pause only this capability; absent: the whole tenant'),
+  })
+  .default({});
+export const pauseStateSchema = z.object({
+  all: z.boolean().describe('every capability of the tenant is paused'),
+  capabilities: z.array(z.string()).describe('capabilities paused one by one'),
+});
+/** A POST whose path says everything (cancel, retry): no body, or `{}`. */
+export const emptyBodySchema = z.strictObject({}).default({});
