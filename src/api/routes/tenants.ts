@@ -18,6 +18,7 @@ export function tenantRoutes(deps: RouteDeps): Route[] {
       url: '/v1/tenants/:id',
       action: 'tenant:read',
       tenantParam: 'id',
+      profileOptional: true,
       params: tenantParamsSchema,
       doc: {
         summary: "The tenant's profile",
@@ -35,6 +36,7 @@ export function tenantRoutes(deps: RouteDeps): Route[] {
       url: '/v1/tenants/:id',
       action: 'tenant:write',
       tenantParam: 'id',
+      profileOptional: true,
       params: tenantParamsSchema,
       body: profileInputSchema,
       doc: {
