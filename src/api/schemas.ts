@@ -65,7 +65,14 @@ export const enqueueResponseSchema = z.object({
   results: z.array(enqueueResultSchema),
 });
 
-export const jobKeyParamsSchema = z.object({ key: text(1024).describe('the job key, URL-encoded') });
+/** A job key as `jobKey` builds it: `#job#{target}#{capability}`, no control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the key may not hold
+const JOB_KEY = /^#job#[^\u0000-\u001f\u007f-\u009f]+#[a-z][a-z0-9-]{0,47}$/;
+export const jobKeyParamsSchema = z.object({
+  key: text(1024)
+    .regex(JOB_KEY, 'must be a job key #job#{target}#{capability}')
+    .describe('the job key #job#{target}#{capability}, URL-encoded'),
+});
 
 export const jobViewSchema = z.object({
   key: z.string(),
@@ -189,8 +196,20 @@ export const accountListSchema = z.object({
 
 // ---- schedules and tenants --------------------------------------------------------------------
 
-export { scheduleInputSchema };
-export const scheduleParamsSchema = z.object({ id: text(64) });
+/**
+ * The schedule body as the scheduler parses it, with the rules its refinement checks written into
+ * the document too: exactly one of interval and cron; timezone only with cron, startAt only with
+ * interval.
+ */
+const scheduleInputDocumented = scheduleInputSchema.meta({
+  oneOf: [{ required: ['interval'] }, { required: ['cron'] }],
+  dependentRequired: { timezone: ['cron'], startAt: ['interval'] },
+});
+
+export { scheduleInputDocumented as scheduleInputSchema };
+export const scheduleParamsSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -'),
+});
 export const scheduleViewSchema = z.object({
   id: z.string(),
   capability: z.string(),
@@ -210,7 +229,14 @@ export const scheduleListSchema = z.object({
   cursor: z.string().optional(),
 });
 
-export const tenantParamsSchema = z.object({ id: text(128) });
+export const tenantParamsSchema = z.object({
+  id: z
+    .string()
+    .regex(
+      /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
+      'must be a tenant id (1-128 of A-Z a-z 0-9 . _ @ + -)',
+    ),
+});
 export { profileInputSchema };
 export const tenantViewSchema = profileInputSchema.extend({
   id: z.string(),
