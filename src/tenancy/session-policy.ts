@@ -13,7 +13,7 @@ import { MAX_SHARDS } from './shards.js';
  *   index: the table's indexes are cross-tenant (sweeper, scheduler) and a capability reads none.
  * - S3: objects under `{tenant}/` of the three buckets, and listings only with a `{tenant}/` prefix.
  * - Secrets Manager: `{prefix}/{tenant}/*` (the tenant's account secrets, secrets.ts).
- * - KMS: the CMK only through S3, and through Secrets Manager only for the tenant's secrets.
+ * - KMS: the CMK only through S3 and Secrets Manager (which the statements above hold to the tenant).
  *
  * Pure: the request is built here and unit-tested against the IAM policy grammar, because no local
  * endpoint evaluates condition keys (shared/LOCAL-AWS.md).
@@ -110,62 +110,70 @@ function leadingKeys(tenant: string, shards: number, exact: boolean): PolicyCond
   return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [tenant, `${tenant}#*`] } };
 }
 
-function statements(tenant: string, shards: number, scope: SessionPolicyScope, exact: boolean) {
+/**
+ * How compact a policy is written, most explicit first: every partition, listing bucket and table
+ * action named; then `t#*` for the shards; then also listings of any bucket (still with the
+ * `{tenant}/` prefix) and the table's actions as `dynamodb:*Item` and `Query` — which STS
+ * intersects with the role's own policy, so they still mean only the role's buckets and actions.
+ * Object ARNs always name their buckets: a wildcard bucket (`*\/t/*`) would match another
+ * tenant's key that has `/t/` further in.
+ */
+const FORMS = [
+  { exactPartitions: true, compact: false },
+  { exactPartitions: false, compact: false },
+  { exactPartitions: false, compact: true },
+] as const;
+type Form = (typeof FORMS)[number];
+
+function statements(tenant: string, shards: number, scope: SessionPolicyScope, form: Form) {
   const { partition: p, region, account } = scope;
   const secrets = `arn:${p}:secretsmanager:${region}:${account}:secret:${scope.secretsPrefix}/${tenant}/*`;
-  const kmsKeys = `arn:${p}:kms:${region}:${account}:key/*`;
   const via = (service: string) => `${service}.${region}.${dnsSuffix(p)}`;
+  const listed = form.compact ? ['*'] : scope.buckets;
   const out: PolicyStatement[] = [
     {
-      Sid: 'TenantItems',
+      Sid: 'Items',
       Effect: 'Allow',
-      Action: SESSION_TABLE_ACTIONS,
+      Action: form.compact ? ['dynamodb:*Item', 'dynamodb:Query'] : SESSION_TABLE_ACTIONS,
       Resource: [`arn:${p}:dynamodb:${region}:${account}:table/${scope.table}`],
-      Condition: leadingKeys(tenant, shards, exact),
+      Condition: leadingKeys(tenant, shards, form.exactPartitions),
     },
     {
-      Sid: 'TenantObjects',
+      Sid: 'Objects',
       Effect: 'Allow',
       Action: SESSION_OBJECT_ACTIONS,
       Resource: scope.buckets.map((bucket) => `arn:${p}:s3:::${bucket}/${tenant}/*`),
     },
     {
-      Sid: 'TenantListings',
+      Sid: 'Listings',
       Effect: 'Allow',
       Action: ['s3:ListBucket'],
-      Resource: scope.buckets.map((bucket) => `arn:${p}:s3:::${bucket}`),
+      Resource: listed.map((bucket) => `arn:${p}:s3:::${bucket}`),
       Condition: { StringLike: { 's3:prefix': [`${tenant}/*`] } },
     },
     {
-      Sid: 'TenantSecrets',
+      Sid: 'Secrets',
       Effect: 'Allow',
       Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       Resource: [secrets],
     },
     {
-      Sid: 'ObjectKeyViaS3',
+      // The CMK, only as S3 and Secrets Manager use it on the session's behalf for the requests
+      // above (bucket keys make S3's encryption context the bucket, so no tenant is in it).
+      Sid: 'Keys',
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: [kmsKeys],
-      Condition: { StringEquals: { 'kms:ViaService': via('s3') } },
-    },
-    {
-      Sid: 'SecretKeyViaSecretsManager',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: [kmsKeys],
-      Condition: {
-        StringEquals: { 'kms:ViaService': via('secretsmanager') },
-        StringLike: { 'kms:EncryptionContext:SecretARN': secrets },
-      },
+      Resource: [`arn:${p}:kms:${region}:${account}:key/*`],
+      Condition: { StringEquals: { 'kms:ViaService': [via('s3'), via('secretsmanager')] } },
     },
   ];
   return out;
 }
 
 /**
- * The session policy of `tenant` with `shards` write shards. It names every partition exactly
- * when that fits STS's limit, otherwise `t` and `t#*` (a tenant with many shards and a long id).
+ * The session policy of `tenant` with `shards` write shards, in the most explicit form (`FORMS`)
+ * that fits STS's limit: every partition and bucket named for a short tenant id, `t#*` and any of
+ * the role's buckets for the longest ids with many shards.
  * @throws SessionPolicyError `sessionPolicy.tooLarge` when even the short form passes
  *   `SESSION_POLICY_MAX_CHARS`; `tenant.invalidId` for a bad tenant id.
  */
@@ -175,10 +183,10 @@ export function tenantSessionPolicy(
   scope: SessionPolicyScope,
 ): PolicyDocument {
   assertTenantId(tenant);
-  for (const exact of [true, false]) {
+  for (const form of FORMS) {
     const policy: PolicyDocument = {
       Version: POLICY_VERSION,
-      Statement: statements(tenant, shards, scope, exact),
+      Statement: statements(tenant, shards, scope, form),
     };
     if (packSessionPolicy(policy).length <= SESSION_POLICY_MAX_CHARS) return policy;
   }
