@@ -82,6 +82,13 @@ export interface Config {
     /** Base and cap of the exponential backoff of transient failures. Defaults 2 s and 5 m. */
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
+    /**
+     * Tenant sessions (docs/SECURITY.md): capabilities run with credentials of this role assumed
+     * per tenant with a tenant-scoped session policy (SCANQ_TENANT_ROLE_ARN; unset = off, they use
+     * the worker's own credentials), for `sessionMs` (SCANQ_TENANT_SESSION_DURATION, 15m-12h,
+     * default 1 h; the role's maximum session duration applies).
+     */
+    readonly tenantSession: { readonly roleArn: string | undefined; readonly sessionMs: number };
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
@@ -298,6 +305,7 @@ export function loadConfig(env: Env): Config {
       deferDelayMs: e.SCANQ_DEFER_DELAY,
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
+      tenantSession: { roleArn: e.SCANQ_TENANT_ROLE_ARN, sessionMs: e.SCANQ_TENANT_SESSION_DURATION },
     },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
     allowRealAws: e.SCANQ_ALLOW_REAL_AWS,

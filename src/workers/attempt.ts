@@ -58,6 +58,11 @@ export interface AttemptInput {
   readonly ctx: TenantContext;
   readonly table: TenantTable;
   readonly files: TenantFiles;
+  /**
+   * The capability's own table and files when they differ from the engine's: over its tenant's
+   * session clients (tenant-session.ts). Default: `table` and `files`.
+   */
+  readonly view?: { readonly table: TenantTable; readonly files: TenantFiles };
   readonly message: ReceivedMessage;
   readonly log: Logger;
   /** Runs what follows a won finish outside the job's slot (dispatcher.ts `ClaimedAttempt`). */
