@@ -120,6 +120,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    riskEvents: events,
     spans: telemetry,
     invoke: {
       spans: telemetry,
