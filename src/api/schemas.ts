@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { INSERT_RULES, STATUS_CODES } from '../jobs/index.js';
+import { EXPORT_FORMATS, RISK_CHANGES, RISK_STATUSES } from '../findings/index.js';
+import { INSERT_RULES, SEVERITIES, STATUS_CODES } from '../jobs/index.js';
 import { scheduleInputSchema } from '../scheduler/schedule.js';
 import { accountCredentialsSchema, MAX_FILE_NAME_LENGTH, PRESIGN_EXPIRY } from '../tenancy/index.js';
 import { profileInputSchema } from '../tenancy/profile.js';
@@ -406,3 +407,73 @@ export const pauseStateSchema = z.object({
 });
 /** A POST whose path says everything (cancel, retry): no body, or `{}`. */
 export const emptyBodySchema = z.strictObject({}).default({});
+
+// ---- findings (risks and assets) --------------------------------------------------------------
+
+const riskStatusSchema = z.enum(RISK_STATUSES);
+const severitySchema = z.enum(SEVERITIES);
+
+export const riskListQuerySchema = z.strictObject({
+  status: riskStatusSchema.optional(),
+  severity: severitySchema.optional(),
+  asset: text(1024).startsWith('#asset#', 'must be an asset key #asset#{type}#{value}').optional(),
+  capability: text(64).optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
+  cursor: text(4096).optional().describe('the cursor of the previous page'),
+});
+export const riskKeyParamsSchema = z.object({
+  key: text(1024)
+    .startsWith('#risk#', 'must be a risk key #risk#{assetKey}#{name}')
+    .describe('the risk key, URL-encoded'),
+});
+export const riskViewSchema = z.object({
+  key: z.string(),
+  name: z.string(),
+  assetKey: z.string(),
+  capability: z.string(),
+  severity: severitySchema,
+  status: riskStatusSchema,
+  firstSeen: iso,
+  lastSeen: iso,
+  seenCount: z.number().int(),
+  lastJob: z.string().describe('key of the job that last reported it'),
+  closedBy: z.string().optional().describe('key of the job whose completed run closed it'),
+  closedAt: iso.optional(),
+});
+export const riskListSchema = z.object({ items: z.array(riskViewSchema), cursor: z.string().optional() });
+export const riskDetailSchema = riskViewSchema.extend({
+  history: z.array(
+    z.object({
+      at: iso,
+      change: z.enum(RISK_CHANGES),
+      job: z.string(),
+      severity: severitySchema.optional(),
+      result: z.string().optional().describe("the run's result document (S3 key in the tenant's results)"),
+    }),
+  ),
+  evidenceKey: z.string().optional().describe('result document of the run that last reported it'),
+  evidence: z.record(z.string(), z.unknown()),
+});
+export const riskExportQuerySchema = z.strictObject({
+  format: z.enum(EXPORT_FORMATS),
+  status: riskStatusSchema.optional(),
+  severity: severitySchema.optional(),
+  asset: text(1024).startsWith('#asset#', 'must be an asset key #asset#{type}#{value}').optional(),
+  capability: text(64).optional(),
+});
+export const assetListQuerySchema = z.strictObject({
+  type: z
+    .string()
+    .regex(/^[^#\s]{1,64}$/, 'must be an asset type (no # or spaces)')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
+  cursor: text(4096).optional().describe('the cursor of the previous page'),
+});
+export const assetViewSchema = z.object({
+  key: z.string(),
+  type: z.string(),
+  name: z.string(),
+  firstSeen: iso,
+  lastSeen: iso,
+});
+export const assetListSchema = z.object({ items: z.array(assetViewSchema), cursor: z.string().optional() });

@@ -150,6 +150,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    riskEvents: events,
     spans: telemetry,
     invoke: {
       spans: telemetry,
