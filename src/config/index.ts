@@ -50,6 +50,8 @@ export interface Config {
     readonly queueUrl: string | undefined;
     readonly dlqUrl: string | undefined;
     readonly topicArn: string | undefined;
+    /** The bulk lane's queue (SCANQ_BULK_QUEUE_URL); looked up by name when unset. */
+    readonly bulkQueueUrl: string | undefined;
   };
   readonly producer: {
     /** Send `MessageGroupId = tenant` (SQS fair queues). Default true. */
@@ -82,6 +84,19 @@ export interface Config {
     /** Base and cap of the exponential backoff of transient failures. Defaults 2 s and 5 m. */
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
+  };
+  /**
+   * The two lanes (docs/WORKER.md): a tenant's jobs go to the jobs queue while it is within its
+   * burst budget, a token bucket whose defaults a profile's `limits.laneRatePerSecond` and
+   * `limits.laneBurst` override; the excess goes to the bulk queue.
+   */
+  readonly lanes: {
+    /** Jobs per second a tenant's bucket refills (SCANQ_LANE_RATE). Default 20. */
+    readonly ratePerSecond: number;
+    /** Jobs a tenant may send to the jobs queue at once (SCANQ_LANE_BURST). Default 40. */
+    readonly burst: number;
+    /** A worker's receives include the bulk queue at least once in this many (SCANQ_BULK_EVERY). Default 4. */
+    readonly bulkEvery: number;
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
@@ -276,6 +291,7 @@ export function loadConfig(env: Env): Config {
       queueUrl: e.SCANQ_QUEUE_URL,
       dlqUrl: e.SCANQ_DLQ_URL,
       topicArn: e.SCANQ_TOPIC_ARN,
+      bulkQueueUrl: e.SCANQ_BULK_QUEUE_URL,
     },
     producer: {
       messageGroupId: e.SCANQ_MESSAGE_GROUP_ID,
@@ -294,6 +310,7 @@ export function loadConfig(env: Env): Config {
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
     },
+    lanes: { ratePerSecond: e.SCANQ_LANE_RATE, burst: e.SCANQ_LANE_BURST, bulkEvery: e.SCANQ_BULK_EVERY },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
     scheduler: { intervalMs: e.SCANQ_SCHEDULER_INTERVAL },
     external: {

@@ -22,6 +22,17 @@ export {
   WeakSecretError,
 } from './callback.js';
 export {
+  budgetOf,
+  createLaneChooser,
+  LANE,
+  LANE_BUCKET_KEY,
+  type Lane,
+  type LaneBudget,
+  type LaneChooser,
+  lanesOf,
+  takeTokens,
+} from './lanes.js';
+export {
   createProducer,
   type EnqueueAccepted,
   type EnqueueOptions,
