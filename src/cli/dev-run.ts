@@ -85,6 +85,7 @@ async function serviceEnv(env: Env, report: BootstrapReport, jwtSecret: string):
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     SCANQ_QUEUE_URL: report.queueUrl,
     SCANQ_DLQ_URL: report.dlqUrl,
+    SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
     SCANQ_TOPIC_ARN: report.topicArn,
     SCANQ_ALLOW_LOOPBACK: 'true',
     SCANQ_JWT_SECRET: jwtSecret,

@@ -44,6 +44,7 @@ export async function createTestStack(
       SCANQ_PREFIX: base.prefix,
       SCANQ_QUEUE_URL: report.queueUrl,
       SCANQ_DLQ_URL: report.dlqUrl,
+      SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
       SCANQ_TOPIC_ARN: report.topicArn,
       ...options.env,
     }),

@@ -18,11 +18,19 @@ interface CliOptions {
   readonly long?: boolean;
   readonly latency?: number | true;
   readonly json?: string;
+  readonly flood: readonly number[];
 }
 
 /** `--latency 25` → 25 (whole milliseconds, 1 to 1000). */
 function latencyMs(value: string): number {
   return positiveInt('--latency', 1_000)(value);
+}
+
+/** `--flood 2000,20000` → [2000, 20000]. */
+function floodList(value: string): number[] {
+  const parsed = value.split(',').map((part) => positiveInt('--flood', 1_000_000)(part.trim()));
+  if (parsed.length === 0) throw new Error('--flood must list flood sizes, e.g. 2000,20000');
+  return parsed;
 }
 
 /** `--workers 1,2,4` → [1, 2, 4]. */
@@ -57,6 +65,12 @@ export function registerBench(program: Command): void {
       latencyMs,
     )
     .option('--json <file>', 'also write the report as JSON to this file')
+    .option(
+      '--flood <list>',
+      'flood sizes of the fairness phase (one phase each, with an unflooded run of the same size)',
+      floodList,
+      [...d.floods],
+    )
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
@@ -71,6 +85,7 @@ export function registerBench(program: Command): void {
           skipBaseline: cli.skipBaseline === true,
           long: cli.long === true,
           latencyMs: cli.latency === true ? DEFAULT_LATENCY_MS : (cli.latency ?? 0),
+          floods: cli.flood,
         };
         const report = await runBench(configured, options, consoleProgress());
         out();
