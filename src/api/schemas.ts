@@ -254,6 +254,102 @@ export const readySchema = z.object({
   checks: z.record(z.string(), z.string()),
 });
 
+// ---- job control --------------------------------------------------------------------------------
+
+export const cancelResultSchema = z.object({
+  key: z.string(),
+  outcome: z
+    .enum(['cancelled', 'stopping'])
+    .describe(
+      'cancelled: it never runs (JF, code cancelled); stopping: its worker ends it at its next heartbeat',
+    ),
+  status: statusCodeSchema,
+});
+export const deleteResultSchema = z.object({
+  key: z.string(),
+  deletedObjects: z.number().int().describe('result objects deleted with the job'),
+});
+export const pauseBodySchema = z
+  .strictObject({
+    capability: text(64).optional().describe('pause only this capability; absent: the whole tenant'),
+  })
+  .default({});
+export const pauseStateSchema = z.object({
+  all: z.boolean().describe('every capability of the tenant is paused'),
+  capabilities: z.array(z.string()).describe('capabilities paused one by one'),
+});
+/** A POST whose path says everything (cancel, retry): no body, or `{}`. */
+export const emptyBodySchema = z.strictObject({}).default({});
+
+// ---- findings (risks and assets) --------------------------------------------------------------
+
+const riskStatusSchema = z.enum(RISK_STATUSES);
+const severitySchema = z.enum(SEVERITIES);
+
+export const riskListQuerySchema = z.strictObject({
+  status: riskStatusSchema.optional(),
+  severity: severitySchema.optional(),
+  asset: text(1024).startsWith('#asset#', 'must be an asset key #asset#{type}#{value}').optional(),
+  capability: text(64).optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
+  cursor: text(4096).optional().describe('the cursor of the previous page'),
+});
+export const riskKeyParamsSchema = z.object({
+  key: text(1024)
+    .startsWith('#risk#', 'must be a risk key #risk#{assetKey}#{name}')
+    .describe('the risk key, URL-encoded'),
+});
+export const riskViewSchema = z.object({
+  key: z.string(),
+  name: z.string(),
+  assetKey: z.string(),
+  capability: z.string(),
+  severity: severitySchema,
+  status: riskStatusSchema,
+  firstSeen: iso,
+  lastSeen: iso,
+  seenCount: z.number().int(),
+  lastJob: z.string().describe('key of the job that last reported it'),
+  closedBy: z.string().optional().describe('key of the job whose completed run closed it'),
+  closedAt: iso.optional(),
+});
+export const riskListSchema = z.object({ items: z.array(riskViewSchema), cursor: z.string().optional() });
+export const riskDetailSchema = riskViewSchema.extend({
+  history: z.array(
+    z.object({
+      at: iso,
+      change: z.enum(RISK_CHANGES),
+      job: z.string(),
+      severity: severitySchema.optional(),
+      result: z.string().optional().describe("the run's result document (S3 key in the tenant's results)"),
+    }),
+  ),
+  evidenceKey: z.string().optional().describe('result document of the run that last reported it'),
+  evidence: z.record(z.string(), z.unknown()),
+});
+export const riskExportQuerySchema = z.strictObject({
+  format: z.enum(EXPORT_FORMATS),
+  status: riskStatusSchema.optional(),
+  severity: severitySchema.optional(),
+  asset: text(1024).startsWith('#asset#', 'must be an asset key #asset#{type}#{value}').optional(),
+  capability: text(64).optional(),
+});
+export const assetListQuerySchema = z.strictObject({
+  type: z
+    .string()
+    .regex(/^[^#\s]{1,64}$/, 'must be an asset type (no # or spaces)')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
+  cursor: text(4096).optional().describe('the cursor of the previous page'),
+});
+export const assetViewSchema = z.object({
+  key: z.string(),
+  type: z.string(),
+  name: z.string(),
+  firstSeen: iso,
+  lastSeen: iso,
+});
+export const assetListSchema = z.object({ items: z.array(assetViewSchema), cursor: z.string().optional() });
 // ---- ops board --------------------------------------------------------------------------------
 
 const countersSchema = z.object({
@@ -381,99 +477,3 @@ export const jobChildrenSchema = z.object({
   ),
   truncated: z.boolean().describe('true when the tenant has more jobs than one look reads'),
 });
-// ---- job control --------------------------------------------------------------------------------
-
-export const cancelResultSchema = z.object({
-  key: z.string(),
-  outcome: z
-    .enum(['cancelled', 'stopping'])
-    .describe(
-      'cancelled: it never runs (JF, code cancelled); stopping: its worker ends it at its next heartbeat',
-    ),
-  status: statusCodeSchema,
-});
-export const deleteResultSchema = z.object({
-  key: z.string(),
-  deletedObjects: z.number().int().describe('result objects deleted with the job'),
-});
-export const pauseBodySchema = z
-  .strictObject({
-    capability: text(64).optional().describe('pause only this capability; absent: the whole tenant'),
-  })
-  .default({});
-export const pauseStateSchema = z.object({
-  all: z.boolean().describe('every capability of the tenant is paused'),
-  capabilities: z.array(z.string()).describe('capabilities paused one by one'),
-});
-/** A POST whose path says everything (cancel, retry): no body, or `{}`. */
-export const emptyBodySchema = z.strictObject({}).default({});
-
-// ---- findings (risks and assets) --------------------------------------------------------------
-
-const riskStatusSchema = z.enum(RISK_STATUSES);
-const severitySchema = z.enum(SEVERITIES);
-
-export const riskListQuerySchema = z.strictObject({
-  status: riskStatusSchema.optional(),
-  severity: severitySchema.optional(),
-  asset: text(1024).startsWith('#asset#', 'must be an asset key #asset#{type}#{value}').optional(),
-  capability: text(64).optional(),
-  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
-  cursor: text(4096).optional().describe('the cursor of the previous page'),
-});
-export const riskKeyParamsSchema = z.object({
-  key: text(1024)
-    .startsWith('#risk#', 'must be a risk key #risk#{assetKey}#{name}')
-    .describe('the risk key, URL-encoded'),
-});
-export const riskViewSchema = z.object({
-  key: z.string(),
-  name: z.string(),
-  assetKey: z.string(),
-  capability: z.string(),
-  severity: severitySchema,
-  status: riskStatusSchema,
-  firstSeen: iso,
-  lastSeen: iso,
-  seenCount: z.number().int(),
-  lastJob: z.string().describe('key of the job that last reported it'),
-  closedBy: z.string().optional().describe('key of the job whose completed run closed it'),
-  closedAt: iso.optional(),
-});
-export const riskListSchema = z.object({ items: z.array(riskViewSchema), cursor: z.string().optional() });
-export const riskDetailSchema = riskViewSchema.extend({
-  history: z.array(
-    z.object({
-      at: iso,
-      change: z.enum(RISK_CHANGES),
-      job: z.string(),
-      severity: severitySchema.optional(),
-      result: z.string().optional().describe("the run's result document (S3 key in the tenant's results)"),
-    }),
-  ),
-  evidenceKey: z.string().optional().describe('result document of the run that last reported it'),
-  evidence: z.record(z.string(), z.unknown()),
-});
-export const riskExportQuerySchema = z.strictObject({
-  format: z.enum(EXPORT_FORMATS),
-  status: riskStatusSchema.optional(),
-  severity: severitySchema.optional(),
-  asset: text(1024).startsWith('#asset#', 'must be an asset key #asset#{type}#{value}').optional(),
-  capability: text(64).optional(),
-});
-export const assetListQuerySchema = z.strictObject({
-  type: z
-    .string()
-    .regex(/^[^#\s]{1,64}$/, 'must be an asset type (no # or spaces)')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.default),
-  cursor: text(4096).optional().describe('the cursor of the previous page'),
-});
-export const assetViewSchema = z.object({
-  key: z.string(),
-  type: z.string(),
-  name: z.string(),
-  firstSeen: iso,
-  lastSeen: iso,
-});
-export const assetListSchema = z.object({ items: z.array(assetViewSchema), cursor: z.string().optional() });
