@@ -81,9 +81,10 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
           ...(charts[0] ? { chartSince: charts[0].at } : {}),
         };
         if (!operator) return { status: 200, body };
-        const { queueUrl, dlqUrl } = await queues();
-        const [jobsQueue, dlq] = await Promise.all([
+        const { queueUrl, bulkQueueUrl, dlqUrl } = await queues();
+        const [jobsQueue, bulk, dlq] = await Promise.all([
           queueStates(deps.clients.sqs, queueUrl),
+          queueStates(deps.clients.sqs, bulkQueueUrl),
           queueStates(deps.clients.sqs, dlqUrl),
         ]);
         const last = view.snapshots.at(-1);
@@ -106,7 +107,7 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
           status: 200,
           body: {
             ...body,
-            queues: { jobs: jobsQueue, dlq },
+            queues: { jobs: jobsQueue, bulk, dlq },
             inFlight: last?.inFlight ?? 0,
             workers: { alive: view.targets.filter((t) => t.up).length, targets: view.targets.length },
             tenants,
