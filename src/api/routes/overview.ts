@@ -1,7 +1,8 @@
-import { queueStates, type ResolvedResources, resolveResources } from '../../aws/index.js';
+import { queueStates } from '../../aws/index.js';
 import { listJobs } from '../../jobs/index.js';
 import { chartPoints, type TenantCounters, windowCounters } from '../board/figures.js';
 import { isOperator } from '../board/operator.js';
+import { lazyResources } from '../board/resources.js';
 import { MetricsSampler } from '../board/sampler.js';
 import { type RouteDeps, tableFor } from '../deps.js';
 import { type Route, securedRoute } from '../routing.js';
@@ -45,14 +46,7 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
     });
     return sampler;
   };
-  let resources: Promise<ResolvedResources> | undefined;
-  const queues = () => {
-    resources ??= resolveResources(deps.config, deps.clients).catch((error: unknown) => {
-      resources = undefined;
-      throw error;
-    });
-    return resources;
-  };
+  const queues = lazyResources(deps);
   return [
     securedRoute({
       method: 'GET',
