@@ -382,8 +382,11 @@ describe('Ops board: /board in Chromium over the running API', () => {
     expect(await bySeverity.getByRole('row', { name: /low/ }).getByRole('cell').nth(1).textContent()).toBe(
       '1',
     );
-    await page.getByText('History').first().click();
-    await page.getByRole('cell', { name: 'opened' }).waitFor();
+    await page.locator('summary', { hasText: 'History' }).click();
+    await page
+      .getByRole('region', { name: 'Lifecycle' })
+      .getByRole('cell', { name: 'opened', exact: true })
+      .waitFor();
     await shot(page, 'findings-1280x800');
     expect(await axeProblems(page)).toEqual([]);
     await context.close();
