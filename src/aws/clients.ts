@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MiddlewareStack } from '@smithy/types';
+import type { AwsCredentialIdentityProvider, MiddlewareStack } from '@smithy/types';
 import type { Config, Service } from '../config/index.js';
 
 /** Every AWS client scanq uses, created once per process and injected where needed. */
@@ -20,7 +20,21 @@ export interface AwsClients {
   readonly sns: SNSClient;
   readonly sts: STSClient;
   readonly kms: KMSClient;
+  /**
+   * The clients a capability uses (document client, S3, Secrets Manager), with the same region,
+   * endpoints and middleware but other credentials: a tenant session (workers/tenant-session.ts).
+   */
+  withCredentials(credentials: AwsCredentialIdentityProvider): ScopedClients;
   /** Closes every client's sockets. */
+  destroy(): void;
+}
+
+/** The clients of one set of credentials other than the process's own (`AwsClients.withCredentials`). */
+export interface ScopedClients {
+  readonly doc: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly secrets: SecretsManagerClient;
+  /** Closes the clients' sockets. */
   destroy(): void;
 }
 
@@ -86,8 +100,26 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
   instrument(clients.sns.middlewareStack, 'sns');
   instrument(clients.sts.middlewareStack, 'sts');
   instrument(clients.kms.middlewareStack, 'kms');
+  const withCredentials = (credentials: AwsCredentialIdentityProvider): ScopedClients => {
+    const scoped = (service: Service) => ({ ...settings(service), credentials });
+    const db = new DynamoDBClient(scoped('dynamodb'));
+    const s3 = new S3Client({ ...scoped('s3'), forcePathStyle: config.endpoints.s3 !== undefined });
+    const secrets = new SecretsManagerClient(scoped('secretsManager'));
+    instrument(db.middlewareStack, 'dynamodb');
+    instrument(s3.middlewareStack, 's3');
+    instrument(secrets.middlewareStack, 'secretsManager');
+    return {
+      doc: DynamoDBDocumentClient.from(db, { marshallOptions: { removeUndefinedValues: true } }),
+      s3,
+      secrets,
+      destroy() {
+        for (const client of [db, s3, secrets]) client.destroy();
+      },
+    };
+  };
   return {
     ...clients,
+    withCredentials,
     destroy() {
       for (const client of [
         clients.sqs,

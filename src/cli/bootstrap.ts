@@ -37,6 +37,7 @@ export function registerBootstrap(program: Command): void {
           );
           out(`queue ${report.queueUrl}`);
           out(`topic ${report.topicArn}`);
+          out(`tenant-session role ${report.tenantRoleArn}`);
           return EXIT.ok;
         } finally {
           clients.destroy();

@@ -23,6 +23,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   scheduler: async () => (await import('./scheduler.js')).registerScheduler,
   enqueue: async () => (await import('./enqueue.js')).registerEnqueue,
   jobs: async () => (await import('./jobs.js')).registerJobs,
+  risks: async () => (await import('./risks.js')).registerRisks,
 };
 
 /** The command `argv` (as `process.argv`) names, when it names one; undefined for help, `--version`, typos. */

@@ -80,6 +80,7 @@ export function stackEnv(stack: TestStack, extra: Record<string, string> = {}): 
     SCANQ_PREFIX: stack.config.prefix,
     SCANQ_QUEUE_URL: stack.report.queueUrl,
     SCANQ_DLQ_URL: stack.report.dlqUrl,
+    SCANQ_BULK_QUEUE_URL: stack.report.bulkQueueUrl,
     SCANQ_TOPIC_ARN: stack.report.topicArn,
     SCANQ_RETRY_BASE: '200ms',
     SCANQ_RETRY_MAX: '1s',
