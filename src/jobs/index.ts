@@ -131,6 +131,7 @@ export {
 export {
   STATUS,
   STATUS_CODES,
+  STATUS_MEANINGS,
   type StatusCode,
   statusCode,
   statusPrefix,

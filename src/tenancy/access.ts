@@ -137,6 +137,7 @@ export async function assumeTenant(
     assumedTenant: reason === 'invalidTenant' ? JSON.stringify(targetTenant).slice(0, 130) : targetTenant,
     key: PROFILE_KEY,
     authorized,
+    kind: 'assume',
   };
   const now = (deps.now ?? (() => new Date()))();
   const home = new TenantTable(deps, systemContext(homeTenant, 'access'));

@@ -22,6 +22,8 @@ import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
 export interface AttemptDeps {
   readonly queue: Pick<JobQueue, 'ack' | 'setVisibility'>;
   readonly events: Pick<EventPublisher, 'publish'>;
+  /** Publishes risk lifecycle events (risk.opened, …) after a pass; without it none are published. */
+  readonly riskEvents?: Pick<EventPublisher, 'publishRisk'>;
   /** What running a capability needs (credentials, profile, AWS endpoints). */
   readonly invoke: InvokeDeps;
   /** Spawns the children of a passed job; without it nothing is spawned. */
@@ -58,6 +60,11 @@ export interface AttemptInput {
   readonly ctx: TenantContext;
   readonly table: TenantTable;
   readonly files: TenantFiles;
+  /**
+   * The capability's own table and files when they differ from the engine's: over its tenant's
+   * session clients (tenant-session.ts). Default: `table` and `files`.
+   */
+  readonly view?: { readonly table: TenantTable; readonly files: TenantFiles };
   readonly message: ReceivedMessage;
   readonly log: Logger;
   /** Runs what follows a won finish outside the job's slot (dispatcher.ts `ClaimedAttempt`). */
@@ -304,7 +311,16 @@ async function conclude(
   a.aside(async () => {
     await Promise.all([
       ...(fields.code === STATUS.passed
-        ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
+        ? [
+            afterFinish(a, 'findings', () =>
+              writeFindings(
+                a.table,
+                fields.findings,
+                { job: lease.key, capability: capability.name, at: now.toISOString(), resultKey },
+                deps.riskEvents,
+              ),
+            ),
+          ]
         : []),
       inSpan(spans, 'notify', {}, () =>
         afterFinish(a, 'notification', () =>

@@ -53,7 +53,7 @@ export interface InvokeDeps {
 }
 
 /** The part of an attempt a capability run reads. */
-type Invocation = Pick<AttemptInput, 'capability' | 'lease' | 'ctx' | 'table' | 'files' | 'log'>;
+type Invocation = Pick<AttemptInput, 'capability' | 'lease' | 'ctx' | 'table' | 'files' | 'view' | 'log'>;
 
 /** Credentials the capability declared, for the account named in the job input. */
 async function credentialsOf(deps: InvokeDeps, a: Invocation): Promise<JobCredentials | undefined> {
@@ -82,8 +82,9 @@ export async function invoke(
     attempt: lease.attempt,
     signal,
     ...(credentials ? { credentials } : {}),
-    files: a.files,
-    table: a.table,
+    // A tenant session's clients when there is one: IAM then holds the capability to its tenant.
+    files: a.view?.files ?? a.files,
+    table: a.view?.table ?? a.table,
     aws: deps.aws,
     scope: { allowLoopback: deps.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
     log: a.log,

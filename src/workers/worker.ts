@@ -33,6 +33,7 @@ import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
 import { sqsJobQueue } from './queue.js';
+import type { TenantSessions } from './tenant-session.js';
 
 /**
  * How long an event or an acknowledgement waits for company before its batch leaves. Neither holds
@@ -48,6 +49,20 @@ import { WorkerStats } from './stats.js';
  */
 export function leaseMsOf(capability: Pick<CapabilityDefinition, 'timeoutMs'>): number {
   return capability.timeoutMs + Math.max(2_000, Math.floor(capability.timeoutMs / 4));
+}
+
+/** A capability's table and files over its tenant's session clients (same tenant context). */
+function capabilityView(
+  sessions: TenantSessions,
+  table: TenantTable,
+  tableName: string,
+  buckets: Readonly<Record<'results' | 'uploads' | 'quarantine', string>>,
+): { readonly table: TenantTable; readonly files: TenantFiles } {
+  const scoped = sessions.clientsFor(table.tenant);
+  return {
+    table: new TenantTable({ doc: scoped.doc, tableName }, table.context),
+    files: new TenantFiles({ s3: scoped.s3, buckets }, table.context),
+  };
 }
 
 export interface WorkerDeps {
@@ -74,6 +89,12 @@ export interface WorkerDeps {
   readonly queueVisibilityMs?: number;
   /** Inserts the jobs a passed job spawns (cascade). Default none: nothing is spawned. */
   readonly producer?: Pick<Producer, 'insert'>;
+  /**
+   * Tenant sessions (`createWorkerRuntimeDeps`, when SCANQ_TENANT_ROLE_ARN is set): a capability's
+   * table and files use its tenant's session clients; the engine's own writes (claim, lease,
+   * result, finish, findings) stay on `clients`. Default none: capabilities use `clients` too.
+   */
+  readonly tenantSessions?: TenantSessions;
   /** Spans and metrics of the jobs (`scanq worker` passes its own). Default: telemetry off. */
   readonly telemetry?: Pick<Telemetry, 'tracer' | 'tracing' | 'metrics'>;
 }
@@ -129,6 +150,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    riskEvents: events,
     spans: telemetry,
     invoke: {
       spans: telemetry,
@@ -168,7 +190,15 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     runAttempt: (claimed) => {
       const table = tableOf(claimed.tenant);
       const files = new TenantFiles({ s3: deps.clients.s3, buckets }, table.context);
-      return runAttempt(attemptDeps, { ...claimed, ctx: table.context, table, files });
+      return runAttempt(attemptDeps, {
+        ...claimed,
+        ctx: table.context,
+        table,
+        files,
+        ...(deps.tenantSessions
+          ? { view: capabilityView(deps.tenantSessions, table, tableDeps.tableName, buckets) }
+          : {}),
+      });
     },
     registry: deps.registry,
     gate: new TenantGate({
@@ -210,6 +240,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     await dispatcher.settled();
     await events.flush();
     await queue.flush();
+    deps.tenantSessions?.destroy();
     untrack();
     untrack = undefined;
     log.info({ drained, ...stats.counts }, 'worker stopped');

@@ -27,6 +27,7 @@ export function tenantRoutes(deps: RouteDeps): Route[] {
       url: '/v1/tenants/:id',
       action: 'tenant:read',
       tenantParam: 'id',
+      profileOptional: true,
       params: tenantParamsSchema,
       doc: {
         summary: "The tenant's profile",
@@ -44,6 +45,7 @@ export function tenantRoutes(deps: RouteDeps): Route[] {
       url: '/v1/tenants/:id',
       action: 'tenant:write',
       tenantParam: 'id',
+      profileOptional: true,
       params: tenantParamsSchema,
       body: profileInputSchema,
       doc: {
