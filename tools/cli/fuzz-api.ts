@@ -10,6 +10,7 @@ interface CliOptions {
   readonly seed?: number;
   readonly st: string;
   readonly quiet?: boolean;
+  readonly paths?: string;
 }
 
 function seedArg(value: string): number {
@@ -53,6 +54,7 @@ export function registerFuzzApi(program: Command): void {
       'st',
     )
     .option('--quiet', "do not echo Schemathesis' own output")
+    .option('--paths <regex>', 'only the operations whose path matches (Schemathesis --include-path-regex)')
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
@@ -64,6 +66,7 @@ export function registerFuzzApi(program: Command): void {
             workers: cli.workers,
             st: cli.st,
             ...(cli.seed === undefined ? {} : { seed: cli.seed }),
+            ...(cli.paths === undefined ? {} : { paths: cli.paths }),
             echo: cli.quiet ? () => {} : (chunk) => process.stdout.write(chunk),
             say: (line) => out(line),
           },
