@@ -135,3 +135,65 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
     },
   };
 }
+
+/** The host names of AWS's own endpoints (every partition, FIPS, dual-stack and VPC endpoints). */
+const AWS_HOST = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/i;
+
+/** The first label of each service's AWS host name. */
+const AWS_HOST_PREFIX: Readonly<Record<Service, string>> = {
+  sqs: 'sqs',
+  dynamodb: 'dynamodb',
+  s3: 's3',
+  secretsManager: 'secretsmanager',
+  sns: 'sns',
+  sts: 'sts',
+  kms: 'kms',
+  iam: 'iam',
+  ec2: 'ec2',
+};
+
+/**
+ * Where a client of `service` sends its requests: the configured endpoint, or AWS's own regional
+ * endpoint when none is configured (what the SDK resolves for the standard partition).
+ */
+export function endpointOf(config: Pick<Config, 'endpoints' | 'region'>, service: Service): string {
+  const configured = config.endpoints[service];
+  if (configured) return configured;
+  if (service === 'iam') return 'https://iam.amazonaws.com';
+  return `https://${AWS_HOST_PREFIX[service]}.${config.region}.amazonaws.com`;
+}
+
+/** True when `url` is an endpoint of AWS itself (not moto, ElasticMQ, DynamoDB Local or LocalStack). */
+export function isRealAwsEndpoint(url: string): boolean {
+  try {
+    return AWS_HOST.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** True when `url` names this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackEndpoint(url: string): boolean {
+  try {
+    return isLoopbackHost(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost (with or without the brackets of an IPv6 URL host). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+/** The services of `createAwsClients` (what bootstrap and the stack touch). */
+const CLIENT_SERVICES: readonly Service[] = ['sqs', 'dynamodb', 's3', 'secretsManager', 'sns', 'sts', 'kms'];
+
+/**
+ * The services whose clients would reach real AWS with this config: no endpoint configured for
+ * them, or an endpoint of AWS itself. Empty when every client talks to an emulator.
+ */
+export function realAwsServices(config: Pick<Config, 'endpoints' | 'region'>): Service[] {
+  return CLIENT_SERVICES.filter((service) => isRealAwsEndpoint(endpointOf(config, service)));
+}

@@ -23,6 +23,7 @@ import { DemoConsole } from './demo-progress.js';
 import { ServiceGroup } from './demo-services.js';
 import { type DemoTargets, startDemoTargets } from './demo-targets.js';
 import type { DevOptions } from './dev.js';
+import { guardRealAws } from './real-aws.js';
 
 /** Exit code when a signal stopped `dev` before its demo finished (128 + SIGINT). */
 const INTERRUPTED = 130;
@@ -175,6 +176,7 @@ async function runDev(
   const env = await endpoint(options, c, teardown);
   check();
   const config = loadConfig(env);
+  await guardRealAws(config, 'dev', options.allowRealAws);
   const clients = createAwsClients(config);
   teardown.add('the AWS clients', async () => clients.destroy());
   const report = await bootstrap(config, clients);

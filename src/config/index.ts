@@ -92,6 +92,11 @@ export interface Config {
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
+  /**
+   * Let the commands that create or change resources (`bootstrap`, `dev`, `bench`, `chaos`, `fuzz`)
+   * act on real AWS endpoints (`--allow-real-aws` does the same per run). Default false.
+   */
+  readonly allowRealAws: boolean;
   readonly scheduler: {
     /** How often the scheduler looks for due schedules (SCANQ_SCHEDULER_INTERVAL). Default 60 s. */
     readonly intervalMs: number;
@@ -303,6 +308,7 @@ export function loadConfig(env: Env): Config {
       tenantSession: { roleArn: e.SCANQ_TENANT_ROLE_ARN, sessionMs: e.SCANQ_TENANT_SESSION_DURATION },
     },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
+    allowRealAws: e.SCANQ_ALLOW_REAL_AWS,
     scheduler: { intervalMs: e.SCANQ_SCHEDULER_INTERVAL },
     external: {
       scannerUrl: e.SCANQ_EXTERNAL_SCANNER_URL,

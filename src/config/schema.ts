@@ -112,6 +112,7 @@ export const ENV_SCHEMA = {
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
   SCANQ_ALLOW_LOOPBACK: boolText.default(false),
+  SCANQ_ALLOW_REAL_AWS: boolText.default(false),
   SCANQ_SCHEDULER_INTERVAL: duration.default(60_000),
   SCANQ_EXTERNAL_SCANNER_URL: url.optional(),
   SCANQ_CALLBACK_BASE_URL: url.optional(),

@@ -8,6 +8,7 @@ import {
   type CapabilityRegistry,
   type JobCredentials,
   PermanentError,
+  registerCapabilities,
 } from '../jobs/index.js';
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
@@ -28,6 +29,7 @@ import { type AttemptDeps, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate } from './fairness.js';
 import { tableJobStore } from './lease.js';
+import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
 import { sqsJobQueue } from './queue.js';
@@ -67,6 +69,11 @@ export interface WorkerDeps {
   readonly clients: AwsClients;
   readonly resources: ResolvedResources;
   readonly registry: CapabilityRegistry;
+  /**
+   * Capabilities of your own (`defineCapability`), checked and added to `registry` like a
+   * `--plugin` module's. Default none.
+   */
+  readonly capabilities?: readonly CapabilityDefinition[];
   readonly log: Logger;
   /** Jobs at once; default `config.worker.concurrency`. */
   readonly concurrency?: number;
@@ -106,6 +113,8 @@ export interface Worker {
 }
 
 export function createWorker(config: Config, deps: WorkerDeps): Worker {
+  if (deps.capabilities)
+    registerCapabilities(deps.registry, deps.capabilities, 'createWorker({ capabilities })');
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const concurrency = deps.concurrency ?? config.worker.concurrency;
   const log = deps.log.child({ worker: id });
@@ -141,6 +150,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    riskEvents: events,
     spans: telemetry,
     invoke: {
       spans: telemetry,
@@ -204,6 +214,15 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     draining: () => draining,
     shutdown: shutdown.signal,
     groupByTenant: config.producer.messageGroupId,
+    pause: createPauseHook({
+      tableOf,
+      queue,
+      ttlMs: config.worker.profileTtlMs,
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      groupByTenant: config.producer.messageGroupId,
+      stats,
+      log,
+    }),
   });
   const poller = createPoller({ queue, concurrency, admit: dispatcher.admit, log });
   let untrack: (() => void) | undefined;

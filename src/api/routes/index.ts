@@ -1,10 +1,12 @@
 import type { RouteDeps } from '../deps.js';
 import type { Route } from '../routing.js';
 import { accountRoutes } from './accounts.js';
+import { assetRoutes } from './assets.js';
 import { callbackRoutes } from './callback.js';
 import { healthRoutes } from './health.js';
 import { jobRoutes } from './jobs.js';
 import { resultRoutes } from './results.js';
+import { riskRoutes } from './risks.js';
 import { scheduleRoutes } from './schedules.js';
 import { tenantRoutes } from './tenants.js';
 import { uploadRoutes } from './uploads.js';
@@ -20,5 +22,7 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...accountRoutes(deps),
     ...scheduleRoutes(deps),
     ...tenantRoutes(deps),
+    ...riskRoutes(deps),
+    ...assetRoutes(deps),
   ];
 }
