@@ -11,6 +11,7 @@ const TOOLS: Readonly<Record<string, () => Promise<(program: Command) => void>>>
   bench: async () => (await import('./bench.js')).registerBench,
   chaos: async () => (await import('./chaos.js')).registerChaos,
   fuzz: async () => (await import('./fuzz.js')).registerFuzz,
+  'findings-bench': async () => (await import('./findings-bench.js')).registerFindingsBench,
 };
 
 const program = new Command('scanq-tools')
