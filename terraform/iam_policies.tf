@@ -167,6 +167,7 @@ data "aws_iam_policy_document" "worker" {
   source_policy_documents = [
     data.aws_iam_policy_document.enqueue.json,
     data.aws_iam_policy_document.publish_events.json,
+    data.aws_iam_policy_document.assume_tenant_sessions.json,
   ]
 
   # Claims, leases, outcomes, executions, assets and risks (batched), and the cascade's inserts.

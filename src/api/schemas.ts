@@ -34,6 +34,14 @@ export const jobRequestSchema = z.strictObject({
   target: text(2048).describe("what to scan; normalized per the capability's target kind"),
   input: z.record(z.string(), z.unknown()).optional().describe("the capability's options"),
   allowRepeat: z.boolean().optional().describe('a later enqueue may replace this job whatever its status'),
+  delaySeconds: z.number().int().min(0).max(900).optional().describe('start delay (SQS DelaySeconds, 0-900)'),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("attempt timeout, within the capability's bounds"),
+  maxAttempts: z.number().int().min(1).optional().describe("attempt budget, within the capability's bounds"),
 });
 export const enqueueBatchSchema = z.strictObject({ jobs: z.array(jobRequestSchema).min(1).max(MAX_BATCH) });
 /** One job, or `{ jobs: [...] }`. */
@@ -58,7 +66,14 @@ export const enqueueResponseSchema = z.object({
   results: z.array(enqueueResultSchema),
 });
 
-export const jobKeyParamsSchema = z.object({ key: text(1024).describe('the job key, URL-encoded') });
+/** A job key as `jobKey` builds it: `#job#{target}#{capability}`, no control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the key may not hold
+const JOB_KEY = /^#job#[^\u0000-\u001f\u007f-\u009f]+#[a-z][a-z0-9-]{0,47}$/;
+export const jobKeyParamsSchema = z.object({
+  key: text(1024)
+    .regex(JOB_KEY, 'must be a job key #job#{target}#{capability}')
+    .describe('the job key #job#{target}#{capability}, URL-encoded'),
+});
 
 export const jobViewSchema = z.object({
   key: z.string(),
@@ -75,6 +90,15 @@ export const jobViewSchema = z.object({
   parent: z.string().optional(),
   root: z.string().optional(),
   error: z.string().optional(),
+  errorCode: z
+    .string()
+    .optional()
+    .describe('a stable code of the error: `cancelled` when job control ended it'),
+  cancelRequested: iso
+    .optional()
+    .describe('job control asked the running job to stop (it ends JF cancelled)'),
+  timeoutSeconds: z.number().int().optional().describe("the job's own attempt timeout"),
+  maxAttempts: z.number().int().optional().describe("the job's own attempt budget"),
   asyncRef: z.string().optional(),
   history: z.array(z.object({ status: z.string(), at: iso })),
   links: z.object({ self: z.string(), result: z.string().optional() }),
@@ -173,8 +197,20 @@ export const accountListSchema = z.object({
 
 // ---- schedules and tenants --------------------------------------------------------------------
 
-export { scheduleInputSchema };
-export const scheduleParamsSchema = z.object({ id: text(64) });
+/**
+ * The schedule body as the scheduler parses it, with the rules its refinement checks written into
+ * the document too: exactly one of interval and cron; timezone only with cron, startAt only with
+ * interval.
+ */
+const scheduleInputDocumented = scheduleInputSchema.meta({
+  oneOf: [{ required: ['interval'] }, { required: ['cron'] }],
+  dependentRequired: { timezone: ['cron'], startAt: ['interval'] },
+});
+
+export { scheduleInputDocumented as scheduleInputSchema };
+export const scheduleParamsSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -'),
+});
 export const scheduleViewSchema = z.object({
   id: z.string(),
   capability: z.string(),
@@ -194,7 +230,14 @@ export const scheduleListSchema = z.object({
   cursor: z.string().optional(),
 });
 
-export const tenantParamsSchema = z.object({ id: text(128) });
+export const tenantParamsSchema = z.object({
+  id: z
+    .string()
+    .regex(
+      /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/,
+      'must be a tenant id (1-128 of A-Z a-z 0-9 . _ @ + -)',
+    ),
+});
 export { profileInputSchema };
 export const tenantViewSchema = profileInputSchema.extend({
   id: z.string(),
@@ -210,6 +253,33 @@ export const readySchema = z.object({
   status: z.enum(['ready', 'unavailable']),
   checks: z.record(z.string(), z.string()),
 });
+
+// ---- job control --------------------------------------------------------------------------------
+
+export const cancelResultSchema = z.object({
+  key: z.string(),
+  outcome: z
+    .enum(['cancelled', 'stopping'])
+    .describe(
+      'cancelled: it never runs (JF, code cancelled); stopping: its worker ends it at its next heartbeat',
+    ),
+  status: statusCodeSchema,
+});
+export const deleteResultSchema = z.object({
+  key: z.string(),
+  deletedObjects: z.number().int().describe('result objects deleted with the job'),
+});
+export const pauseBodySchema = z
+  .strictObject({
+    capability: text(64).optional().describe('pause only this capability; absent: the whole tenant'),
+  })
+  .default({});
+export const pauseStateSchema = z.object({
+  all: z.boolean().describe('every capability of the tenant is paused'),
+  capabilities: z.array(z.string()).describe('capabilities paused one by one'),
+});
+/** A POST whose path says everything (cancel, retry): no body, or `{}`. */
+export const emptyBodySchema = z.strictObject({}).default({});
 
 // ---- findings (risks and assets) --------------------------------------------------------------
 

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import Fastify, {
@@ -16,19 +18,38 @@ import type { Logger } from '../lib/logger.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import type { Producer } from '../producer/index.js';
 import { contextOf, startTelemetry, type Telemetry } from '../telemetry/index.js';
-import { getProfile, systemContext, TenantTable } from '../tenancy/index.js';
-import { authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import {
+  CrossTenantKeyError,
+  getProfile,
+  PROFILE_KEY,
+  systemContext,
+  TenantTable,
+} from '../tenancy/index.js';
+import { auditDenial, authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import { duplicateKey } from './body-shape.js';
+import {
+  type CursorBinding,
+  cursorKey,
+  ForeignCursorError,
+  openCursor,
+  sealCursor,
+  selectionOf,
+} from './cursors.js';
 import type { RouteDeps } from './deps.js';
-import { ApiError, type ErrorBody, toHttpError } from './errors.js';
-import { buildOpenApi } from './openapi.js';
+import { ApiError, type ErrorBody, RequestValidationError, toHttpError } from './errors.js';
+import { buildOpenApi, documentedStatuses, type RequestRules } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
-import { publicRoute, type Route } from './routing.js';
+import { type ApiReply, publicRoute, type Route } from './routing.js';
 
 /** Largest request body: job batches and profiles are small; files go straight to S3. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter (URL-encoded): a job key is up to 1024 characters. */
 const MAX_PARAM_LENGTH = 3 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Longest part of a path echoed in a 404 (the path is caller-chosen text). */
+const MAX_ECHOED_PATH = 100;
+/** Seconds a client waits before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 /** Routes logged at debug only: probes and scrapes would drown the request log. */
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -106,17 +127,68 @@ function rateLimits(config: Config, deps: ApiServerDeps, windowMs: number) {
   };
 }
 
-function register(app: FastifyInstance, route: Route): void {
+/** What a token route's list cursors are sealed with, and what a refused one is audited through. */
+interface Paging {
+  readonly key: Buffer;
+  readonly deps: RouteDeps;
+}
+
+function bindingOf(route: Route, tenant: string, query: unknown): CursorBinding {
+  return { operation: `${route.method} ${route.url}`, tenant, selection: selectionOf(query) };
+}
+
+/**
+ * Swaps the sealed `cursor` of a token route's query for the table cursor inside it, before the
+ * route parses its query; another tenant's cursor is audited, then refused (400).
+ */
+async function openQueryCursor(paging: Paging, route: Route, request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown> | undefined;
+  const ctx = request.tenantContext;
+  if (!query || !ctx || route.access.kind !== 'token' || typeof query.cursor !== 'string') return;
+  try {
+    query.cursor = openCursor(paging.key, bindingOf(route, ctx.tenant, query), query.cursor);
+  } catch (error) {
+    if (error instanceof ForeignCursorError) {
+      const denial = {
+        action: route.access.action,
+        user: ctx.user,
+        homeTenant: ctx.homeTenant,
+        tenant: ctx.tenant,
+        asked: error.owner,
+        resource: `${route.method} ${route.url}`,
+        kind: 'crossTenantCursor',
+      };
+      await auditDenial(paging.deps, denial, paging.deps.log);
+      request.log.warn({ tenant: ctx.tenant, user: ctx.user }, 'cursor of another tenant refused');
+    }
+    throw error;
+  }
+}
+
+/** The answer with its `cursor` (a table cursor) sealed for this operation, selection and tenant. */
+function sealAnswerCursor(paging: Paging, route: Route, request: FastifyRequest, answer: ApiReply): ApiReply {
+  const body = answer.body as Record<string, unknown> | undefined;
+  const ctx = request.tenantContext;
+  if (!ctx || typeof body !== 'object' || body === null || typeof body.cursor !== 'string') return answer;
+  const cursor = sealCursor(paging.key, bindingOf(route, ctx.tenant, request.query), body.cursor);
+  return { ...answer, body: { ...body, cursor } };
+}
+
+function register(app: FastifyInstance, route: Route, paging: Paging): void {
   app.route({
     method: route.method,
     url: route.url,
     config: {
       access: route.access,
+      statuses: documentedStatuses(route),
       ...(route.access.kind === 'public' && !route.access.rateLimited ? { rateLimit: false } : {}),
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const traced = requestSpans.get(request);
-      const run = () => route.run(request);
+      const run = async () => {
+        await openQueryCursor(paging, route, request);
+        return sealAnswerCursor(paging, route, request, await route.run(request));
+      };
       // The body arrives through stream events, outside the onRequest hook's context: the
       // handler re-enters the request span's context itself, so enqueue spans become its children.
       const answer = await (traced ? context.with(traced.context, run) : run());
@@ -168,13 +240,38 @@ function endRequestSpan(request: FastifyRequest, status: number): void {
   requestSpans.delete(request);
 }
 
+/**
+ * Whether a tenant has a profile. Existing tenants are cached (profiles are never deleted); a
+ * missing one is read again on the next request, so a profile written a moment ago counts at once.
+ */
+function tenantExistence(deps: RouteDeps): (tenant: string) => Promise<boolean> {
+  const known = new TtlCache<boolean>(deps.config.worker.profileTtlMs);
+  return async (tenant) => {
+    const exists = await known.get(tenant, async () =>
+      Boolean(
+        await new TenantTable(deps.tableDeps, systemContext(tenant, 'api')).get(PROFILE_KEY, {
+          consistent: true,
+        }),
+      ),
+    );
+    if (!exists) known.delete(tenant);
+    return exists;
+  };
+}
+
 function installHooks(
   app: FastifyInstance,
   deps: RouteDeps,
   verifier: TokenVerifier,
   telemetry: Telemetry,
 ): void {
-  const authDeps = { verifier, tableDeps: deps.tableDeps, log: deps.log, now: deps.now };
+  const authDeps = {
+    verifier,
+    tableDeps: deps.tableDeps,
+    log: deps.log,
+    now: deps.now,
+    tenantExists: tenantExistence(deps),
+  };
   app.addHook('onRequest', async (request, reply) => {
     if (telemetry.tracing) startRequestSpan(telemetry, request);
     reply.header('x-request-id', request.id);
@@ -203,19 +300,114 @@ function installHooks(
     if (QUIET.has(route)) request.log.debug(fields, 'request');
     else request.log.info(fields, 'request');
   });
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
+    const ctx = request.tenantContext;
+    if (error instanceof CrossTenantKeyError && ctx && request.routeOptions.config.access?.kind === 'token') {
+      const denial = {
+        action: request.routeOptions.config.access.action,
+        user: ctx.user,
+        homeTenant: ctx.homeTenant,
+        tenant: ctx.tenant,
+        asked: error.owner,
+        resource: `${request.method} ${request.routeOptions.url}`,
+        kind: 'crossTenantKey',
+      };
+      await auditDenial(authDeps, denial, deps.log);
+      request.log.warn({ tenant: ctx.tenant, user: ctx.user }, 'file key of another tenant refused');
+    }
     const mapped = toHttpError(error);
     if (!mapped || mapped.status >= 500) {
       request.log.error({ error: coerceError(error), route: request.routeOptions.url }, 'request failed');
     }
     if (!mapped) return reply.code(500).send(errorBody(request, 'internal', 'internal error'));
+    const documented = request.routeOptions.config.statuses;
+    if (documented && !documented.has(mapped.status)) {
+      // The answer still goes out; the route's doc.errors must learn this status.
+      request.log.error(
+        { route: request.routeOptions.url, status: mapped.status, code: mapped.code },
+        'undocumented status: add it to the route doc.errors',
+      );
+    }
+    if (mapped.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(mapped.status).send(errorBody(request, mapped.code, mapped.message, mapped.fields));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send(errorBody(request, 'route.notFound', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
+    return reply.code(404).send(errorBody(request, 'route.notFound', `no route ${request.method} ${shown}`));
+  });
+}
+
+/**
+ * Refusals Fastify's router makes before any route runs (a path that is not valid percent-encoded
+ * UTF-8, a path parameter over the length limit): the same envelope and `x-request-id` as every
+ * other error, and never the path itself.
+ */
+function frameworkError(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) {
+  const long = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const [status, code, message] = long
+    ? [414, 'request.uriTooLong', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`]
+    : [400, 'request.badUrl', 'the URL is not valid (malformed percent-encoding)'];
+  reply.header('x-request-id', request.id);
+  return reply
+    .code(status)
+    .send(errorBody(request, code, message, long ? undefined : [{ field: '(path)', message }]));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers too large, bad chunked
+ * encoding, garbage): answered on the socket with the error envelope and a fresh `x-request-id`,
+ * then the connection is closed, as Node itself does.
+ */
+function clientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request.headersTooLarge', 'the request line and headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request.timeout', 'the request took too long to arrive']
+        : [400, 'request.malformed', 'the request is not valid HTTP/1.1'];
+  const requestId = randomUUID();
+  const body = JSON.stringify({ error: { code, message }, requestId } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON bodies: valid UTF-8 (an invalid byte would otherwise become U+FFFD, and two different
+ * inputs one identity), then Fastify's own parser (prototype-poisoning checks), then no key twice
+ * in one object (JSON.parse would keep the last one silently). Each refusal is a 400 naming the
+ * field.
+ */
+function installJsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    let text: string;
+    try {
+      text = UTF8.decode(raw as Buffer);
+    } catch {
+      const invalid = [{ field: '(body)', message: 'must be valid UTF-8' }];
+      done(new RequestValidationError(invalid, 'request.invalidUtf8'), undefined);
+      return;
+    }
+    parse(request, text, (error: Error | null, value?: unknown) => {
+      if (error) return done(error, undefined);
+      const twice = duplicateKey(text);
+      if (twice === undefined) return done(null, value);
+      const duplicate = [{ field: twice, message: 'appears twice in one object' }];
+      return done(new RequestValidationError(duplicate, 'request.duplicateKey'), undefined);
+    });
+  });
 }
 
 /** The Fastify instance: our logger, request ids (a sane incoming `x-request-id` is kept), limits. */
@@ -230,11 +422,13 @@ function buildApp(log: Logger): FastifyInstance {
     },
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   });
 }
 
 /** `GET /v1/openapi.json`: built from `routes` (itself included) on first request, then kept. */
-function documentRoute(routes: readonly Route[]): Route {
+function documentRoute(routes: readonly Route[], rules: RequestRules): Route {
   let document: Record<string, unknown> | undefined;
   const route: Route = publicRoute({
     method: 'GET',
@@ -245,7 +439,7 @@ function documentRoute(routes: readonly Route[]): Route {
       responses: { 200: { description: 'OpenAPI 3.1' } },
     },
     async handle() {
-      document ??= buildOpenApi([...routes, route]);
+      document ??= buildOpenApi([...routes, route], rules);
       return { status: 200, body: document };
     },
   });
@@ -277,12 +471,15 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   const app = buildApp(log);
   // JSON only: a text/plain body would reach handlers as a string.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   installHooks(app, routeDeps, verifier, telemetry);
   await app.register(rateLimit, rateLimits(config, deps, deps.rateWindowMs ?? 1000));
 
   const documented = apiRoutes(routeDeps);
-  const routes: readonly Route[] = [...documented, documentRoute(documented)];
-  for (const route of routes) register(app, route);
+  const rules = { capabilities: deps.producer.registry.names() };
+  const routes: readonly Route[] = [...documented, documentRoute(documented, rules)];
+  const paging: Paging = { key: cursorKey(config), deps: routeDeps };
+  for (const route of routes) register(app, route, paging);
 
   let untrack: (() => void) | undefined;
   return {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { type CliHooks, EXIT } from './context.js';
+import { oneLineUsageErrors } from './failures.js';
 
 type Register = (program: Command, hooks: CliHooks) => void;
 
@@ -39,11 +40,11 @@ export async function buildProgram(hooks: CliHooks = {}, only?: string): Promise
   const program = new Command('scanq')
     .description('multi-tenant scan-job engine on AWS primitives')
     .version('0.1.0')
-    .showHelpAfterError()
     .exitOverride();
   const loaders = Object.entries(COMMANDS).filter(([name]) => only === undefined || name === only);
   const registers = await Promise.all(loaders.map(([, load]) => load()));
   for (const register of registers) register(program, hooks);
+  oneLineUsageErrors(program);
   return program;
 }
 

@@ -82,9 +82,21 @@ export interface Config {
     /** Base and cap of the exponential backoff of transient failures. Defaults 2 s and 5 m. */
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
+    /**
+     * Tenant sessions (docs/SECURITY.md): capabilities run with credentials of this role assumed
+     * per tenant with a tenant-scoped session policy (SCANQ_TENANT_ROLE_ARN; unset = off, they use
+     * the worker's own credentials), for `sessionMs` (SCANQ_TENANT_SESSION_DURATION, 15m-12h,
+     * default 1 h; the role's maximum session duration applies).
+     */
+    readonly tenantSession: { readonly roleArn: string | undefined; readonly sessionMs: number };
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
+  /**
+   * Let the commands that create or change resources (`bootstrap`, `dev`, `bench`, `chaos`, `fuzz`)
+   * act on real AWS endpoints (`--allow-real-aws` does the same per run). Default false.
+   */
+  readonly allowRealAws: boolean;
   readonly scheduler: {
     /** How often the scheduler looks for due schedules (SCANQ_SCHEDULER_INTERVAL). Default 60 s. */
     readonly intervalMs: number;
@@ -293,8 +305,10 @@ export function loadConfig(env: Env): Config {
       deferDelayMs: e.SCANQ_DEFER_DELAY,
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
+      tenantSession: { roleArn: e.SCANQ_TENANT_ROLE_ARN, sessionMs: e.SCANQ_TENANT_SESSION_DURATION },
     },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
+    allowRealAws: e.SCANQ_ALLOW_REAL_AWS,
     scheduler: { intervalMs: e.SCANQ_SCHEDULER_INTERVAL },
     external: {
       scannerUrl: e.SCANQ_EXTERNAL_SCANNER_URL,

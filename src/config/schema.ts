@@ -112,6 +112,7 @@ export const ENV_SCHEMA = {
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
   SCANQ_ALLOW_LOOPBACK: boolText.default(false),
+  SCANQ_ALLOW_REAL_AWS: boolText.default(false),
   SCANQ_SCHEDULER_INTERVAL: duration.default(60_000),
   SCANQ_EXTERNAL_SCANNER_URL: url.optional(),
   SCANQ_CALLBACK_BASE_URL: url.optional(),
@@ -207,6 +208,16 @@ export const ENV_SCHEMA = {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  /** The tenant-session role a worker assumes for each tenant's capabilities; unset = off. */
+  SCANQ_TENANT_ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
+      message: 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/scanq-tenant-session',
+    })
+    .optional(),
+  SCANQ_TENANT_SESSION_DURATION: duration
+    .refine((ms) => ms >= 900_000 && ms <= 43_200_000, { message: 'must be between 15m and 12h' })
+    .default(3_600_000),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;

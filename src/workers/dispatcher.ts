@@ -20,6 +20,7 @@ import {
 } from '../telemetry/index.js';
 import type { AttemptEnd } from './attempt.js';
 import type { TenantGate } from './fairness.js';
+import type { PauseHook } from './pause.js';
 import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
 import type { WorkerStats } from './stats.js';
 
@@ -65,6 +66,8 @@ export interface DispatcherDeps {
   readonly telemetry?: SpanSource & { readonly metrics: ScanqMetrics };
   /** The jobs queue (span attributes). Default empty. */
   readonly queueUrl?: string;
+  /** Job control's pauses: a paused job's message is parked (pause.ts `parkPaused`). Default none. */
+  readonly pause?: PauseHook;
 }
 
 /** What to do with a message whose claim was lost, from the job as stored. Pure. */
@@ -257,6 +260,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (tagged !== job.tenant)
         return dispose(message, () => reject(message, 'tenant attribute does not match the body'));
       if (deps.draining()) return dispose(message, () => queue.setVisibility(message, 0));
+      if (deps.pause && (await deps.pause.paused(job.tenant, job.capability)))
+        return dispose(message, () => deps.pause?.park(message, job) ?? Promise.resolve());
       if (!(await deps.gate.tryEnter(job.tenant))) return dispose(message, () => defer(message, job));
       return async () => {
         try {

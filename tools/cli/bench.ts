@@ -1,6 +1,14 @@
 import { writeFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
-import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  ALLOW_REAL_AWS_FLAG,
+  configOrExit,
+  EXIT,
+  guardRealAws,
+  out,
+  positiveInt,
+  runCommand,
+} from '../../src/cli/index.js';
 import { formatReport } from '../bench/format.js';
 import { DEFAULT_LATENCY_MS } from '../bench/latency.js';
 import { consoleProgress } from '../bench/progress.js';
@@ -18,6 +26,7 @@ interface CliOptions {
   readonly long?: boolean;
   readonly latency?: number | true;
   readonly json?: string;
+  readonly allowRealAws?: boolean;
 }
 
 /** `--latency 25` → 25 (whole milliseconds, 1 to 1000). */
@@ -28,7 +37,7 @@ function latencyMs(value: string): number {
 /** `--workers 1,2,4` → [1, 2, 4]. */
 function workerList(value: string): number[] {
   const parsed = value.split(',').map((part) => positiveInt('--workers', 16)(part.trim()));
-  if (parsed.length === 0) throw new Error('--workers must list worker counts, e.g. 1,2,4');
+  if (parsed.length === 0) throw new InvalidArgumentError('--workers must list worker counts, e.g. 1,2,4');
   return parsed;
 }
 
@@ -57,9 +66,15 @@ export function registerBench(program: Command): void {
       latencyMs,
     )
     .option('--json <file>', 'also write the report as JSON to this file')
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
+        // Without a configured endpoint the tool starts its own; a configured set must not reach AWS.
+        if (configured.local) await guardRealAws(configured, 'bench', cli.allowRealAws);
         stopAllOnSignal('bench');
         const options: BenchOptions = {
           ...d,
