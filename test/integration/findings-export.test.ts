@@ -165,6 +165,7 @@ describe('Risk exports (SARIF 2.1.0, OCSF 2002, DefectDojo) checked by outside v
     const file = join(dir, 'risks.sarif');
     await writeFile(file, sarif.text);
     const checked = await multitoolValidate(file, join(dir, 'validation.sarif'));
+    console.log(`SARIF Multitool validate (exit ${checked.code}):\n${checked.stdout}`);
     const errors = checked.log.runs.flatMap((r) => r.results ?? []).filter((r) => r.level === 'error');
     expect(errors.map((e) => `${e.ruleId}: ${e.message.text}`)).toEqual([]);
     expect(checked.code, checked.stdout).toBe(0);

@@ -39,13 +39,24 @@ async function highWater(pid: number): Promise<number | undefined> {
 }
 
 /** Runs `scanq risks export` to stdout (counted, not kept) and measures it. */
-async function measureExport(env: Readonly<Record<string, string>>, format: ExportFormat, risks: number) {
+async function measureExport(
+  env: Readonly<Record<string, string>>,
+  format: ExportFormat,
+  risks: number,
+  heapMb: number | undefined,
+) {
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
     [SCANQ_BIN, 'risks', 'export', '--tenant', TENANT, '--format', format],
     {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, LOG_LEVEL: 'error' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        ...env,
+        LOG_LEVEL: 'error',
+        ...(heapMb === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${heapMb}` }),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -107,6 +118,8 @@ export async function runFindingsBench(
   options: {
     readonly risks: number;
     readonly formats?: readonly ExportFormat[];
+    /** Caps the export process's V8 old space (MB): an export that needs memory per risk then fails. */
+    readonly heapMb?: number;
     readonly say: (line: string) => void;
   },
 ): Promise<ExportMeasure[]> {
@@ -126,7 +139,7 @@ export async function runFindingsBench(
       options.say(`seeded ${size} risks (${((Date.now() - t) / 1000).toFixed(1)} s)`);
       seeded = size;
       for (const format of formats) {
-        const m = await measureExport(stack.env, format, size);
+        const m = await measureExport(stack.env, format, size, options.heapMb);
         options.say(
           `  ${format.padEnd(10)} ${String(size).padStart(7)} risks  ${m.seconds.toFixed(1).padStart(6)} s  peak RSS ${m.peakRssMb.toFixed(0).padStart(4)} MB  ${(m.bytes / 1e6).toFixed(1)} MB out`,
         );
