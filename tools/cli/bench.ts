@@ -38,7 +38,7 @@ function latencyMs(value: string): number {
 /** `--flood 2000,20000` → [2000, 20000]. */
 function floodList(value: string): number[] {
   const parsed = value.split(',').map((part) => positiveInt('--flood', 1_000_000)(part.trim()));
-  if (parsed.length === 0) throw new Error('--flood must list flood sizes, e.g. 2000,20000');
+  if (parsed.length === 0) throw new InvalidArgumentError('--flood must list flood sizes, e.g. 2000,20000');
   return parsed;
 }
 
