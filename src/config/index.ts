@@ -71,7 +71,10 @@ export interface Config {
   readonly worker: {
     /** Jobs run at once per worker process. Default 8. */
     readonly concurrency: number;
-    /** Per-tenant cap inside one worker (tenant profile `limits.maxInFlight` overrides). 0 = half the concurrency. */
+    /**
+     * Hard per-tenant cap inside one worker for tenants whose profile sets no `limits.maxInFlight`.
+     * 0 (default) = none: the lanes keep a flood behind other tenants' work (docs/WORKER.md).
+     */
     readonly tenantMaxInFlight: number;
     /** On SIGTERM, how long in-flight jobs may run before they are released. Default 25 s. */
     readonly drainTimeoutMs: number;

@@ -103,7 +103,7 @@ export const ENV_SCHEMA = {
   SCANQ_WORKER_CONCURRENCY: positiveInt(1000).default(8),
   SCANQ_TENANT_MAX_IN_FLIGHT: z
     .string()
-    .regex(/^\d+$/, { message: 'must be a whole number (0 = half the concurrency)' })
+    .regex(/^\d+$/, { message: 'must be a whole number (0 = no cap)' })
     .transform(Number)
     .default(0),
   SCANQ_DRAIN_TIMEOUT: duration.default(25_000),

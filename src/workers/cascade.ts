@@ -263,8 +263,10 @@ export interface CascadeHook {
 }
 
 /**
- * The worker's hook after a won `JP`: spawns children of the job's assets. Never throws: the
- * parent already passed, and a cascade failure is logged, not retried.
+ * The worker's hook after a won `JP`: spawns children of the assets this run emitted. Risks never
+ * spawn (a closed one, or an open one), nor do assets known only from earlier runs
+ * (docs/FINDINGS.md). Never throws: the parent already passed, and a cascade failure is logged,
+ * not retried.
  */
 export async function cascadeAfterPass(
   hook: CascadeHook,

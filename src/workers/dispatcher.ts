@@ -139,10 +139,19 @@ export function createDispatcher(deps: DispatcherDeps) {
       case 'reject':
         return reject(message, step.reason);
       case 'ack':
-        log.debug(
-          { tenant: job.tenant, key: job.key, status: stored?.status },
-          'duplicate message acknowledged',
-        );
+        if (stored === undefined) {
+          // Nothing to run and nothing to retry; but a producer or an operator sends what it should not.
+          metrics.unknownJob(job.tenant);
+          log.warn(
+            { tenant: job.tenant, key: job.key, capability: job.capability },
+            'message names a job that does not exist (unknown tenant or job); acknowledged',
+          );
+        } else {
+          log.debug(
+            { tenant: job.tenant, key: job.key, status: stored.status },
+            'duplicate message acknowledged',
+          );
+        }
         await queue.ack(message);
     }
   }

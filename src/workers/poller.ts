@@ -191,7 +191,9 @@ export function createPoller(options: PollerOptions) {
       );
       // A full answer of runnable work is a backlog; one with messages disposed of (a capped
       // tenant's flood) is not: its slots came back, and scanning on at once reaches other tenants.
-      backlog = messages.length === room && admitted.every(Boolean);
+      // An empty short poll (the other lane's turn came up empty) says nothing about the backlog.
+      if (messages.length > 0 || next.wait === 'long')
+        backlog = messages.length === room && admitted.every(Boolean);
     }
   }
 

@@ -135,7 +135,10 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const tableOf = (tenant: string) => new TenantTable(tableDeps, systemContext(tenant, 'worker'));
   const profiles = new TtlCache<TenantProfile | undefined>(config.worker.profileTtlMs);
   const profileOf = (tenant: string) => profiles.get(tenant, () => getProfile(tableOf(tenant)));
-  const defaultCap = config.worker.tenantMaxInFlight || Math.max(1, Math.ceil(concurrency / 2));
+  // With two lanes the receive order keeps a flood behind other tenants' work, so no soft cap holds
+  // a tenant's messages back (that only churned: deferred, received, deferred). What stays are hard
+  // caps: a profile's plan limit, else SCANQ_TENANT_MAX_IN_FLIGHT when set (0: none).
+  const defaultCap = config.worker.tenantMaxInFlight || undefined;
 
   const laneQueue = (queueUrl: string) =>
     sqsJobQueue({
@@ -214,8 +217,9 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     registry: deps.registry,
     gate: new TenantGate({
       concurrency,
-      defaultCap,
-      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight,
+      // A soft cap of the whole worker never holds anything back (the poller bounds the total).
+      defaultCap: concurrency,
+      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight ?? defaultCap,
     }),
     stats,
     log: log.child({ queue: deps.resources.queueUrl }),
@@ -279,7 +283,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
           bulkQueue: deps.resources.bulkQueueUrl,
           concurrency,
           receivers: poller.receivers,
-          tenantCap: defaultCap,
+          tenantCap: defaultCap ?? 'profile limits only',
         },
         'worker started',
       );

@@ -20,6 +20,7 @@ interface CliOptions {
   readonly st: string;
   readonly quiet?: boolean;
   readonly allowRealAws?: boolean;
+  readonly paths?: string;
 }
 
 const seedArg = wholeNumber('--seed', 0, Number.MAX_SAFE_INTEGER);
@@ -64,6 +65,7 @@ export function registerFuzzApi(program: Command): void {
       ALLOW_REAL_AWS_FLAG,
       'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
     )
+    .option('--paths <regex>', 'only the operations whose path matches (Schemathesis --include-path-regex)')
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
@@ -77,6 +79,7 @@ export function registerFuzzApi(program: Command): void {
             workers: cli.workers,
             st: cli.st,
             ...(cli.seed === undefined ? {} : { seed: cli.seed }),
+            ...(cli.paths === undefined ? {} : { paths: cli.paths }),
             echo: cli.quiet ? () => {} : (chunk) => process.stdout.write(chunk),
             say: (line) => out(line),
           },
