@@ -5,6 +5,7 @@ import { positiveInt, share, wholeNumber } from '../../../src/cli/flags.js';
 import { buildProgram } from '../../../src/cli/program.js';
 import { registerBench } from '../../../tools/cli/bench.js';
 import { registerChaos } from '../../../tools/cli/chaos.js';
+import { registerFindingsBench } from '../../../tools/cli/findings-bench.js';
 import { registerFuzz } from '../../../tools/cli/fuzz.js';
 import { registerFuzzApi } from '../../../tools/cli/fuzz-api.js';
 
@@ -69,7 +70,8 @@ async function usageError(
 
 async function toolsProgram(): Promise<Command> {
   const program = new Command('scanq-tools');
-  for (const register of [registerBench, registerChaos, registerFuzz, registerFuzzApi]) register(program);
+  for (const register of [registerBench, registerChaos, registerFuzz, registerFuzzApi, registerFindingsBench])
+    register(program);
   oneLineUsageErrors(program);
   return program;
 }
