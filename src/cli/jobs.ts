@@ -14,6 +14,7 @@ import {
 import { TenantTable } from '../tenancy/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
 import { operatorContext } from './enqueue.js';
+import { positiveInt } from './flags.js';
 
 /** Most jobs one `jobs ls` page shows. */
 const MAX_LIMIT = 1000;
@@ -77,13 +78,7 @@ export function parseStatus(value: string): StatusCode {
   return code;
 }
 
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LIMIT) {
-    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return n;
-}
+const parseLimit = positiveInt('--limit', MAX_LIMIT);
 
 /** The key `jobs get` reads: given as is, or built from --capability and --target like an enqueue would. */
 export function keyOf(
