@@ -109,5 +109,3 @@ describe('Function: pausedStep, pauseHideSeconds', () => {
     expect([pauseHideSeconds(0), pauseHideSeconds(1_500), pauseHideSeconds(3_600_000)]).toEqual([1, 2, 300]);
   });
 });
-  });
-});
