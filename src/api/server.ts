@@ -24,6 +24,7 @@ import {
   TenantTable,
 } from '../tenancy/index.js';
 import { auditDenial, authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import { registerBoard } from './board/plugin.js';
 import { cursorKey, openQueryCursor, type Paging, sealAnswerCursor } from './cursors.js';
 import type { RouteDeps } from './deps.js';
 import { clientError, errorBody, frameworkError, installJsonParser, MAX_PARAM_LENGTH } from './edges.js';
@@ -338,6 +339,8 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   const routes: readonly Route[] = [...documented, documentRoute(documented, rules)];
   const paging: Paging = { key: cursorKey(config), deps: routeDeps };
   for (const route of routes) register(app, route, paging);
+  // The ops board's static files (docs/BOARD.md): not API routes, so not in the OpenAPI document.
+  registerBoard(app, config.board);
 
   let untrack: (() => void) | undefined;
   return {

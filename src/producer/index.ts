@@ -22,6 +22,27 @@ export {
   WeakSecretError,
 } from './callback.js';
 export {
+  type CancelResult,
+  createJobControl,
+  type DeleteResult,
+  type JobControl,
+  type JobControlDeps,
+  JobControlError,
+  resultKeysOf,
+  retryJob,
+} from './control.js';
+export {
+  budgetOf,
+  createLaneChooser,
+  LANE,
+  LANE_BUCKET_KEY,
+  type Lane,
+  type LaneBudget,
+  type LaneChooser,
+  lanesOf,
+  takeTokens,
+} from './lanes.js';
+export {
   createProducer,
   type EnqueueAccepted,
   type EnqueueOptions,

@@ -8,13 +8,14 @@ import {
   type CapabilityRegistry,
   type JobCredentials,
   PermanentError,
+  registerCapabilities,
 } from '../jobs/index.js';
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
 import { createEventPublisher } from '../notify/index.js';
-import type { Producer } from '../producer/index.js';
+import { LANE, type Producer } from '../producer/index.js';
 import { type Telemetry, telemetryOff } from '../telemetry/index.js';
 import {
   getProfile,
@@ -28,9 +29,11 @@ import { type AttemptDeps, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate } from './fairness.js';
 import { tableJobStore } from './lease.js';
+import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
-import { sqsJobQueue } from './queue.js';
+import { lanedJobQueue, sqsJobQueue } from './queue.js';
+import type { TenantSessions } from './tenant-session.js';
 
 /**
  * How long an event or an acknowledgement waits for company before its batch leaves. Neither holds
@@ -48,17 +51,39 @@ export function leaseMsOf(capability: Pick<CapabilityDefinition, 'timeoutMs'>): 
   return capability.timeoutMs + Math.max(2_000, Math.floor(capability.timeoutMs / 4));
 }
 
+/** A capability's table and files over its tenant's session clients (same tenant context). */
+function capabilityView(
+  sessions: TenantSessions,
+  table: TenantTable,
+  tableName: string,
+  buckets: Readonly<Record<'results' | 'uploads' | 'quarantine', string>>,
+): { readonly table: TenantTable; readonly files: TenantFiles } {
+  const scoped = sessions.clientsFor(table.tenant);
+  return {
+    table: new TenantTable({ doc: scoped.doc, tableName }, table.context),
+    files: new TenantFiles({ s3: scoped.s3, buckets }, table.context),
+  };
+}
+
 export interface WorkerDeps {
   readonly clients: AwsClients;
   readonly resources: ResolvedResources;
   readonly registry: CapabilityRegistry;
+  /**
+   * Capabilities of your own (`defineCapability`), checked and added to `registry` like a
+   * `--plugin` module's. Default none.
+   */
+  readonly capabilities?: readonly CapabilityDefinition[];
   readonly log: Logger;
   /** Jobs at once; default `config.worker.concurrency`. */
   readonly concurrency?: number;
   /** The tenant's credentials for an account (`createWorkerRuntimeDeps`). Default none: such jobs fail. */
   readonly credentialsFor?: (ctx: TenantContext, accountId: string) => Promise<JobCredentials>;
-  /** Parks a message that can never be processed in the DLQ, with the reason. */
-  readonly moveToDlq: (message: ReceivedMessage, reason: string) => Promise<void>;
+  /**
+   * Parks a message that can never be processed in the DLQ, with the reason; `queueUrl` is the
+   * queue it was received from (default: the jobs queue).
+   */
+  readonly moveToDlq: (message: ReceivedMessage, reason: string, queueUrl?: string) => Promise<void>;
   /** Clock of claims, leases and records. Default `new Date()`. */
   readonly now?: () => Date;
   /** Long-poll wait in seconds (tests shorten it). Default 20. */
@@ -67,6 +92,12 @@ export interface WorkerDeps {
   readonly queueVisibilityMs?: number;
   /** Inserts the jobs a passed job spawns (cascade). Default none: nothing is spawned. */
   readonly producer?: Pick<Producer, 'insert'>;
+  /**
+   * Tenant sessions (`createWorkerRuntimeDeps`, when SCANQ_TENANT_ROLE_ARN is set): a capability's
+   * table and files use its tenant's session clients; the engine's own writes (claim, lease,
+   * result, finish, findings) stay on `clients`. Default none: capabilities use `clients` too.
+   */
+  readonly tenantSessions?: TenantSessions;
   /** Spans and metrics of the jobs (`scanq worker` passes its own). Default: telemetry off. */
   readonly telemetry?: Pick<Telemetry, 'tracer' | 'tracing' | 'metrics'>;
 }
@@ -85,6 +116,8 @@ export interface Worker {
 }
 
 export function createWorker(config: Config, deps: WorkerDeps): Worker {
+  if (deps.capabilities)
+    registerCapabilities(deps.registry, deps.capabilities, 'createWorker({ capabilities })');
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const concurrency = deps.concurrency ?? config.worker.concurrency;
   const log = deps.log.child({ worker: id });
@@ -102,17 +135,27 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const tableOf = (tenant: string) => new TenantTable(tableDeps, systemContext(tenant, 'worker'));
   const profiles = new TtlCache<TenantProfile | undefined>(config.worker.profileTtlMs);
   const profileOf = (tenant: string) => profiles.get(tenant, () => getProfile(tableOf(tenant)));
-  const defaultCap = config.worker.tenantMaxInFlight || Math.max(1, Math.ceil(concurrency / 2));
+  // With two lanes the receive order keeps a flood behind other tenants' work, so no soft cap holds
+  // a tenant's messages back (that only churned: deferred, received, deferred). What stays are hard
+  // caps: a profile's plan limit, else SCANQ_TENANT_MAX_IN_FLIGHT when set (0: none).
+  const defaultCap = config.worker.tenantMaxInFlight || undefined;
 
-  const queue = sqsJobQueue({
-    sqs: deps.clients.sqs,
-    queueUrl: deps.resources.queueUrl,
-    log,
-    deferDelaySeconds: Math.min(900, Math.ceil(config.worker.deferDelayMs / 1000)),
-    deadLetter: deps.moveToDlq,
-    // Acknowledgements leave the job slots (`aside`), so they can wait longer for a fuller batch.
-    lingerMs: { ack: BATCH_LINGER_MS },
-    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+  const laneQueue = (queueUrl: string) =>
+    sqsJobQueue({
+      sqs: deps.clients.sqs,
+      queueUrl,
+      log,
+      deferDelaySeconds: Math.min(900, Math.ceil(config.worker.deferDelayMs / 1000)),
+      deadLetter: (message, reason) => deps.moveToDlq(message, reason, queueUrl),
+      // Acknowledgements leave the job slots (`aside`), so they can wait longer for a fuller batch.
+      lingerMs: { ack: BATCH_LINGER_MS },
+      // A held-back message is kept (visibility) while the DLQ's receive count allows.
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+    });
+  const queue = lanedJobQueue({
+    [LANE.jobs]: laneQueue(deps.resources.queueUrl),
+    [LANE.bulk]: laneQueue(deps.resources.bulkQueueUrl),
   });
   const events = createEventPublisher(deps.clients.sns, deps.resources.topicArn, {
     lingerMs: BATCH_LINGER_MS,
@@ -120,6 +163,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    riskEvents: events,
     spans: telemetry,
     invoke: {
       spans: telemetry,
@@ -153,19 +197,29 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   };
   const dispatcher = createDispatcher({
     queue,
+    laneOf: queue.laneOf,
     telemetry,
     queueUrl: deps.resources.queueUrl,
     storeOf: (tenant) => tableJobStore(tableOf(tenant)),
     runAttempt: (claimed) => {
       const table = tableOf(claimed.tenant);
       const files = new TenantFiles({ s3: deps.clients.s3, buckets }, table.context);
-      return runAttempt(attemptDeps, { ...claimed, ctx: table.context, table, files });
+      return runAttempt(attemptDeps, {
+        ...claimed,
+        ctx: table.context,
+        table,
+        files,
+        ...(deps.tenantSessions
+          ? { view: capabilityView(deps.tenantSessions, table, tableDeps.tableName, buckets) }
+          : {}),
+      });
     },
     registry: deps.registry,
     gate: new TenantGate({
       concurrency,
-      defaultCap,
-      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight,
+      // A soft cap of the whole worker never holds anything back (the poller bounds the total).
+      defaultCap: concurrency,
+      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight ?? defaultCap,
     }),
     stats,
     log: log.child({ queue: deps.resources.queueUrl }),
@@ -175,8 +229,23 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     draining: () => draining,
     shutdown: shutdown.signal,
     groupByTenant: config.producer.messageGroupId,
+    pause: createPauseHook({
+      tableOf,
+      queue,
+      ttlMs: config.worker.profileTtlMs,
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      groupByTenant: config.producer.messageGroupId,
+      stats,
+      log,
+    }),
   });
-  const poller = createPoller({ queue, concurrency, admit: dispatcher.admit, log });
+  const poller = createPoller({
+    queue,
+    concurrency,
+    admit: dispatcher.admit,
+    log,
+    bulkEvery: config.lanes.bulkEvery,
+  });
   let untrack: (() => void) | undefined;
 
   async function stop(options: { drainTimeoutMs?: number } = {}) {
@@ -192,6 +261,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     await dispatcher.settled();
     await events.flush();
     await queue.flush();
+    deps.tenantSessions?.destroy();
     untrack();
     untrack = undefined;
     log.info({ drained, ...stats.counts }, 'worker stopped');
@@ -208,7 +278,13 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       });
       poller.start();
       log.info(
-        { queue: deps.resources.queueUrl, concurrency, receivers: poller.receivers, tenantCap: defaultCap },
+        {
+          queue: deps.resources.queueUrl,
+          bulkQueue: deps.resources.bulkQueueUrl,
+          concurrency,
+          receivers: poller.receivers,
+          tenantCap: defaultCap ?? 'profile limits only',
+        },
         'worker started',
       );
     },

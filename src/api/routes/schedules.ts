@@ -6,6 +6,8 @@ import {
   SCHEDULE_PREFIX,
   scheduleItem,
   scheduleKey,
+  unchangedSchedule,
+  updatedScheduleItem,
 } from '../../scheduler/schedule.js';
 import { ConditionFailedError, type TenantTable } from '../../tenancy/index.js';
 import { type RouteDeps, tableFor } from '../deps.js';
@@ -135,7 +137,56 @@ function deleteSchedule(deps: RouteDeps): Route {
   });
 }
 
-/** Schedules: create, list, read, delete. */
+function updateSchedule(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'PUT',
+    url: '/v1/schedules/:id',
+    action: 'schedule:write',
+    params: scheduleParamsSchema,
+    body: scheduleInputSchema,
+    doc: {
+      summary:
+        'Replace a schedule (capability, targets, cadence, input, enabled); the next run is computed afresh',
+      description:
+        'The body is the same as a create. The id, creation time, creator, run count and last run are kept. ' +
+        '409 when a scheduler fired it while it was being replaced (read it and send again).',
+      tags: TAGS,
+      responses: { 200: { description: 'the schedule as stored', schema: scheduleViewSchema } },
+    },
+    async handle({ params, body, ctx }) {
+      const table = tableFor(deps, ctx);
+      const stored = await storedSchedule(table, params.id);
+      const spec = parseScheduleInput(body, deps.producer.registry);
+      const item = updatedScheduleItem(spec, stored, {
+        tenant: ctx.tenant,
+        now: deps.now(),
+        shards: deps.config.indexShards,
+      });
+      try {
+        await table.put(item, { condition: unchangedSchedule(stored) });
+      } catch (error) {
+        if (error instanceof ConditionFailedError) {
+          throw new ApiError(
+            409,
+            'schedule.changed',
+            'the schedule changed while it was replaced; send again',
+          );
+        }
+        throw error;
+      }
+      deps.log.info({ tenant: ctx.tenant, user: ctx.user, key: item.key }, 'schedule updated');
+      return { status: 200, body: scheduleView(parseStoredSchedule(item)) };
+    },
+  });
+}
+
+/** Schedules: create, list, read, update, delete. */
 export function scheduleRoutes(deps: RouteDeps): Route[] {
-  return [createSchedule(deps), listSchedules(deps), getSchedule(deps), deleteSchedule(deps)];
+  return [
+    createSchedule(deps),
+    listSchedules(deps),
+    getSchedule(deps),
+    updateSchedule(deps),
+    deleteSchedule(deps),
+  ];
 }

@@ -1,11 +1,13 @@
+import { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { AwsClients } from '../../aws/clients.js';
+import { type AwsClients, clientSettings } from '../../aws/clients.js';
 import type { Config } from '../../config/index.js';
 import { buildManifest } from '../manifest.js';
 import { ensureBuckets } from './buckets.js';
 import { ensureKmsKey } from './kms.js';
 import { ensureQueues } from './queues.js';
 import { type BootstrapStep, StepLog } from './report.js';
+import { ensureTenantRole, tenantRoleName } from './role.js';
 import { ensureTable } from './table.js';
 import { ensureTopic } from './topic.js';
 
@@ -19,8 +21,11 @@ export interface BootstrapReport {
   readonly accountId: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
+  readonly bulkQueueUrl: string;
   readonly topicArn: string;
   readonly kmsKeyArn: string;
+  /** The tenant-session role workers assume per tenant (SCANQ_TENANT_ROLE_ARN). */
+  readonly tenantRoleArn: string;
 }
 
 /**
@@ -46,16 +51,27 @@ export async function bootstrap(config: Config, clients: AwsClients): Promise<Bo
     kmsKeyArn,
     log,
   );
+  const iam = new IAMClient(clientSettings(config, 'iam'));
+  const tenantRoleArn = await ensureTenantRole(
+    iam,
+    tenantRoleName(config.prefix),
+    partition,
+    accountId,
+    log,
+  ).finally(() => iam.destroy());
   const queueUrl = urls.get(names.queue);
   const dlqUrl = urls.get(names.dlq);
-  if (!queueUrl || !dlqUrl) throw new Error('queues missing after bootstrap');
+  const bulkQueueUrl = urls.get(names.bulkQueue);
+  if (!queueUrl || !dlqUrl || !bulkQueueUrl) throw new Error('queues missing after bootstrap');
   return {
     steps: log.steps,
     unchanged: log.steps.every((s) => s.action === 'unchanged' || s.action === 'unsupported'),
     accountId,
     queueUrl,
     dlqUrl,
+    bulkQueueUrl,
     topicArn,
     kmsKeyArn,
+    tenantRoleArn,
   };
 }

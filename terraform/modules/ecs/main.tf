@@ -56,12 +56,14 @@ locals {
     { name = "SCANQ_TABLE", value = var.env["SCANQ_TABLE"] },
     { name = "SCANQ_QUEUE_URL", value = var.env["SCANQ_QUEUE_URL"] },
     { name = "SCANQ_DLQ_URL", value = var.env["SCANQ_DLQ_URL"] },
+    { name = "SCANQ_BULK_QUEUE_URL", value = var.env["SCANQ_BULK_QUEUE_URL"] },
     { name = "SCANQ_RESULTS_BUCKET", value = var.env["SCANQ_RESULTS_BUCKET"] },
     { name = "SCANQ_UPLOADS_BUCKET", value = var.env["SCANQ_UPLOADS_BUCKET"] },
     { name = "SCANQ_QUARANTINE_BUCKET", value = var.env["SCANQ_QUARANTINE_BUCKET"] },
     { name = "SCANQ_TOPIC_ARN", value = var.env["SCANQ_TOPIC_ARN"] },
     { name = "SCANQ_KMS_KEY_ID", value = var.env["SCANQ_KMS_KEY_ID"] },
     { name = "SCANQ_SECRETS_PREFIX", value = var.env["SCANQ_SECRETS_PREFIX"] },
+    { name = "SCANQ_TENANT_ROLE_ARN", value = var.env["SCANQ_TENANT_ROLE_ARN"] },
     { name = "LOG_LEVEL", value = var.log_level },
   ]
 
