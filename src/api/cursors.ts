@@ -1,8 +1,12 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { openPayload, signPayload } from '../lib/signed-token.js';
+import { auditDenial } from './auth.js';
+import type { RouteDeps } from './deps.js';
 import { RequestValidationError } from './errors.js';
+import type { ApiReply, Route } from './routing.js';
 
 /**
  * List cursors as the API hands them out: the table's own cursor wrapped with what it may be used
@@ -103,4 +107,58 @@ export function openCursor(key: Buffer, binding: CursorBinding, cursor: string):
     throw invalid('issued for other filters; repeat the filters of the first page, or start again');
   }
   return c;
+}
+
+// ---- wiring into the server: every token route's `cursor` query and answer ------------------
+
+/** What a token route's list cursors are sealed with, and what a refused one is audited through. */
+export interface Paging {
+  readonly key: Buffer;
+  readonly deps: RouteDeps;
+}
+
+function bindingOf(route: Route, tenant: string, query: unknown): CursorBinding {
+  return { operation: `${route.method} ${route.url}`, tenant, selection: selectionOf(query) };
+}
+
+/**
+ * Swaps the sealed `cursor` of a token route's query for the table cursor inside it, before the
+ * route parses its query; another tenant's cursor is audited, then refused (400).
+ */
+export async function openQueryCursor(paging: Paging, route: Route, request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown> | undefined;
+  const ctx = request.tenantContext;
+  if (!query || !ctx || route.access.kind !== 'token' || typeof query.cursor !== 'string') return;
+  try {
+    query.cursor = openCursor(paging.key, bindingOf(route, ctx.tenant, query), query.cursor);
+  } catch (error) {
+    if (error instanceof ForeignCursorError) {
+      const denial = {
+        action: route.access.action,
+        user: ctx.user,
+        homeTenant: ctx.homeTenant,
+        tenant: ctx.tenant,
+        asked: error.owner,
+        resource: `${route.method} ${route.url}`,
+        kind: 'crossTenantCursor',
+      };
+      await auditDenial(paging.deps, denial, paging.deps.log);
+      request.log.warn({ tenant: ctx.tenant, user: ctx.user }, 'cursor of another tenant refused');
+    }
+    throw error;
+  }
+}
+
+/** The answer with its `cursor` (a table cursor) sealed for this operation, selection and tenant. */
+export function sealAnswerCursor(
+  paging: Paging,
+  route: Route,
+  request: FastifyRequest,
+  answer: ApiReply,
+): ApiReply {
+  const body = answer.body as Record<string, unknown> | undefined;
+  const ctx = request.tenantContext;
+  if (!ctx || typeof body !== 'object' || body === null || typeof body.cursor !== 'string') return answer;
+  const cursor = sealCursor(paging.key, bindingOf(route, ctx.tenant, request.query), body.cursor);
+  return { ...answer, body: { ...body, cursor } };
 }

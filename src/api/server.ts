@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import Fastify, {
@@ -27,25 +25,16 @@ import {
 } from '../tenancy/index.js';
 import { auditDenial, authenticate, createVerifier, type TokenVerifier } from './auth.js';
 import { registerBoard } from './board/plugin.js';
-import { duplicateKey } from './body-shape.js';
-import {
-  type CursorBinding,
-  cursorKey,
-  ForeignCursorError,
-  openCursor,
-  sealCursor,
-  selectionOf,
-} from './cursors.js';
+import { cursorKey, openQueryCursor, type Paging, sealAnswerCursor } from './cursors.js';
 import type { RouteDeps } from './deps.js';
-import { ApiError, type ErrorBody, RequestValidationError, toHttpError } from './errors.js';
+import { clientError, errorBody, frameworkError, installJsonParser, MAX_PARAM_LENGTH } from './edges.js';
+import { ApiError, toHttpError } from './errors.js';
 import { buildOpenApi, documentedStatuses, type RequestRules } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
-import { type ApiReply, publicRoute, type Route } from './routing.js';
+import { publicRoute, type Route } from './routing.js';
 
 /** Largest request body: job batches and profiles are small; files go straight to S3. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** Longest path parameter (URL-encoded): a job key is up to 1024 characters. */
-const MAX_PARAM_LENGTH = 3 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Longest part of a path echoed in a 404 (the path is caller-chosen text). */
 const MAX_ECHOED_PATH = 100;
@@ -82,18 +71,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-function errorBody(
-  request: FastifyRequest,
-  code: string,
-  message: string,
-  fields?: readonly unknown[],
-): ErrorBody {
-  return {
-    error: { code, message, ...(fields ? { fields: fields as ErrorBody['error']['fields'] } : {}) },
-    requestId: request.id,
-  };
-}
-
 /** Per-tenant limits: the profile's `limits.ratePerSecond`, else SCANQ_API_RATE_LIMIT, per window. */
 function rateLimits(config: Config, deps: ApiServerDeps, windowMs: number) {
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
@@ -126,53 +103,6 @@ function rateLimits(config: Config, deps: ApiServerDeps, windowMs: number) {
     errorResponseBuilder: () =>
       new ApiError(429, 'request.rateLimited', 'too many requests for this tenant; retry later'),
   };
-}
-
-/** What a token route's list cursors are sealed with, and what a refused one is audited through. */
-interface Paging {
-  readonly key: Buffer;
-  readonly deps: RouteDeps;
-}
-
-function bindingOf(route: Route, tenant: string, query: unknown): CursorBinding {
-  return { operation: `${route.method} ${route.url}`, tenant, selection: selectionOf(query) };
-}
-
-/**
- * Swaps the sealed `cursor` of a token route's query for the table cursor inside it, before the
- * route parses its query; another tenant's cursor is audited, then refused (400).
- */
-async function openQueryCursor(paging: Paging, route: Route, request: FastifyRequest): Promise<void> {
-  const query = request.query as Record<string, unknown> | undefined;
-  const ctx = request.tenantContext;
-  if (!query || !ctx || route.access.kind !== 'token' || typeof query.cursor !== 'string') return;
-  try {
-    query.cursor = openCursor(paging.key, bindingOf(route, ctx.tenant, query), query.cursor);
-  } catch (error) {
-    if (error instanceof ForeignCursorError) {
-      const denial = {
-        action: route.access.action,
-        user: ctx.user,
-        homeTenant: ctx.homeTenant,
-        tenant: ctx.tenant,
-        asked: error.owner,
-        resource: `${route.method} ${route.url}`,
-        kind: 'crossTenantCursor',
-      };
-      await auditDenial(paging.deps, denial, paging.deps.log);
-      request.log.warn({ tenant: ctx.tenant, user: ctx.user }, 'cursor of another tenant refused');
-    }
-    throw error;
-  }
-}
-
-/** The answer with its `cursor` (a table cursor) sealed for this operation, selection and tenant. */
-function sealAnswerCursor(paging: Paging, route: Route, request: FastifyRequest, answer: ApiReply): ApiReply {
-  const body = answer.body as Record<string, unknown> | undefined;
-  const ctx = request.tenantContext;
-  if (!ctx || typeof body !== 'object' || body === null || typeof body.cursor !== 'string') return answer;
-  const cursor = sealCursor(paging.key, bindingOf(route, ctx.tenant, request.query), body.cursor);
-  return { ...answer, body: { ...body, cursor } };
 }
 
 function register(app: FastifyInstance, route: Route, paging: Paging): void {
@@ -336,78 +266,6 @@ function installHooks(
     const path = request.url.split('?')[0] ?? '';
     const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
     return reply.code(404).send(errorBody(request, 'route.notFound', `no route ${request.method} ${shown}`));
-  });
-}
-
-/**
- * Refusals Fastify's router makes before any route runs (a path that is not valid percent-encoded
- * UTF-8, a path parameter over the length limit): the same envelope and `x-request-id` as every
- * other error, and never the path itself.
- */
-function frameworkError(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) {
-  const long = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-  const [status, code, message] = long
-    ? [414, 'request.uriTooLong', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`]
-    : [400, 'request.badUrl', 'the URL is not valid (malformed percent-encoding)'];
-  reply.header('x-request-id', request.id);
-  return reply
-    .code(status)
-    .send(errorBody(request, code, message, long ? undefined : [{ field: '(path)', message }]));
-}
-
-/**
- * Requests Node's HTTP parser refuses before Fastify sees them (headers too large, bad chunked
- * encoding, garbage): answered on the socket with the error envelope and a fresh `x-request-id`,
- * then the connection is closed, as Node itself does.
- */
-function clientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'request.headersTooLarge', 'the request line and headers are too large']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'request.timeout', 'the request took too long to arrive']
-        : [400, 'request.malformed', 'the request is not valid HTTP/1.1'];
-  const requestId = randomUUID();
-  const body = JSON.stringify({ error: { code, message }, requestId } satisfies ErrorBody);
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        'Content-Type: application/json; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        `x-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * JSON bodies: valid UTF-8 (an invalid byte would otherwise become U+FFFD, and two different
- * inputs one identity), then Fastify's own parser (prototype-poisoning checks), then no key twice
- * in one object (JSON.parse would keep the last one silently). Each refusal is a 400 naming the
- * field.
- */
-function installJsonParser(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
-    let text: string;
-    try {
-      text = UTF8.decode(raw as Buffer);
-    } catch {
-      const invalid = [{ field: '(body)', message: 'must be valid UTF-8' }];
-      done(new RequestValidationError(invalid, 'request.invalidUtf8'), undefined);
-      return;
-    }
-    parse(request, text, (error: Error | null, value?: unknown) => {
-      if (error) return done(error, undefined);
-      const twice = duplicateKey(text);
-      if (twice === undefined) return done(null, value);
-      const duplicate = [{ field: twice, message: 'appears twice in one object' }];
-      return done(new RequestValidationError(duplicate, 'request.duplicateKey'), undefined);
-    });
   });
 }
 

@@ -21,6 +21,7 @@ interface CliOptions {
   readonly quiet?: boolean;
   readonly allowRealAws?: boolean;
   readonly paths?: string;
+  readonly maxTime?: number;
 }
 
 const seedArg = wholeNumber('--seed', 0, Number.MAX_SAFE_INTEGER);
@@ -65,6 +66,11 @@ export function registerFuzzApi(program: Command): void {
       ALLOW_REAL_AWS_FLAG,
       'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
     )
+    .option(
+      '--max-time <seconds>',
+      'time budget: fuzzing repeats until it is spent',
+      positiveInt('--max-time', 86_400),
+    )
     .option('--paths <regex>', 'only the operations whose path matches (Schemathesis --include-path-regex)')
     .action((cli: CliOptions) =>
       runCommand(async () => {
@@ -80,6 +86,7 @@ export function registerFuzzApi(program: Command): void {
             st: cli.st,
             ...(cli.seed === undefined ? {} : { seed: cli.seed }),
             ...(cli.paths === undefined ? {} : { paths: cli.paths }),
+            ...(cli.maxTime === undefined ? {} : { maxTime: cli.maxTime }),
             echo: cli.quiet ? () => {} : (chunk) => process.stdout.write(chunk),
             say: (line) => out(line),
           },

@@ -34,6 +34,8 @@ export interface SchemathesisOptions {
   /** Test cases per operation (Schemathesis `--max-examples`). */
   readonly maxExamples: number;
   readonly seed?: number;
+  /** Time budget in seconds: fuzzing repeats until it is spent (Schemathesis `--max-time`). */
+  readonly maxTime?: number;
   /** Only the operations whose path matches this regular expression. Default all. */
   readonly paths?: string;
   /** Concurrent Schemathesis workers. */
@@ -225,6 +227,7 @@ export async function runSchemathesis(
         'true',
         ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
         ...(options.paths === undefined ? [] : ['--include-path-regex', options.paths]),
+        ...(options.maxTime === undefined ? [] : ['--max-time', String(options.maxTime)]),
       ];
       const exitCode = await runSt(options.st, args, options.echo);
       const counts = countReport(readFileSync(ndjson, 'utf8'));
