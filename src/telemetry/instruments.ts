@@ -67,7 +67,7 @@ export interface ScanqMetrics {
   /** A credentials look-up: from the cache, or fetched from Secrets Manager. */
   credentials(result: 'hit' | 'miss'): void;
   /** A queue's messages by state, sampled by the sweeper. */
-  queueDepth(queue: 'jobs' | 'dlq', state: QueueState, messages: number): void;
+  queueDepth(queue: 'jobs' | 'bulk' | 'dlq', state: QueueState, messages: number): void;
   /** Jobs the sweeper acted on: re-sent, expired (async deadline), postponed, skipped. */
   swept(action: 'resent' | 'expired' | 'postponed' | 'skipped', count: number): void;
   /** A schedule fired. */
