@@ -350,3 +350,136 @@ export const assetViewSchema = z.object({
   lastSeen: iso,
 });
 export const assetListSchema = z.object({ items: z.array(assetViewSchema), cursor: z.string().optional() });
+// ---- ops board --------------------------------------------------------------------------------
+
+const countersSchema = z.object({
+  enqueued: z.number(),
+  started: z.number(),
+  passed: z.number(),
+  failed: z.number(),
+  deferrals: z.number(),
+  deadLetters: z.number(),
+});
+const queueStatesSchema = z.object({
+  visible: z.number().int(),
+  inFlight: z.number().int(),
+  delayed: z.number().int(),
+});
+
+export const overviewSchema = z.object({
+  generatedAt: iso,
+  scope: z
+    .enum(['operator', 'tenant'])
+    .describe('operator: every tenant and the queues; tenant: the caller only'),
+  tenant: z.string().describe('the acting tenant'),
+  jobs: z.object({
+    byStatus: z.record(z.string(), z.number().int()).describe('jobs of the acting tenant by status code'),
+    total: z.number().int(),
+    truncated: z.boolean().describe('true when the tenant has more jobs than one overview counts'),
+  }),
+  charts: z.array(
+    z.object({
+      at: iso,
+      jobsPerSecond: z.number(),
+      dwellP50: z.number().optional().describe('seconds, enqueue → start'),
+      dwellP95: z.number().optional(),
+    }),
+  ),
+  chartSince: iso.optional().describe('the oldest point (the API keeps one hour while the board is watched)'),
+  queues: z
+    .object({
+      jobs: queueStatesSchema,
+      bulk: queueStatesSchema.describe("the bulk lane: tenants' jobs beyond their burst"),
+      dlq: queueStatesSchema,
+    })
+    .optional(),
+  inFlight: z.number().optional().describe('attempts running now on the workers that answered (operator)'),
+  workers: z
+    .object({ alive: z.number().int(), targets: z.number().int() })
+    .optional()
+    .describe('metrics URLs (SCANQ_BOARD_METRICS_URLS) that answered'),
+  tenants: z
+    .array(z.object({ tenant: z.string(), lastHour: countersSchema, total: countersSchema }))
+    .optional()
+    .describe('every tenant the metrics name (bounded label: others are `other`), noisiest first'),
+  noisy: z
+    .array(z.string())
+    .optional()
+    .describe('tenants with the most enqueues and deferrals in the last hour'),
+});
+
+export const dlqEntrySchema = z.object({
+  messageId: z.string(),
+  sentAt: z.string(),
+  receiveCount: z.number().int(),
+  tenant: z.string().optional(),
+  capability: z.string().optional(),
+  key: z.string().optional(),
+  rejectedReason: z
+    .string()
+    .optional()
+    .describe('why a worker parked it; absent: moved by the redrive policy'),
+  bodyPreview: z.string(),
+});
+export const dlqListQuerySchema = z.strictObject({
+  max: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.max),
+});
+export const dlqListSchema = z.object({
+  items: z.array(dlqEntrySchema),
+  depth: z.number().int().describe('messages in the DLQ (approximate)'),
+});
+export const redriveBodySchema = z.strictObject({
+  messageId: text(128).optional().describe('one message; absent: every message (or those of `tenant`)'),
+  tenant: text(128).optional(),
+  confirm: z.literal(true).describe('must be true: the board asks before it sends'),
+});
+export const redriveReportSchema = z.object({
+  moved: z.number().int(),
+  failed: z.number().int(),
+  duplicated: z.number().int(),
+});
+
+export const quarantineQuerySchema = z.strictObject({
+  tenant: text(128).optional().describe("operators: another tenant's files"),
+  max: z.coerce.number().int().min(1).max(PAGE.max).default(PAGE.max),
+});
+export const quarantineEntrySchema = z.object({
+  key: z.string(),
+  tenant: z.string(),
+  size: z.number().int().optional(),
+  quarantinedAt: z.string().optional(),
+  reasonCodes: z.array(z.string()),
+  reasonCount: z.number().int().optional(),
+  reasons: z
+    .array(z.object({ code: z.string(), message: z.string(), path: z.string().optional() }))
+    .describe('from the report next to the file (the first ones)'),
+  source: z.string().optional().describe('the upload it came from'),
+});
+export const quarantineListSchema = z.object({ items: z.array(quarantineEntrySchema) });
+export const quarantineKeyParamsSchema = z.object({ key: text(2048) });
+export const quarantineDeleteQuerySchema = z.strictObject({ confirm: z.literal('true') });
+
+export const boardConfigSchema = z.object({
+  oidc: z
+    .object({
+      authorizationUrl: z.string(),
+      tokenUrl: z.string(),
+      clientId: z.string(),
+      scopes: z.string(),
+      token: z.enum(['access_token', 'id_token']),
+    })
+    .optional(),
+});
+export const whoAmISchema = z.object({
+  tenant: z.string(),
+  homeTenant: z.string(),
+  user: z.string(),
+  roles: z.array(z.string()),
+  operator: z.boolean().describe('an admin of SCANQ_OPERATOR_TENANT'),
+});
+export const jobChildrenSchema = z.object({
+  items: z.array(
+    z.object({ key: z.string(), capability: z.string(), target: z.string(), status: z.string() }),
+  ),
+  truncated: z.boolean().describe('true when the tenant has more jobs than one look reads'),
+});

@@ -26,6 +26,7 @@ import {
   TenantTable,
 } from '../tenancy/index.js';
 import { auditDenial, authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import { registerBoard } from './board/plugin.js';
 import { duplicateKey } from './body-shape.js';
 import {
   type CursorBinding,
@@ -480,6 +481,8 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   const routes: readonly Route[] = [...documented, documentRoute(documented, rules)];
   const paging: Paging = { key: cursorKey(config), deps: routeDeps };
   for (const route of routes) register(app, route, paging);
+  // The ops board's static files (docs/BOARD.md): not API routes, so not in the OpenAPI document.
+  registerBoard(app, config.board);
 
   let untrack: (() => void) | undefined;
   return {

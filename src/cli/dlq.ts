@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolveResources } from '../aws/index.js';
-import { type DlqEntry, dlqDepth, listDlq, redriveDlq } from '../workers/dlq.js';
+import { type DlqEntry, DlqPurgeError, dlqDepth, listDlq, purgeDlq, redriveDlq } from '../workers/dlq.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
 import { alignColumns, confirm } from './terminal.js';
 
@@ -35,7 +35,7 @@ export function dlqTable(entries: readonly DlqEntry[]): string[] {
   return alignColumns(rows);
 }
 
-/** `scanq dlq ls|redrive`: inspect the dead-letter queue and send its messages back. */
+/** `scanq dlq ls|redrive|purge`: inspect the dead-letter queue, send its messages back, or delete them. */
 export function registerDlq(program: Command): void {
   const group = program.command('dlq').description('inspect the dead-letter queue and redrive its messages');
 
@@ -116,6 +116,42 @@ export function registerDlq(program: Command): void {
               out(`${messages(report.duplicated)} sent but not deleted from the DLQ (now in both queues)`);
           }
           return report.failed + report.duplicated > 0 ? EXIT.failure : EXIT.ok;
+        } finally {
+          clients.destroy();
+        }
+      }),
+    );
+
+  group
+    .command('purge')
+    .description('delete every DLQ message (asks first on a terminal; refuses without --yes otherwise)')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .action((options: { yes?: boolean }) =>
+      runCommand(async () => {
+        // Refused before any AWS call: deleting is final, a script must say so.
+        if (!options.yes && !process.stdin.isTTY) {
+          process.stderr.write('scanq: dlq purge deletes messages and stdin is not a terminal: pass --yes\n');
+          return EXIT.usage;
+        }
+        const { config, clients } = commandContext('dlq');
+        try {
+          const { dlqUrl } = await resolveResources(config, clients);
+          if (!options.yes) {
+            const depth = await dlqDepth(clients.sqs, dlqUrl);
+            if (
+              !(await confirm(`delete all ~${depth} messages of ${dlqUrl}? this cannot be undone [y/N] `))
+            ) {
+              process.stderr.write('scanq: cancelled, nothing deleted\n');
+              return EXIT.failure;
+            }
+          }
+          const purged = await purgeDlq(clients.sqs, dlqUrl);
+          out(`purged ${dlqUrl} (~${messages(purged)}; SQS may take up to 60 s to finish)`);
+          return EXIT.ok;
+        } catch (error) {
+          if (!(error instanceof DlqPurgeError)) throw error;
+          process.stderr.write(`scanq: ${error.message}\n`);
+          return EXIT.failure;
         } finally {
           clients.destroy();
         }

@@ -48,6 +48,7 @@ export function createPauseHook(deps: PauseHookDeps): PauseHook {
     },
     async park(message, job) {
       deps.stats.count('paused');
+      deps.log.debug({ tenant: job.tenant, key: job.key, capability: job.capability }, 'paused job parked');
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       const step = pausedStep(receives, deps.maxReceiveCount, hideSeconds);
       if (step.kind === 'hide') return deps.queue.setVisibility(message, step.seconds);
