@@ -4,18 +4,19 @@
 
 # --- shared pieces -------------------------------------------------------------------------------
 
-# Send jobs; look queues up by name when SCANQ_QUEUE_URL / SCANQ_DLQ_URL are not set.
+# Send jobs to either lane; look queues up by name when SCANQ_QUEUE_URL / SCANQ_DLQ_URL /
+# SCANQ_BULK_QUEUE_URL are not set.
 data "aws_iam_policy_document" "enqueue" {
   statement {
     sid       = "EnqueueJobs"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.jobs.arn]
+    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.bulk.arn]
   }
 
   statement {
     sid       = "LookUpQueues"
     actions   = ["sqs:GetQueueUrl"]
-    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn, aws_sqs_queue.bulk.arn]
   }
 }
 
@@ -186,11 +187,11 @@ data "aws_iam_policy_document" "worker" {
     resources = [local.table_arn]
   }
 
-  # Receive, heartbeat (visibility), acknowledge (batches included). Re-enqueue is EnqueueJobs.
+  # Receive, heartbeat (visibility), acknowledge (batches included), from both lanes. Re-enqueue is EnqueueJobs.
   statement {
     sid       = "ConsumeJobs"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
-    resources = [aws_sqs_queue.jobs.arn]
+    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.bulk.arn]
   }
 
   # A message that cannot be parsed is parked in the DLQ at once, with the reason.
@@ -204,7 +205,7 @@ data "aws_iam_policy_document" "worker" {
   statement {
     sid       = "QueueDepth"
     actions   = ["sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn, aws_sqs_queue.bulk.arn]
   }
 
   statement {
@@ -338,6 +339,6 @@ data "aws_iam_policy_document" "sweeper" {
   statement {
     sid       = "QueueDepth"
     actions   = ["sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.jobs.arn, aws_sqs_queue.dlq.arn, aws_sqs_queue.bulk.arn]
   }
 }

@@ -5,6 +5,7 @@ locals {
     table          = "${var.prefix}-data"
     queue          = "${var.prefix}-jobs"
     dlq            = "${var.prefix}-jobs-dlq"
+    bulk_queue     = "${var.prefix}-bulk"
     topic          = "${var.prefix}-events"
     kms_alias      = "alias/${var.prefix}"
     secrets_prefix = var.prefix
@@ -41,6 +42,7 @@ locals {
     SCANQ_TABLE             = aws_dynamodb_table.data.name
     SCANQ_QUEUE_URL         = aws_sqs_queue.jobs.url
     SCANQ_DLQ_URL           = aws_sqs_queue.dlq.url
+    SCANQ_BULK_QUEUE_URL    = aws_sqs_queue.bulk.url
     SCANQ_RESULTS_BUCKET    = aws_s3_bucket.this["results"].bucket
     SCANQ_UPLOADS_BUCKET    = aws_s3_bucket.this["uploads"].bucket
     SCANQ_QUARANTINE_BUCKET = aws_s3_bucket.this["quarantine"].bucket

@@ -386,7 +386,13 @@ export const overviewSchema = z.object({
     }),
   ),
   chartSince: iso.optional().describe('the oldest point (the API keeps one hour while the board is watched)'),
-  queues: z.object({ jobs: queueStatesSchema, dlq: queueStatesSchema }).optional(),
+  queues: z
+    .object({
+      jobs: queueStatesSchema,
+      bulk: queueStatesSchema.describe("the bulk lane: tenants' jobs beyond their burst"),
+      dlq: queueStatesSchema,
+    })
+    .optional(),
   inFlight: z.number().optional().describe('attempts running now on the workers that answered (operator)'),
   workers: z
     .object({ alive: z.number().int(), targets: z.number().int() })

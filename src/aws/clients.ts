@@ -187,8 +187,17 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
 }
 
-/** The services of `createAwsClients` (what bootstrap and the stack touch). */
-const CLIENT_SERVICES: readonly Service[] = ['sqs', 'dynamodb', 's3', 'secretsManager', 'sns', 'sts', 'kms'];
+/** The services of `createAwsClients`, and IAM (bootstrap creates the tenant-session role). */
+const CLIENT_SERVICES: readonly Service[] = [
+  'sqs',
+  'dynamodb',
+  's3',
+  'secretsManager',
+  'sns',
+  'sts',
+  'kms',
+  'iam',
+];
 
 /**
  * The services whose clients would reach real AWS with this config: no endpoint configured for

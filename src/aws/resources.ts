@@ -24,6 +24,8 @@ export interface ResolvedResources {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly topicArn: string;
+  /** The bulk lane's queue. */
+  readonly bulkQueueUrl: string;
 }
 
 async function lookupQueueUrl(clients: AwsClients, name: string): Promise<string> {
@@ -42,14 +44,15 @@ async function lookupQueueUrl(clients: AwsClients, name: string): Promise<string
  */
 export async function resolveResources(config: Config, clients: AwsClients): Promise<ResolvedResources> {
   const r = config.resources;
-  const [queueUrl, dlqUrl, topicArn] = await Promise.all([
+  const [queueUrl, dlqUrl, bulkQueueUrl, topicArn] = await Promise.all([
     r.queueUrl ?? lookupQueueUrl(clients, r.queue),
     r.dlqUrl ?? lookupQueueUrl(clients, r.dlq),
+    r.bulkQueueUrl ?? lookupQueueUrl(clients, r.bulkQueue),
     r.topicArn ??
       clients.sts.send(new GetCallerIdentityCommand({})).then((id) => {
         const partition = id.Arn?.split(':')[1] ?? 'aws';
         return `arn:${partition}:sns:${config.region}:${id.Account}:${r.topic}`;
       }),
   ]);
-  return { queueUrl, dlqUrl, topicArn };
+  return { queueUrl, dlqUrl, topicArn, bulkQueueUrl };
 }

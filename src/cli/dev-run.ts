@@ -86,6 +86,7 @@ async function serviceEnv(env: Env, report: BootstrapReport, jwtSecret: string):
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     SCANQ_QUEUE_URL: report.queueUrl,
     SCANQ_DLQ_URL: report.dlqUrl,
+    SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
     SCANQ_TOPIC_ARN: report.topicArn,
     // Capabilities run in tenant sessions locally too (docs/SECURITY.md); an empty value turns them off.
     SCANQ_TENANT_ROLE_ARN: env.SCANQ_TENANT_ROLE_ARN ?? report.tenantRoleArn,

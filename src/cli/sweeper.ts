@@ -30,6 +30,7 @@ async function sampleQueues(
 ): Promise<void> {
   const queues = [
     ['jobs', resources.queueUrl],
+    ['bulk', resources.bulkQueueUrl],
     ['dlq', resources.dlqUrl],
   ] as const;
   await Promise.all(
@@ -66,6 +67,7 @@ export function registerSweeper(program: Command, hooks: CliHooks = {}): void {
         const sweeper = createSweeper(config, {
           clients,
           queueUrl: resources.queueUrl,
+          bulkQueueUrl: resources.bulkQueueUrl,
           topicArn: resources.topicArn,
           log,
         });

@@ -50,6 +50,8 @@ export interface Config {
     readonly queueUrl: string | undefined;
     readonly dlqUrl: string | undefined;
     readonly topicArn: string | undefined;
+    /** The bulk lane's queue (SCANQ_BULK_QUEUE_URL); looked up by name when unset. */
+    readonly bulkQueueUrl: string | undefined;
   };
   readonly producer: {
     /** Send `MessageGroupId = tenant` (SQS fair queues). Default true. */
@@ -69,7 +71,10 @@ export interface Config {
   readonly worker: {
     /** Jobs run at once per worker process. Default 8. */
     readonly concurrency: number;
-    /** Per-tenant cap inside one worker (tenant profile `limits.maxInFlight` overrides). 0 = half the concurrency. */
+    /**
+     * Hard per-tenant cap inside one worker for tenants whose profile sets no `limits.maxInFlight`.
+     * 0 (default) = none: the lanes keep a flood behind other tenants' work (docs/WORKER.md).
+     */
     readonly tenantMaxInFlight: number;
     /** On SIGTERM, how long in-flight jobs may run before they are released. Default 25 s. */
     readonly drainTimeoutMs: number;
@@ -89,6 +94,19 @@ export interface Config {
      * default 1 h; the role's maximum session duration applies).
      */
     readonly tenantSession: { readonly roleArn: string | undefined; readonly sessionMs: number };
+  };
+  /**
+   * The two lanes (docs/WORKER.md): a tenant's jobs go to the jobs queue while it is within its
+   * burst budget, a token bucket whose defaults a profile's `limits.laneRatePerSecond` and
+   * `limits.laneBurst` override; the excess goes to the bulk queue.
+   */
+  readonly lanes: {
+    /** Jobs per second a tenant's bucket refills (SCANQ_LANE_RATE). Default 20. */
+    readonly ratePerSecond: number;
+    /** Jobs a tenant may send to the jobs queue at once (SCANQ_LANE_BURST). Default 40. */
+    readonly burst: number;
+    /** A worker's receives include the bulk queue at least once in this many (SCANQ_BULK_EVERY). Default 4. */
+    readonly bulkEvery: number;
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
@@ -324,6 +342,7 @@ export function loadConfig(env: Env): Config {
       queueUrl: e.SCANQ_QUEUE_URL,
       dlqUrl: e.SCANQ_DLQ_URL,
       topicArn: e.SCANQ_TOPIC_ARN,
+      bulkQueueUrl: e.SCANQ_BULK_QUEUE_URL,
     },
     producer: {
       messageGroupId: e.SCANQ_MESSAGE_GROUP_ID,
@@ -343,6 +362,7 @@ export function loadConfig(env: Env): Config {
       retryMaxMs: e.SCANQ_RETRY_MAX,
       tenantSession: { roleArn: e.SCANQ_TENANT_ROLE_ARN, sessionMs: e.SCANQ_TENANT_SESSION_DURATION },
     },
+    lanes: { ratePerSecond: e.SCANQ_LANE_RATE, burst: e.SCANQ_LANE_BURST, bulkEvery: e.SCANQ_BULK_EVERY },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
     allowRealAws: e.SCANQ_ALLOW_REAL_AWS,
     scheduler: { intervalMs: e.SCANQ_SCHEDULER_INTERVAL },

@@ -83,6 +83,7 @@ export const ENV_SCHEMA = {
   SCANQ_TABLE: name.optional(),
   SCANQ_QUEUE_URL: url.optional(),
   SCANQ_DLQ_URL: url.optional(),
+  SCANQ_BULK_QUEUE_URL: url.optional(),
   SCANQ_RESULTS_BUCKET: name.optional(),
   SCANQ_UPLOADS_BUCKET: name.optional(),
   SCANQ_QUARANTINE_BUCKET: name.optional(),
@@ -102,13 +103,21 @@ export const ENV_SCHEMA = {
   SCANQ_WORKER_CONCURRENCY: positiveInt(1000).default(8),
   SCANQ_TENANT_MAX_IN_FLIGHT: z
     .string()
-    .regex(/^\d+$/, { message: 'must be a whole number (0 = half the concurrency)' })
+    .regex(/^\d+$/, { message: 'must be a whole number (0 = no cap)' })
     .transform(Number)
     .default(0),
   SCANQ_DRAIN_TIMEOUT: duration.default(25_000),
   SCANQ_CREDENTIALS_TTL: duration.default(5 * 60_000),
   SCANQ_PROFILE_TTL: duration.default(60_000),
   SCANQ_DEFER_DELAY: duration.default(2_000),
+  SCANQ_LANE_RATE: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a positive number of jobs per second' })
+    .transform(Number)
+    .refine((n) => n > 0 && n <= 100_000, { message: 'must be a positive number up to 100000' })
+    .default(20),
+  SCANQ_LANE_BURST: positiveInt(100_000).default(40),
+  SCANQ_BULK_EVERY: positiveInt(100).default(4),
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
   SCANQ_ALLOW_LOOPBACK: boolText.default(false),

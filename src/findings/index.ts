@@ -18,6 +18,7 @@ export {
   assetKey,
   lastChange,
   MAX_HISTORY,
+  observeRiskItem,
   RISK_CHANGES,
   RISK_PREFIX,
   RISK_STATUSES,

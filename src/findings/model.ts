@@ -273,3 +273,16 @@ export function lastChange(risk: Pick<StoredRisk, 'history' | 'status'>): RiskCh
   if (last) return last;
   return risk.status === 'closed' ? 'closed' : risk.status === 'reopened' ? 'reopened' : 'opened';
 }
+
+/**
+ * The stored item of a risk `run` reported, as a first report (or, with `closed`, closed right
+ * after): for seeding and benchmarks, where there is no earlier item. Pure.
+ */
+export function observeRiskItem(
+  reported: RiskRecord,
+  run: Run,
+  closed = false,
+): Record<string, unknown> & { key: string } {
+  const opened = observeRisk(undefined, reported, run).item;
+  return closed ? releaseRisk(storedRiskSchema.parse(opened), run).item : opened;
+}

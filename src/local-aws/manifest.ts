@@ -8,6 +8,8 @@ export interface ResourceNames {
   readonly table: string;
   readonly queue: string;
   readonly dlq: string;
+  /** The bulk lane: a tenant's jobs beyond its burst budget (same DLQ as the jobs queue). */
+  readonly bulkQueue: string;
   readonly resultsBucket: string;
   readonly uploadsBucket: string;
   readonly quarantineBucket: string;
@@ -24,6 +26,7 @@ export function resourceNames(prefix: string): ResourceNames {
     table: `${prefix}-data`,
     queue: `${prefix}-jobs`,
     dlq: `${prefix}-jobs-dlq`,
+    bulkQueue: `${prefix}-bulk`,
     resultsBucket: `${prefix}-results`,
     uploadsBucket: `${prefix}-uploads`,
     quarantineBucket: `${prefix}-quarantine`,
@@ -128,6 +131,15 @@ export function buildManifest(names: ResourceNames): Manifest {
       },
       {
         name: names.queue,
+        attributes: {
+          VisibilityTimeout: String(QUEUE_DEFAULTS.visibilityTimeoutSeconds),
+          ReceiveMessageWaitTimeSeconds: String(QUEUE_DEFAULTS.waitTimeSeconds),
+          MessageRetentionPeriod: String(QUEUE_DEFAULTS.retentionSeconds),
+        },
+        deadLetter: { queue: names.dlq, maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount },
+      },
+      {
+        name: names.bulkQueue,
         attributes: {
           VisibilityTimeout: String(QUEUE_DEFAULTS.visibilityTimeoutSeconds),
           ReceiveMessageWaitTimeSeconds: String(QUEUE_DEFAULTS.waitTimeSeconds),

@@ -32,6 +32,17 @@ export {
   retryJob,
 } from './control.js';
 export {
+  budgetOf,
+  createLaneChooser,
+  LANE,
+  LANE_BUCKET_KEY,
+  type Lane,
+  type LaneBudget,
+  type LaneChooser,
+  lanesOf,
+  takeTokens,
+} from './lanes.js';
+export {
   createProducer,
   type EnqueueAccepted,
   type EnqueueOptions,

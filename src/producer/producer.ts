@@ -30,8 +30,15 @@ import {
   telemetryOff,
   traceparentOf,
 } from '../telemetry/index.js';
-import { authorize, ConditionFailedError, type TenantContext, TenantTable } from '../tenancy/index.js';
-import { type Outgoing, sendJobMessages } from './sender.js';
+import {
+  authorize,
+  ConditionFailedError,
+  getProfile,
+  type TenantContext,
+  TenantTable,
+} from '../tenancy/index.js';
+import { createLaneChooser, LANE, type Lane } from './lanes.js';
+import { type Outgoing, type SendOutcome, sendJobMessages } from './sender.js';
 import { traceparentOr } from './trace.js';
 
 /** An accepted job: inserted, and (unless `enqueued` is false) its message is on the queue. */
@@ -112,7 +119,14 @@ export interface ProducerDeps {
   readonly telemetry?: Pick<Telemetry, 'tracer' | 'tracing' | 'metrics'>;
 }
 
-/** Creates a producer; resolves the queue URL from the config or by name. */
+/** The two lanes' queue URLs: configured (no calls) or looked up by name. */
+async function laneUrls(config: Config, clients: AwsClients) {
+  const { queueUrl, bulkQueueUrl } = config.resources;
+  if (queueUrl && bulkQueueUrl) return { queueUrl, bulkQueueUrl };
+  return resolveResources(config, clients);
+}
+
+/** Creates a producer; resolves the queue URLs from the config or by name. */
 export async function createProducer(config: Config, deps: ProducerDeps = {}): Promise<Producer> {
   const clients = deps.clients ?? createAwsClients(config);
   const owned = deps.clients === undefined;
@@ -120,11 +134,36 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
   const log = deps.log ?? createLogger({ level: config.logLevel, name: 'producer' });
   const now = deps.now ?? (() => new Date());
   const limit = pLimit(deps.insertConcurrency ?? 16);
-  const queueUrl = config.resources.queueUrl ?? (await resolveResources(config, clients)).queueUrl;
+  const { queueUrl, bulkQueueUrl } = await laneUrls(config, clients);
   const tableDeps = { doc: clients.doc, tableName: config.resources.table };
   const telemetry = deps.telemetry ?? telemetryOff();
   const { tracer } = telemetry;
-  const queueName = queueNameOf(queueUrl);
+  const urlOf: Record<Lane, string> = { [LANE.jobs]: queueUrl, [LANE.bulk]: bulkQueueUrl };
+  const lanes = createLaneChooser({
+    budget: config.lanes,
+    profileOf: getProfile,
+    profileTtlMs: config.worker.profileTtlMs,
+    log,
+  });
+
+  /** Sends each message to its lane's queue (one batch sender per lane); outcomes in order. */
+  async function sendByLane(outgoing: readonly Outgoing[], laneOf: readonly Lane[]): Promise<SendOutcome[]> {
+    const outcomes: SendOutcome[] = outgoing.map(() => ({ sent: false, error: 'not sent' }));
+    await Promise.all(
+      Object.values(LANE).map(async (lane) => {
+        const indexes = outgoing.flatMap((_, i) => (laneOf[i] === lane ? [i] : []));
+        if (indexes.length === 0) return;
+        const sent = await sendJobMessages(
+          indexes.map((i) => outgoing[i] as Outgoing),
+          { sqs: clients.sqs, queueUrl: urlOf[lane], messageGroupId: config.producer.messageGroupId },
+        );
+        sent.forEach((outcome, n) => {
+          outcomes[indexes[n] as number] = outcome;
+        });
+      }),
+    );
+    return outcomes;
+  }
 
   async function insertOne(table: TenantTable, job: NewJob, at: Date): Promise<EnqueueResult> {
     const { item, condition } = insertJob(table.tenant, job, {
@@ -199,15 +238,19 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
     const fallback = telemetry.tracing ? undefined : traceparentOr(options.traceparent);
     const accepted = results.flatMap((r, i) => (r.accepted ? [i] : []));
     span.setAttribute('scanq.jobs.accepted', accepted.length);
-    const creates = accepted.map((i) => {
+    // Cascade, schedules and async returns come through here too: they count against the budget.
+    const laneOf = await lanes.choose(table, accepted.length);
+    const creates = accepted.map((i, n) => {
       const job = jobs[i] as NewJob;
-      return tracer.startSpan(`create ${queueName}`, {
+      const url = urlOf[laneOf[n] ?? LANE.bulk];
+      return tracer.startSpan(`create ${queueNameOf(url)}`, {
         kind: SpanKind.PRODUCER,
         attributes: {
-          ...messagingAttributes(queueUrl, { name: 'create', type: 'create' }),
+          ...messagingAttributes(url, { name: 'create', type: 'create' }),
           'scanq.tenant': ctx.tenant,
           'scanq.job.key': job.key,
           'scanq.capability': job.capability,
+          'scanq.lane': laneOf[n] ?? LANE.bulk,
         },
       });
     });
@@ -228,11 +271,7 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
         },
       };
     });
-    const outcomes = await sendJobMessages(outgoing, {
-      sqs: clients.sqs,
-      queueUrl,
-      messageGroupId: config.producer.messageGroupId,
-    });
+    const outcomes = await sendByLane(outgoing, laneOf);
     outcomes.forEach((outcome, n) => {
       const i = accepted[n] as number;
       const result = results[i] as EnqueueAccepted;
@@ -244,14 +283,15 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
       if (!outcome.sent) {
         // Not lost: the job is JQ in the table and the sweeper re-sends it.
         log.warn(
-          { tenant: ctx.tenant, key: result.key, queue: queueUrl, error: outcome.error },
+          { tenant: ctx.tenant, key: result.key, queue: urlOf[laneOf[n] ?? LANE.bulk], error: outcome.error },
           'send failed after insert',
         );
       }
     });
     const sent = outcomes.filter((o) => o.sent).length;
+    const bulk = laneOf.filter((lane) => lane === LANE.bulk).length;
     log.info(
-      { tenant: ctx.tenant, user: ctx.user, requested: jobs.length, accepted: accepted.length, sent },
+      { tenant: ctx.tenant, user: ctx.user, requested: jobs.length, accepted: accepted.length, sent, bulk },
       'jobs enqueued',
     );
     return results;

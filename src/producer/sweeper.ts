@@ -16,12 +16,14 @@ import type { Logger } from '../lib/logger.js';
 import { publishJobEvent } from '../notify/index.js';
 import {
   ConditionFailedError,
+  getProfile,
   type OpenRef,
   queryOpenIndex,
   systemContext,
   TenantTable,
 } from '../tenancy/index.js';
-import { type Outgoing, sendJobMessages } from './sender.js';
+import { createLaneChooser, LANE, type Lane } from './lanes.js';
+import { type Outgoing, type SendOutcome, sendJobMessages } from './sender.js';
 import { newTraceparent } from './trace.js';
 
 /** What one sweep found and did. */
@@ -40,6 +42,11 @@ export interface SweepReport {
 export interface SweeperDeps {
   readonly clients: AwsClients;
   readonly queueUrl: string;
+  /**
+   * The bulk lane's queue: a tenant's re-sends beyond its burst budget go there, like its new
+   * jobs (a re-send is a job coming back). Default: every re-send to `queueUrl`.
+   */
+  readonly bulkQueueUrl?: string;
   /** Topic for the terminal transitions the sweeper makes (overdue async jobs). */
   readonly topicArn: string;
   readonly log: Logger;
@@ -100,6 +107,48 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
   const now = deps.now ?? (() => new Date());
   const tableDeps = { doc: deps.clients.doc, tableName: config.resources.table };
   const lostAfterMs = config.sweeper.lostEnqueueAfterMs;
+  const lanes = createLaneChooser({
+    budget: config.lanes,
+    profileOf: getProfile,
+    profileTtlMs: config.worker.profileTtlMs,
+    log: deps.log,
+    now: () => now().getTime(),
+  });
+
+  /** Re-sends, each tenant's within its budget to the jobs queue and the rest to the bulk queue. */
+  async function resend(outgoing: readonly Outgoing[]): Promise<SendOutcome[]> {
+    const laneOf: Lane[] = outgoing.map(() => LANE.jobs);
+    if (deps.bulkQueueUrl) {
+      const byTenant = new Map<string, number[]>();
+      outgoing.forEach((o, i) => {
+        byTenant.set(o.message.tenant, [...(byTenant.get(o.message.tenant) ?? []), i]);
+      });
+      for (const [tenant, indexes] of byTenant) {
+        const table = new TenantTable(tableDeps, systemContext(tenant, 'sweeper'));
+        const chosen = await lanes.choose(table, indexes.length);
+        indexes.forEach((i, n) => {
+          laneOf[i] = chosen[n] ?? LANE.bulk;
+        });
+      }
+    }
+    const outcomes: SendOutcome[] = outgoing.map(() => ({ sent: false, error: 'not sent' }));
+    for (const lane of Object.values(LANE)) {
+      const indexes = [...outgoing.keys()].filter((i) => laneOf[i] === lane);
+      if (indexes.length === 0) continue;
+      const sent = await sendJobMessages(
+        indexes.map((i) => outgoing[i] as Outgoing),
+        {
+          sqs: deps.clients.sqs,
+          queueUrl: lane === LANE.bulk && deps.bulkQueueUrl ? deps.bulkQueueUrl : deps.queueUrl,
+          messageGroupId: config.producer.messageGroupId,
+        },
+      );
+      sent.forEach((outcome, n) => {
+        outcomes[indexes[n] as number] = outcome;
+      });
+    }
+    return outcomes;
+  }
 
   /** Sends a sweeper write; false when someone else changed the job since it was read. */
   async function apply(table: TenantTable, key: string, transition: Transition): Promise<boolean> {
@@ -192,11 +241,7 @@ export function createSweeper(config: Config, deps: SweeperDeps) {
       if (message) outgoing.push(message);
       else counts[outcome]++;
     }
-    const outcomes = await sendJobMessages(outgoing, {
-      sqs: deps.clients.sqs,
-      queueUrl: deps.queueUrl,
-      messageGroupId: config.producer.messageGroupId,
-    });
+    const outcomes = await resend(outgoing);
     const sendFailures = outcomes.filter((o) => !o.sent).length;
     const report = { ...counts, resent: outcomes.length - sendFailures, sendFailures };
     if (outgoing.length > 0 || report.skipped > 0 || report.expired > 0 || report.postponed > 0) {

@@ -64,6 +64,12 @@ export const profileInputSchema = z.strictObject({
     .strictObject({
       maxInFlight: z.number().int().min(1).max(100_000).default(10),
       ratePerSecond: z.number().positive().max(100_000).default(50),
+      /**
+       * The tenant's burst budget for the jobs queue (a token bucket; docs/WORKER.md "Lanes"):
+       * refill in jobs per second and size in jobs. Unset: SCANQ_LANE_RATE and SCANQ_LANE_BURST.
+       */
+      laneRatePerSecond: z.number().positive().max(100_000).optional(),
+      laneBurst: z.number().int().min(1).max(100_000).optional(),
     })
     .prefault({}),
   /** Users (MSP) allowed to assume this tenant. Default none. */

@@ -10,6 +10,7 @@ import {
 } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { LANE, type Lane } from '../producer/index.js';
 import {
   endAttemptSpan,
   inSpan,
@@ -43,6 +44,8 @@ export interface ClaimedAttempt {
 /** What the dispatcher uses. */
 export interface DispatcherDeps {
   readonly queue: Omit<JobQueue, 'receive'>;
+  /** The lane a message came from (queue.ts `lanedJobQueue`). Default: the jobs lane for all. */
+  readonly laneOf?: (message: ReceivedMessage) => Lane;
   /** The job store of a tenant. The message names the tenant; the claim proves the job is there. */
   readonly storeOf: (tenant: string) => JobStore;
   /** Runs a claimed attempt to its end (attempt.ts `runAttempt`, bound to its dependencies). */
@@ -118,8 +121,8 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   /**
-   * The tenant is at its cap: re-send the message with a delay and delete this copy. Not a
-   * visibility change, because every receive counts towards the DLQ's maxReceiveCount.
+   * The tenant is at its cap: keep the message hidden for the deferral delay while the DLQ's
+   * receive count allows, else re-send it with that delay and delete this copy (queue.ts `deferStep`).
    */
   async function defer(message: ReceivedMessage, job: JobMessage) {
     stats.count('deferred');
@@ -136,10 +139,19 @@ export function createDispatcher(deps: DispatcherDeps) {
       case 'reject':
         return reject(message, step.reason);
       case 'ack':
-        log.debug(
-          { tenant: job.tenant, key: job.key, status: stored?.status },
-          'duplicate message acknowledged',
-        );
+        if (stored === undefined) {
+          // Nothing to run and nothing to retry; but a producer or an operator sends what it should not.
+          metrics.unknownJob(job.tenant);
+          log.warn(
+            { tenant: job.tenant, key: job.key, capability: job.capability },
+            'message names a job that does not exist (unknown tenant or job); acknowledged',
+          );
+        } else {
+          log.debug(
+            { tenant: job.tenant, key: job.key, status: stored.status },
+            'duplicate message acknowledged',
+          );
+        }
         await queue.ack(message);
     }
   }
@@ -262,7 +274,9 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (deps.draining()) return dispose(message, () => queue.setVisibility(message, 0));
       if (deps.pause && (await deps.pause.paused(job.tenant, job.capability)))
         return dispose(message, () => deps.pause?.park(message, job) ?? Promise.resolve());
-      if (!(await deps.gate.tryEnter(job.tenant))) return dispose(message, () => defer(message, job));
+      const hardOnly = deps.laneOf?.(message) === LANE.bulk;
+      if (!(await deps.gate.tryEnter(job.tenant, { hardOnly })))
+        return dispose(message, () => defer(message, job));
       return async () => {
         try {
           // The drain timed out between admission and start: hand it back untouched.

@@ -17,7 +17,9 @@ export interface TenantGateOptions {
 /**
  * A per-tenant in-flight cap inside one worker, so one tenant's flood cannot take every slot.
  * Work-conserving: a tenant over its soft cap may still use idle slots, except the last quarter,
- * which stays free for other tenants' messages. A profile limit is a plan limit and is hard.
+ * which stays free for other tenants' messages (jobs lane only: in the bulk lane the lanes' receive
+ * order does that, and only hard caps hold a message back). A profile limit is a plan limit and
+ * is hard.
  */
 export class TenantGate {
   readonly #inFlight = new Map<string, number>();
@@ -35,12 +37,17 @@ export class TenantGate {
     return limit === undefined ? { limit: this.#options.defaultCap, hard: false } : { limit, hard: true };
   }
 
-  /** Takes a slot for the tenant; false when it must wait (the caller defers the message). */
-  async tryEnter(tenant: string): Promise<boolean> {
+  /**
+   * Takes a slot for the tenant; false when it must wait (the caller defers the message).
+   * @param options.hardOnly only a hard (plan) cap applies: a bulk-lane message, whose lane already
+   *   keeps it behind other tenants' jobs-lane work, is not held back by the soft cap. Default false.
+   */
+  async tryEnter(tenant: string, options: { hardOnly?: boolean } = {}): Promise<boolean> {
     const cap = await this.#cap(tenant);
     const current = this.#inFlight.get(tenant) ?? 0;
     const underCap = current < cap.limit;
-    const canBorrow = !cap.hard && this.#total < this.#options.concurrency - this.#reserve;
+    const canBorrow =
+      !cap.hard && (options.hardOnly === true || this.#total < this.#options.concurrency - this.#reserve);
     if (!underCap && !canBorrow) return false;
     this.#inFlight.set(tenant, current + 1);
     this.#total++;

@@ -71,7 +71,9 @@ export function createWorkerRuntimeDeps(
         throw error;
       }
     },
-    moveToDlq: (message: Message, reason: string) => moveToDlq(clients.sqs, resources, message, reason),
+    /** Parks a message received from `queueUrl` (default the jobs queue) in the DLQ. */
+    moveToDlq: (message: Message, reason: string, queueUrl: string = resources.queueUrl) =>
+      moveToDlq(clients.sqs, { queueUrl, dlqUrl: resources.dlqUrl }, message, reason),
   };
 }
 

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { Lane } from '../producer/index.js';
 import { backoffMs } from './failure.js';
-import type { JobQueue, ReceivedMessage } from './ports.js';
+import type { ReceivedMessage } from './ports.js';
+import { afterReceive, INITIAL_RECEIVE_STATE, nextReceive, type ReceiveState } from './receive-policy.js';
 
 /**
  * The worker's slots, counted so a receive never brings more messages than can start: a receive
@@ -95,8 +97,16 @@ export class Slots {
   }
 }
 
+/** The receive side of the two lanes (queue.ts `lanedJobQueue`). */
+export interface LanedReceive {
+  /** Receives up to `max` from the lane; `waitTimeSeconds` 0 answers at once, undefined long-polls. */
+  receive(lane: Lane, max: number, signal: AbortSignal, waitTimeSeconds?: number): Promise<ReceivedMessage[]>;
+}
+
 export interface PollerOptions {
-  readonly queue: Pick<JobQueue, 'receive'>;
+  readonly queue: LanedReceive;
+  /** The bulk queue gets at least one receive in this many (receive-policy.ts). Default 4. */
+  readonly bulkEvery?: number;
   /** Jobs at once; no receive asks for more messages than slots are free. */
   readonly concurrency: number;
   /** Admits a message (returns the job to run) or disposes of it (returns undefined). Never throws. */
@@ -112,20 +122,23 @@ export interface PollerOptions {
 }
 
 /**
- * Long-polling receive loops feeding the dispatcher. A loop receives when about a batch of slots
- * (min(10, concurrency)) is free — or, when no other receive is out, whatever is free (after a
- * short linger when its last answer was a backlog) — and asks SQS for no more messages than
- * the slots it took, so every message it
- * brings can start at once (nothing waits in the process holding a tenant slot, which made the
- * tenant gate defer). A loop only admits its messages and goes on, so receiving never waits for
- * the slowest job; while a flooding tenant is at its cap its messages are deferred and their slots
- * freed, so other tenants' messages further back in the queue are reached.
+ * Receive loops feeding the dispatcher from the two lanes. A loop receives when about a batch of
+ * slots (min(10, concurrency)) is free — or, when no other receive is out, whatever is free (after
+ * a short linger when its last answer was a backlog) — and asks SQS for no more messages than the
+ * slots it took, so every message it brings can start at once. Which lane it asks, and whether it
+ * may long-poll, is the receive policy's (receive-policy.ts): the jobs queue first, the bulk queue
+ * whenever the jobs queue has nothing for the free slots and at least once in `bulkEvery`
+ * receives. A loop only admits its messages and goes on, so receiving never waits for the
+ * slowest job.
  */
 export function createPoller(options: PollerOptions) {
   const batch = Math.max(1, Math.min(10, options.concurrency));
   const receivers = options.receivers ?? Math.max(2, Math.ceil(options.concurrency / 10));
   const lingerMs = options.lingerMs ?? 20;
   const slots = new Slots(options.concurrency);
+  const bulkEvery = options.bulkEvery ?? 4;
+  // One receive order per process, shared by its loops.
+  let order: ReceiveState = INITIAL_RECEIVE_STATE;
   const running = new Set<Promise<void>>();
   const stopping = new AbortController();
   let loops: Promise<void>[] = [];
@@ -148,8 +161,15 @@ export function createPoller(options: PollerOptions) {
       const room = await slots.take(batch, backlog ? lingerMs : 0, stopping.signal);
       if (room === 0) break;
       let messages: ReceivedMessage[];
+      const next = nextReceive(order, bulkEvery);
       try {
-        messages = await options.queue.receive(room, stopping.signal);
+        messages = await options.queue.receive(
+          next.lane,
+          room,
+          stopping.signal,
+          next.wait === 'short' ? 0 : undefined,
+        );
+        order = afterReceive(order, next.lane, room, messages.length);
         failures = 0;
       } catch (error) {
         slots.received(room);
@@ -171,7 +191,9 @@ export function createPoller(options: PollerOptions) {
       );
       // A full answer of runnable work is a backlog; one with messages disposed of (a capped
       // tenant's flood) is not: its slots came back, and scanning on at once reaches other tenants.
-      backlog = messages.length === room && admitted.every(Boolean);
+      // An empty short poll (the other lane's turn came up empty) says nothing about the backlog.
+      if (messages.length > 0 || next.wait === 'long')
+        backlog = messages.length === room && admitted.every(Boolean);
     }
   }
 

@@ -4,6 +4,7 @@
  * messages than the caller has room for.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -13,6 +14,7 @@ import {
 import { MicroBatcher } from '../lib/batcher.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { LANE, type Lane } from '../producer/index.js';
 import type { JobQueue, ReceivedMessage } from './ports.js';
 
 /** How long a receive may outlast its long-poll wait before it is given up as stuck. */
@@ -20,6 +22,18 @@ const RECEIVE_GRACE_SECONDS = 10;
 
 /** Longest visibility SQS accepts: 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * How a held-back message (its tenant at a hard cap) waits: `hold` keeps it, hidden for the
+ * deferral delay (one entry of a visibility batch), `resend` sends a delayed copy and deletes it
+ * (an entry of a send batch and one of a delete batch: twice the requests). Holding costs a
+ * receive of the DLQ's `maxReceiveCount`, so a message is only held while at least
+ * `reserve` receives are left for real failures after the next one; then it is re-sent (a new
+ * message, its count back at 0). Pure.
+ */
+export function deferStep(receiveCount: number, maxReceiveCount: number, reserve = 2): 'hold' | 'resend' {
+  return Number.isFinite(receiveCount) && receiveCount + 1 + reserve <= maxReceiveCount ? 'hold' : 'resend';
+}
 
 export interface SqsJobQueueOptions {
   readonly sqs: SQSClient;
@@ -33,10 +47,20 @@ export interface SqsJobQueueOptions {
   readonly deadLetter: (message: ReceivedMessage, reason: string) => Promise<void>;
   /** How long a delete or re-send waits for company before its batch leaves. Default 20 / 10 ms. */
   readonly lingerMs?: { readonly ack?: number; readonly defer?: number };
+  /**
+   * The queue's redrive `maxReceiveCount`: a held-back message is kept (visibility) rather than
+   * re-sent while receives are left ({@link deferStep}). Default 0: always re-sent.
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /** The queue port, plus `flush` for the drain: sends the deletes and re-sends still waiting. */
 export interface SqsJobQueue extends JobQueue {
+  /**
+   * Receives like {@link JobQueue.receive}, waiting `waitTimeSeconds` (0: a short poll) instead
+   * of the configured long-poll wait when given.
+   */
+  receive(max: number, signal: AbortSignal, waitTimeSeconds?: number): Promise<ReceivedMessage[]>;
   flush(): Promise<void>;
 }
 
@@ -96,11 +120,35 @@ export function sqsJobQueue(options: SqsJobQueueOptions): SqsJobQueue {
     { lingerMs: options.lingerMs?.defer ?? 10 },
   );
 
+  // A hold that failed is not lost either: the message comes back after its visibility timeout.
+  const holds = new MicroBatcher<string, boolean>(
+    async (handles) => {
+      try {
+        const out = await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: handles.map((handle, i) => ({
+              Id: String(i),
+              ReceiptHandle: handle,
+              VisibilityTimeout: options.deferDelaySeconds,
+            })),
+          }),
+        );
+        const failed = failedIndexes(out.Failed);
+        return handles.map((_, i) => !failed.has(i));
+      } catch (error) {
+        log.warn({ queue: queueUrl, error: coerceError(error) }, 'hold batch failed');
+        return handles.map(() => false);
+      }
+    },
+    { lingerMs: options.lingerMs?.defer ?? 10 },
+  );
+
   const ack = (message: ReceivedMessage) => deletes.add(message.ReceiptHandle ?? '');
 
   return {
-    async receive(max, signal) {
-      const waitTimeSeconds = options.waitTimeSeconds ?? 20;
+    async receive(max, signal, wait) {
+      const waitTimeSeconds = wait ?? options.waitTimeSeconds ?? 20;
       const out = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
@@ -131,13 +179,50 @@ export function sqsJobQueue(options: SqsJobQueueOptions): SqsJobQueue {
       );
     },
     async defer(message, groupId) {
+      const received = Number(message.Attributes?.ApproximateReceiveCount ?? Number.NaN);
+      if (deferStep(received, options.maxReceiveCount ?? 0) === 'hold') {
+        return holds.add(message.ReceiptHandle ?? '');
+      }
       if (!(await resends.add({ message, groupId }))) return false;
       return ack(message);
     },
     deadLetter: options.deadLetter,
     async flush() {
+      await holds.flush();
       await resends.flush();
       await deletes.flush();
+    },
+  };
+}
+
+/**
+ * The two lanes' queues behind one port: a receive names its lane, and every later call for a
+ * message (acknowledge, visibility, deferral, DLQ) goes to the queue it was received from, since
+ * a receipt handle is only valid there.
+ */
+export interface LanedJobQueue extends Omit<SqsJobQueue, 'receive'> {
+  receive(lane: Lane, max: number, signal: AbortSignal, waitTimeSeconds?: number): Promise<ReceivedMessage[]>;
+  /** The lane a message was received from (jobs for one this queue did not receive). */
+  laneOf(message: ReceivedMessage): Lane;
+}
+
+export function lanedJobQueue(queues: Readonly<Record<Lane, SqsJobQueue>>): LanedJobQueue {
+  const origin = new WeakMap<ReceivedMessage, Lane>();
+  const laneOf = (message: ReceivedMessage): Lane => origin.get(message) ?? LANE.jobs;
+  const of = (message: ReceivedMessage) => queues[laneOf(message)];
+  return {
+    async receive(lane, max, signal, waitTimeSeconds) {
+      const messages = await queues[lane].receive(max, signal, waitTimeSeconds);
+      for (const message of messages) origin.set(message, lane);
+      return messages;
+    },
+    laneOf,
+    ack: (message) => of(message).ack(message),
+    setVisibility: (message, seconds) => of(message).setVisibility(message, seconds),
+    defer: (message, groupId) => of(message).defer(message, groupId),
+    deadLetter: (message, reason) => of(message).deadLetter(message, reason),
+    async flush() {
+      await Promise.all(Object.values(queues).map((queue) => queue.flush()));
     },
   };
 }

@@ -1,4 +1,8 @@
-import { AssumeRoleCommand, type AssumeRoleCommandInput, type STSClient } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  type AssumeRoleCommandInput,
+  type AssumeRoleCommandOutput,
+} from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { AwsClients, ScopedClients } from '../aws/clients.js';
 import type { Config } from '../config/index.js';
@@ -22,7 +26,7 @@ export const SESSION_REFRESH_MARGIN_MS = 10 * 60_000;
 /** Options of `TenantSessions`. */
 export interface TenantSessionOptions {
   /** The worker's own STS client: the worker role assumes the tenant-session role. */
-  readonly sts: STSClient;
+  readonly sts: { send(command: AssumeRoleCommand): Promise<AssumeRoleCommandOutput> };
   /** The tenant-session role (`SCANQ_TENANT_ROLE_ARN`); its account and partition name the resources. */
   readonly roleArn: string;
   /** Lifetime of a session, ms (`SCANQ_TENANT_SESSION_DURATION`, 15 min - 12 h). */

@@ -15,7 +15,7 @@ import type { Logger } from '../lib/logger.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import { QUEUE_DEFAULTS } from '../local-aws/manifest.js';
 import { createEventPublisher } from '../notify/index.js';
-import type { Producer } from '../producer/index.js';
+import { LANE, type Producer } from '../producer/index.js';
 import { type Telemetry, telemetryOff } from '../telemetry/index.js';
 import {
   getProfile,
@@ -32,7 +32,7 @@ import { tableJobStore } from './lease.js';
 import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
-import { sqsJobQueue } from './queue.js';
+import { lanedJobQueue, sqsJobQueue } from './queue.js';
 import type { TenantSessions } from './tenant-session.js';
 
 /**
@@ -79,8 +79,11 @@ export interface WorkerDeps {
   readonly concurrency?: number;
   /** The tenant's credentials for an account (`createWorkerRuntimeDeps`). Default none: such jobs fail. */
   readonly credentialsFor?: (ctx: TenantContext, accountId: string) => Promise<JobCredentials>;
-  /** Parks a message that can never be processed in the DLQ, with the reason. */
-  readonly moveToDlq: (message: ReceivedMessage, reason: string) => Promise<void>;
+  /**
+   * Parks a message that can never be processed in the DLQ, with the reason; `queueUrl` is the
+   * queue it was received from (default: the jobs queue).
+   */
+  readonly moveToDlq: (message: ReceivedMessage, reason: string, queueUrl?: string) => Promise<void>;
   /** Clock of claims, leases and records. Default `new Date()`. */
   readonly now?: () => Date;
   /** Long-poll wait in seconds (tests shorten it). Default 20. */
@@ -132,17 +135,27 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const tableOf = (tenant: string) => new TenantTable(tableDeps, systemContext(tenant, 'worker'));
   const profiles = new TtlCache<TenantProfile | undefined>(config.worker.profileTtlMs);
   const profileOf = (tenant: string) => profiles.get(tenant, () => getProfile(tableOf(tenant)));
-  const defaultCap = config.worker.tenantMaxInFlight || Math.max(1, Math.ceil(concurrency / 2));
+  // With two lanes the receive order keeps a flood behind other tenants' work, so no soft cap holds
+  // a tenant's messages back (that only churned: deferred, received, deferred). What stays are hard
+  // caps: a profile's plan limit, else SCANQ_TENANT_MAX_IN_FLIGHT when set (0: none).
+  const defaultCap = config.worker.tenantMaxInFlight || undefined;
 
-  const queue = sqsJobQueue({
-    sqs: deps.clients.sqs,
-    queueUrl: deps.resources.queueUrl,
-    log,
-    deferDelaySeconds: Math.min(900, Math.ceil(config.worker.deferDelayMs / 1000)),
-    deadLetter: deps.moveToDlq,
-    // Acknowledgements leave the job slots (`aside`), so they can wait longer for a fuller batch.
-    lingerMs: { ack: BATCH_LINGER_MS },
-    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+  const laneQueue = (queueUrl: string) =>
+    sqsJobQueue({
+      sqs: deps.clients.sqs,
+      queueUrl,
+      log,
+      deferDelaySeconds: Math.min(900, Math.ceil(config.worker.deferDelayMs / 1000)),
+      deadLetter: (message, reason) => deps.moveToDlq(message, reason, queueUrl),
+      // Acknowledgements leave the job slots (`aside`), so they can wait longer for a fuller batch.
+      lingerMs: { ack: BATCH_LINGER_MS },
+      // A held-back message is kept (visibility) while the DLQ's receive count allows.
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+    });
+  const queue = lanedJobQueue({
+    [LANE.jobs]: laneQueue(deps.resources.queueUrl),
+    [LANE.bulk]: laneQueue(deps.resources.bulkQueueUrl),
   });
   const events = createEventPublisher(deps.clients.sns, deps.resources.topicArn, {
     lingerMs: BATCH_LINGER_MS,
@@ -184,6 +197,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   };
   const dispatcher = createDispatcher({
     queue,
+    laneOf: queue.laneOf,
     telemetry,
     queueUrl: deps.resources.queueUrl,
     storeOf: (tenant) => tableJobStore(tableOf(tenant)),
@@ -203,8 +217,9 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     registry: deps.registry,
     gate: new TenantGate({
       concurrency,
-      defaultCap,
-      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight,
+      // A soft cap of the whole worker never holds anything back (the poller bounds the total).
+      defaultCap: concurrency,
+      capOf: async (tenant) => (await profileOf(tenant))?.limits.maxInFlight ?? defaultCap,
     }),
     stats,
     log: log.child({ queue: deps.resources.queueUrl }),
@@ -224,7 +239,13 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       log,
     }),
   });
-  const poller = createPoller({ queue, concurrency, admit: dispatcher.admit, log });
+  const poller = createPoller({
+    queue,
+    concurrency,
+    admit: dispatcher.admit,
+    log,
+    bulkEvery: config.lanes.bulkEvery,
+  });
   let untrack: (() => void) | undefined;
 
   async function stop(options: { drainTimeoutMs?: number } = {}) {
@@ -257,7 +278,13 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
       });
       poller.start();
       log.info(
-        { queue: deps.resources.queueUrl, concurrency, receivers: poller.receivers, tenantCap: defaultCap },
+        {
+          queue: deps.resources.queueUrl,
+          bulkQueue: deps.resources.bulkQueueUrl,
+          concurrency,
+          receivers: poller.receivers,
+          tenantCap: defaultCap ?? 'profile limits only',
+        },
         'worker started',
       );
     },

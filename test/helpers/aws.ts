@@ -44,6 +44,7 @@ export async function createTestStack(
       SCANQ_PREFIX: base.prefix,
       SCANQ_QUEUE_URL: report.queueUrl,
       SCANQ_DLQ_URL: report.dlqUrl,
+      SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
       SCANQ_TOPIC_ARN: report.topicArn,
       // Capabilities run in tenant sessions in every test stack (`SCANQ_TENANT_ROLE_ARN: ''` turns them off).
       SCANQ_TENANT_ROLE_ARN: report.tenantRoleArn,

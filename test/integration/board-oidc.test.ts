@@ -120,6 +120,20 @@ describe('Ops board: OIDC sign-in (authorization code + PKCE) against a local fa
       queueUrl: stack.report.queueUrl,
     });
     base = await api.listen({ port: 0, host: '127.0.0.1' });
+    // The API serves tenants that have a profile: create acme's, as its admin.
+    const admin = await mintToken({
+      secret: SECRET,
+      tenant: 'acme',
+      sub: 'root',
+      roles: ['admin'],
+      ttlMs: 60_000,
+    });
+    const put = await fetch(`${base}/v1/tenants/acme`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Acme' }),
+    });
+    expect(put.status).toBe(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
 

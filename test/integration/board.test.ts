@@ -12,6 +12,7 @@ import { createProducer, type Producer } from '../../src/producer/index.js';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/index.js';
 import { listAudit, systemContext, TenantFiles } from '../../src/tenancy/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
+import { testRegistry } from '../helpers/capabilities.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { readResult, stackEnv, tableOf } from '../helpers/stack-extras.js';
 import { eventually, WorkerProcess } from '../helpers/worker-process.js';
@@ -27,6 +28,8 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 
 const ACME_TARGETS = ['a1.example', 'a2.example', 'a3.example'];
 const GLOBEX_TARGETS = ['g1.example', 'g2.example'];
+/** One acme job that reports a finding (the test plugin's `test-findings`). */
+const FINDING_JOB = { capability: 'test-findings', target: 'f1.example', input: { ms: 0 } };
 
 interface AxeViolation {
   readonly id: string;
@@ -105,7 +108,12 @@ describe('Ops board: /board in Chromium over the running API', () => {
       board: { ...stack.config.board, operatorTenant: OPS, metricsUrls: [metricsUrl] },
     };
     telemetry = await startTelemetry(config.telemetry, { process: 'api', prometheus: true }, log);
-    producer = await createProducer(config, { clients: stack.clients, log, telemetry });
+    producer = await createProducer(config, {
+      clients: stack.clients,
+      registry: testRegistry(),
+      log,
+      telemetry,
+    });
     server = await createApiServer(config, {
       clients: stack.clients,
       producer,
@@ -140,13 +148,14 @@ describe('Ops board: /board in Chromium over the running API', () => {
       [tokens.acme, ACME_TARGETS],
       [tokens.globexAdmin, GLOBEX_TARGETS],
     ] as const) {
-      const jobs = targets.map((target) => ({ capability: 'noop', target }));
+      const jobs: object[] = targets.map((target) => ({ capability: 'noop', target }));
+      if (token === tokens.acme) jobs.push(FINDING_JOB);
       expect((await call('/v1/jobs', token, { method: 'POST', body: JSON.stringify({ jobs }) })).status).toBe(
         202,
       );
     }
     for (const [token, n] of [
-      [tokens.acme, 3],
+      [tokens.acme, 4],
       [tokens.globexAdmin, 2],
     ] as const) {
       await eventually(
@@ -185,7 +194,7 @@ describe('Ops board: /board in Chromium over the running API', () => {
           .nth(3)
           .textContent()
       )?.split(' ')[0];
-    await expect.poll(() => passed(ACME), { timeout: 20_000 }).toBe('3');
+    await expect.poll(() => passed(ACME), { timeout: 20_000 }).toBe('4');
     await expect.poll(() => passed(GLOBEX)).toBe('2');
     expect(await page.locator('[data-stat="DLQ depth"]').textContent()).toBe('0');
     // Jobs that finish while the board is open draw the throughput and dwell charts (the page
@@ -206,7 +215,7 @@ describe('Ops board: /board in Chromium over the running API', () => {
     // A tenant user's overview: their own jobs by status, nothing of the queues or other tenants.
     const acme = await signedIn(tokens.acme);
     await acme.page.locator('[data-status="JP"]').waitFor();
-    expect(await acme.page.locator('[data-status="JP"]').textContent()).toBe('3');
+    expect(await acme.page.locator('[data-status="JP"]').textContent()).toBe('4');
     expect(await acme.page.getByRole('heading', { name: 'Queues and workers' }).count()).toBe(0);
     expect(await acme.page.content()).not.toContain(GLOBEX);
     await shot(acme.page, 'overview-tenant-1280x800');
@@ -246,9 +255,18 @@ describe('Ops board: /board in Chromium over the running API', () => {
     expect(denied.status).toBe(403);
   });
 
-  it("a job's detail shows its history and links a result that downloads", async () => {
+  it("a job's detail shows its history, its findings and links a result that downloads", async () => {
+    const key = jobKey(FINDING_JOB.target, FINDING_JOB.capability);
+    // Findings are written once the finish has won: they may land a moment after the job reads JP.
+    await eventually(
+      async () => {
+        const risks = await call('/v1/risks', tokens.acme);
+        return (risks.json.items as unknown[]).length === 1 ? true : undefined;
+      },
+      30_000,
+      'the finding',
+    );
     const { context, page } = await signedIn(tokens.acme);
-    const key = jobKey(ACME_TARGETS[0] as string, 'noop');
     await page.goto(`${base}/board/#/job/${encodeURIComponent(key)}`);
     const link = page.locator('#result-link');
     await link.waitFor();
@@ -258,12 +276,8 @@ describe('Ops board: /board in Chromium over the running API', () => {
         .locator('tbody tr')
         .count(),
     ).toBeGreaterThanOrEqual(3);
-    await page
-      .getByText('Findings API unavailable')
-      .or(page.getByRole('table', { name: /Findings whose/ }))
-      .or(page.getByText('No open or recent finding'))
-      .first()
-      .waitFor();
+    const risks = page.getByRole('region', { name: /Findings whose last run/ });
+    expect(await risks.getByRole('cell', { name: 'test-finding' }).count()).toBe(1);
     await shot(page, 'job-detail-1280x800');
     expect(await axeProblems(page)).toEqual([]);
     const href = (await link.getAttribute('href')) ?? '';
@@ -363,8 +377,16 @@ describe('Ops board: /board in Chromium over the running API', () => {
     expect(await axeProblems(page)).toEqual([]);
 
     await page.getByRole('link', { name: 'Findings' }).click();
-    await page.getByRole('heading', { name: /Findings/ }).waitFor();
-    await page.locator('main .state, main table').first().waitFor();
+    await page.getByRole('cell', { name: 'test-finding' }).waitFor();
+    const bySeverity = page.getByRole('region', { name: 'By severity' });
+    expect(await bySeverity.getByRole('row', { name: /low/ }).getByRole('cell').nth(1).textContent()).toBe(
+      '1',
+    );
+    await page.locator('summary', { hasText: 'History' }).click();
+    await page
+      .getByRole('region', { name: 'Lifecycle' })
+      .getByRole('cell', { name: 'opened', exact: true })
+      .waitFor();
     await shot(page, 'findings-1280x800');
     expect(await axeProblems(page)).toEqual([]);
     await context.close();

@@ -10,6 +10,7 @@ import { type Run, recordRun } from '../../src/findings/index.js';
 import type { AssetRecord, RiskRecord } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
+import { putProfile } from '../../src/tenancy/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { runCli } from '../helpers/cli.js';
 import { serviceContext, stackEnv, tableOf } from '../helpers/stack-extras.js';
@@ -96,6 +97,8 @@ describe('Risk exports (SARIF 2.1.0, OCSF 2002, DefectDojo) checked by outside v
       ttlMs: 600_000,
     });
     dir = await mkdtemp(join(tmpdir(), 'scanq-export-'));
+    // Token routes answer only for a tenant that has a profile.
+    await putProfile(tableOf(stack, serviceContext(TENANT)), { name: 'Acme' });
 
     // Prepare: runs through the real lifecycle write path, so every state an export meets exists:
     // open (new), open seen again with a severity change, closed, reopened; URL, host, port and
@@ -160,11 +163,12 @@ describe('Risk exports (SARIF 2.1.0, OCSF 2002, DefectDojo) checked by outside v
 
   it('SARIF: one run per capability, rules with help, results at the asset; SARIF Multitool validates it with no error', async () => {
     const sarif = await exportOf('sarif');
-    expect(sarif.status).toBe(200);
+    expect(sarif.status, sarif.text).toBe(200);
     expect(sarif.type).toBe('application/sarif+json');
     const file = join(dir, 'risks.sarif');
     await writeFile(file, sarif.text);
     const checked = await multitoolValidate(file, join(dir, 'validation.sarif'));
+    console.log(`SARIF Multitool validate (exit ${checked.code}):\n${checked.stdout}`);
     const errors = checked.log.runs.flatMap((r) => r.results ?? []).filter((r) => r.level === 'error');
     expect(errors.map((e) => `${e.ruleId}: ${e.message.text}`)).toEqual([]);
     expect(checked.code, checked.stdout).toBe(0);

@@ -4,6 +4,7 @@ import { type ApiServer, createApiServer, mintToken } from '../../src/api/index.
 import { riskDetailSchema, riskListSchema } from '../../src/api/schemas.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
+import { putProfile } from '../../src/tenancy/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { testRegistry } from '../helpers/capabilities.js';
 import { LocalServers } from '../helpers/local-servers.js';
@@ -64,6 +65,8 @@ describe('Risk lifecycle across scans (real worker processes, a local web server
       ttlMs: 600_000,
     });
     events = await subscribeToTopic(stack);
+    // Token routes answer only for a tenant that has a profile.
+    await putProfile(tableOf(stack, serviceContext(TENANT)), { name: 'Acme' });
   });
 
   afterAll(async () => {

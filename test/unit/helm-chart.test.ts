@@ -302,7 +302,7 @@ describe('Deploy: Helm chart deploy/helm/scanq', () => {
   });
 
   it.each(autoscaled)(
-    "scales workers with KEDA's aws-sqs-queue trigger on the jobs queue (%s)",
+    "scales workers with KEDA's aws-sqs-queue triggers on the jobs and bulk queues (%s)",
     (_, values) => {
       // Prepare
       const { triggers, triggerAuthentication } = scaledObjectTemplate();
@@ -315,22 +315,27 @@ describe('Deploy: Helm chart deploy/helm/scanq', () => {
         metadata: Record<string, string>;
       }>;
 
-      // Assess: one trigger, its target backlog per replica from values, in-flight messages counted.
-      expect(rendered).toHaveLength(1);
-      const [trigger] = rendered;
-      expect(trigger?.type).toBe('aws-sqs-queue');
-      expect(trigger?.metadata).toEqual({
-        queueURL: at(values, 'env.SCANQ_QUEUE_URL'),
-        awsRegion: at(values, 'env.AWS_REGION'),
-        queueLength: String(at(values, 'worker.autoscaling.queueLength')),
-        activationQueueLength: String(at(values, 'worker.autoscaling.activationQueueLength')),
-        scaleOnInFlight: 'true',
-        scaleOnDelayed: 'false',
-      });
-      expect(trigger?.authenticationRef).toEqual({
-        name: substitute(authName, values),
-        kind: 'TriggerAuthentication',
-      });
+      // Assess: a trigger per lane, its target backlog per replica from values, in-flight messages counted.
+      expect(rendered).toHaveLength(2);
+      expect(rendered.map((t) => t.metadata.queueURL)).toEqual([
+        at(values, 'env.SCANQ_QUEUE_URL'),
+        at(values, 'env.SCANQ_BULK_QUEUE_URL'),
+      ]);
+      for (const trigger of rendered) {
+        expect(trigger.type).toBe('aws-sqs-queue');
+        expect(trigger.metadata).toEqual({
+          queueURL: trigger.metadata.queueURL,
+          awsRegion: at(values, 'env.AWS_REGION'),
+          queueLength: String(at(values, 'worker.autoscaling.queueLength')),
+          activationQueueLength: String(at(values, 'worker.autoscaling.activationQueueLength')),
+          scaleOnInFlight: 'true',
+          scaleOnDelayed: 'false',
+        });
+        expect(trigger.authenticationRef).toEqual({
+          name: substitute(authName, values),
+          kind: 'TriggerAuthentication',
+        });
+      }
       expect(triggerAuthentication).toMatch(/podIdentity:\n\s+provider: aws\n/);
     },
   );
@@ -407,15 +412,14 @@ describe.skipIf(!existsSync(HELM) && process.env.CI !== 'true')(
       ]);
       const scaled = manifests.find((m) => m.kind === 'ScaledObject');
       if (at(values, 'worker.autoscaling.enabled') === true) {
-        expect(at(scaled?.spec, 'triggers')).toMatchObject([
-          {
-            type: 'aws-sqs-queue',
-            metadata: {
-              queueLength: String(at(values, 'worker.autoscaling.queueLength')),
-              scaleOnInFlight: 'true',
-            },
+        const lane = {
+          type: 'aws-sqs-queue',
+          metadata: {
+            queueLength: String(at(values, 'worker.autoscaling.queueLength')),
+            scaleOnInFlight: 'true',
           },
-        ]);
+        };
+        expect(at(scaled?.spec, 'triggers')).toMatchObject([lane, lane]);
         expect(worker?.spec.replicas).toBeUndefined();
       } else expect(scaled).toBeUndefined();
     });

@@ -37,6 +37,7 @@ const ENV_FOR_NAME: Readonly<Record<keyof ResourceNames, EnvName>> = {
   table: 'SCANQ_TABLE',
   queue: 'SCANQ_QUEUE_URL',
   dlq: 'SCANQ_DLQ_URL',
+  bulkQueue: 'SCANQ_BULK_QUEUE_URL',
   resultsBucket: 'SCANQ_RESULTS_BUCKET',
   uploadsBucket: 'SCANQ_UPLOADS_BUCKET',
   quarantineBucket: 'SCANQ_QUARANTINE_BUCKET',

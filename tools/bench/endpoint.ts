@@ -109,6 +109,7 @@ export async function openStack(
     SCANQ_PREFIX: prefix,
     SCANQ_QUEUE_URL: report.queueUrl,
     SCANQ_DLQ_URL: report.dlqUrl,
+    SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
     SCANQ_TOPIC_ARN: report.topicArn,
   };
   const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });

@@ -1,23 +1,36 @@
-/** Fairness phase of `scanq bench`: a quiet tenant's dwell alone, then while another tenant floods. */
+/**
+ * Fairness phase of `scanq bench`: a quiet tenant's dwell alone, then while another tenant floods;
+ * and the flood tenant's throughput against the same flood of a tenant alone (work conservation).
+ */
 import { type BenchContext, inLane, PHASE_TIMEOUT_MS, phaseDir } from './phases.js';
 import { startWorkers } from './processes.js';
-import { dwellTimes, per, summarize } from './stats.js';
+import { dwellTimes, per, summarize, type Timeline, throughput } from './stats.js';
 import type { FairnessPhase } from './types.js';
+import { workerTotals } from './usage.js';
 import { enqueueMany, enqueuePaced, waitForJobs } from './workload.js';
 
 /** Jobs the quiet tenant sends, at 10 per second, alone and during the flood. */
 const QUIET_JOBS = 40;
 
-export function fairnessPhase(ctx: BenchContext, count: number): Promise<FairnessPhase> {
+/** Steady jobs/s of a set of jobs, from the first claim to the last finish. */
+function steadyOf(timelines: readonly Timeline[]): number {
+  return throughput(
+    timelines.map((x) => x.claimedAt ?? x.queuedAt),
+    timelines.map((x) => x.finishedAt ?? x.queuedAt),
+  ).steady;
+}
+
+export function fairnessPhase(ctx: BenchContext, count: number, floodJobs: number): Promise<FairnessPhase> {
   const { options, progress } = ctx;
-  return inLane(ctx, 'fair', async (lane) => {
+  const label = `fair${floodJobs}`;
+  return inLane(ctx, label, async (lane) => {
     const { stack, producer } = lane;
     const workers = await startWorkers({
       count,
       concurrency: options.concurrency,
       env: { ...stack.env, LOG_LEVEL: 'info' },
-      statsDir: phaseDir(ctx, 'fair'),
-      label: 'fair',
+      statsDir: phaseDir(ctx, label),
+      label,
     });
     try {
       progress.phase(`fairness: quiet tenant alone (${QUIET_JOBS} jobs at 10/s)`);
@@ -30,8 +43,14 @@ export function fairnessPhase(ctx: BenchContext, count: number): Promise<Fairnes
       const unloaded = summarize(
         dwellTimes(await waitForJobs(stack, alone, { timeoutMs: PHASE_TIMEOUT_MS })),
       );
-      progress.phase(`fairness: ${options.jobs} jobs of one tenant, the quiet tenant trickling meanwhile`);
-      const flood = await enqueueMany(producer, { tenants: ['noisy'], count: options.jobs, label: 'noisy' });
+      progress.phase(`fairness: ${floodJobs} jobs of one tenant alone (the unflooded run)`);
+      const soloJobs = await enqueueMany(producer, { tenants: ['solo'], count: floodJobs, label: 'solo' });
+      const solo = await waitForJobs(stack, soloJobs, {
+        timeoutMs: PHASE_TIMEOUT_MS,
+        onProgress: (n, total) => progress.update(n, total, 'solo done'),
+      });
+      progress.phase(`fairness: ${floodJobs} jobs of one tenant, the quiet tenant trickling meanwhile`);
+      const flood = await enqueueMany(producer, { tenants: ['noisy'], count: floodJobs, label: 'noisy' });
       const during = await enqueuePaced(producer, {
         tenant: 'quiet',
         count: QUIET_JOBS,
@@ -44,8 +63,15 @@ export function fairnessPhase(ctx: BenchContext, count: number): Promise<Fairnes
         timeoutMs: PHASE_TIMEOUT_MS,
         onProgress: (n, total) => progress.update(n, total, 'flood done'),
       });
+      await Promise.all(workers.map((w) => w.stop()));
       const flooded = summarize(dwellTimes(quiet));
-      progress.note(`quiet p99 alone ${unloaded.p99} ms, during the flood ${flooded.p99} ms`);
+      const floodThroughput = steadyOf(noisy);
+      const unfloodedThroughput = steadyOf(solo);
+      const totals = workerTotals(workers);
+      progress.note(
+        `quiet p99 alone ${unloaded.p99} ms, during the flood ${flooded.p99} ms; ` +
+          `flood ${floodThroughput.toFixed(0)} jobs/s vs ${unfloodedThroughput.toFixed(0)} alone`,
+      );
       return {
         workers: count,
         floodJobs: flood.length,
@@ -54,9 +80,13 @@ export function fairnessPhase(ctx: BenchContext, count: number): Promise<Fairnes
         flooded,
         floodLeftWhenQuietDone: noisy.filter((x) => (x.finishedAt ?? 0) > quietDone).length,
         p99Ratio: per(flooded.p99, unloaded.p99),
+        floodThroughput,
+        unfloodedThroughput,
+        throughputRatio: per(floodThroughput, unfloodedThroughput),
+        deferralsPerJob: per(totals.deferred, 2 * QUIET_JOBS + soloJobs.length + flood.length),
       };
     } finally {
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(workers.map((w) => w.kill()));
     }
   });
 }

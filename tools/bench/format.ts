@@ -143,13 +143,14 @@ export function formatReport(report: BenchReport): string[] {
   const sizes = report.phases[0]?.itemBytes;
   if (sizes)
     lines.push('', `item size: finished job ${sizes.job} B (its history holds the execution record)`);
-  const fair = report.fairness;
-  if (fair) {
+  for (const fair of report.fairness) {
     lines.push(
       '',
-      `fairness (W=${fair.workers}): quiet tenant dwell p50/p99 alone ${f0(fair.unloaded.p50)}/${f0(fair.unloaded.p99)} ms, ` +
-        `during a ${fair.floodJobs}-job flood ${f0(fair.flooded.p50)}/${f0(fair.flooded.p99)} ms (p99 ×${f2(fair.p99Ratio)}); ` +
-        `flood jobs still unfinished when the quiet tenant was done: ${fair.floodLeftWhenQuietDone}`,
+      `fairness (W=${fair.workers}, ${fair.floodJobs}-job flood): quiet tenant dwell p50/p99 alone ${f0(fair.unloaded.p50)}/${f0(fair.unloaded.p99)} ms, ` +
+        `during the flood ${f0(fair.flooded.p50)}/${f0(fair.flooded.p99)} ms (p99 ×${f2(fair.p99Ratio)}, target ≤ 2); ` +
+        `flood jobs still unfinished when the quiet tenant was done: ${fair.floodLeftWhenQuietDone}; ` +
+        `flood throughput ${f0(fair.floodThroughput)} jobs/s vs ${f0(fair.unfloodedThroughput)} unflooded (×${f2(fair.throughputRatio)}, target ≥ 0.90); ` +
+        `deferrals ${f2(fair.deferralsPerJob)}/job`,
     );
   }
   const long = report.long;
@@ -181,6 +182,7 @@ export function headline(report: Omit<BenchReport, 'headline'>): string {
     `${f2(best.usage.cpuMsPerJob)} CPU ms/job`,
     `peak RSS ${mb(best.usage.peakRssKb)} MB`,
   ];
-  if (report.fairness) parts.push(`quiet-tenant p99 ×${f2(report.fairness.p99Ratio)} under a flood`);
+  for (const fair of report.fairness)
+    parts.push(`quiet-tenant p99 ×${f2(fair.p99Ratio)} under a ${fair.floodJobs}-job flood`);
   return parts.join(', ');
 }

@@ -134,8 +134,11 @@ export function workerPhase(ctx: BenchContext, count: number): Promise<WorkerPha
           : {}),
         itemBytes: await sampleSizes(lane, `${label}-light`),
       };
+      const requests = Object.values(usage.callsPerJob).reduce((sum, n) => sum + n, 0);
       progress.note(
-        `${t.steady.toFixed(0)} jobs/s; light dwell p50 ${phase.dwellLight.p50} ms p99 ${phase.dwellLight.p99} ms`,
+        `${t.steady.toFixed(0)} jobs/s; light dwell p50 ${phase.dwellLight.p50} ms p99 ${phase.dwellLight.p99} ms; ` +
+          `${requests.toFixed(2)} requests/job, engine $${usage.cost.engineUsd.toFixed(2)} per million, ` +
+          `${phase.deferralsPerJob.toFixed(2)} deferrals/job`,
       );
       return phase;
     } finally {

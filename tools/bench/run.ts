@@ -26,6 +26,7 @@ export const BENCH_DEFAULTS: BenchOptions = {
   lightJobs: 100,
   lightRate: 20,
   latencyMs: 0,
+  floods: [2_000],
 };
 
 function machine(start: number): Machine {
@@ -87,7 +88,9 @@ export async function runBench(
       : await baselinePhase(ctx, Math.max(200, Math.min(1_000, Math.round(options.jobs / 4))));
     const phases: WorkerPhase[] = [];
     for (const count of options.workers) phases.push(await workerPhase(ctx, count));
-    const fairness = await fairnessPhase(ctx, Math.min(2, Math.max(...options.workers)));
+    const fairness = [];
+    for (const flood of options.floods)
+      fairness.push(await fairnessPhase(ctx, Math.min(2, Math.max(...options.workers)), flood));
     const long = options.long ? await longPhase(ctx) : undefined;
     const best = bestPhase(phases);
     const report: Omit<BenchReport, 'headline'> = {

@@ -27,6 +27,8 @@ export interface BenchOptions {
    * latency profile, tools/bench/latency.ts). Default 0: no proxy.
    */
   readonly latencyMs: number;
+  /** Flood sizes of the fairness phase, one phase each. Default [2000]. */
+  readonly floods: readonly number[];
 }
 
 /** Per-job resource use of a set of processes. */
@@ -92,6 +94,14 @@ export interface FairnessPhase {
   /** Flood jobs not finished yet when the last quiet job finished. */
   readonly floodLeftWhenQuietDone: number;
   readonly p99Ratio: number;
+  /** The flood tenant's steady throughput with the quiet tenant trickling meanwhile (jobs/s). */
+  readonly floodThroughput: number;
+  /** The same flood of another tenant, alone, on the same workers (jobs/s). */
+  readonly unfloodedThroughput: number;
+  /** floodThroughput ÷ unfloodedThroughput (work conservation: ≥ 0.9 is the target). */
+  readonly throughputRatio: number;
+  /** Deferrals per job of the workers over the whole phase. */
+  readonly deferralsPerJob: number;
 }
 
 export interface LongPhase {
@@ -127,7 +137,8 @@ export interface BenchReport {
   readonly phases: readonly WorkerPhase[];
   /** Best scanq steady throughput ÷ baseline steady throughput. */
   readonly baselineRatio: number | undefined;
-  readonly fairness: FairnessPhase | undefined;
+  /** One fairness phase per flood size. */
+  readonly fairness: readonly FairnessPhase[];
   readonly long: LongPhase | undefined;
   readonly headline: string;
 }

@@ -116,9 +116,20 @@ export async function enqueuePaced(
   return out;
 }
 
-/** Messages in the jobs queue: waiting, in flight, delayed. */
-export function queueDepth(stack: Stack, queueUrl = stack.report.queueUrl): Promise<number> {
-  return sqsQueueDepth(stack.clients.sqs, queueUrl);
+/** Messages in a queue (default: both lanes' queues): waiting, in flight, delayed. */
+export async function queueDepth(stack: Stack, queueUrl?: string): Promise<number> {
+  if (queueUrl) return sqsQueueDepth(stack.clients.sqs, queueUrl);
+  const lanes = await laneDepths(stack);
+  return lanes.jobs + lanes.bulk;
+}
+
+/** Messages on each lane's queue (visible, in flight and delayed). */
+export async function laneDepths(stack: Stack): Promise<{ jobs: number; bulk: number }> {
+  const [jobs, bulk] = await Promise.all([
+    sqsQueueDepth(stack.clients.sqs, stack.report.queueUrl),
+    sqsQueueDepth(stack.clients.sqs, stack.report.bulkQueueUrl),
+  ]);
+  return { jobs, bulk };
 }
 
 /** Every item of a tenant whose key starts with `prefix` (`#job#`, `#execution#`). */

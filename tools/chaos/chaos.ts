@@ -17,7 +17,7 @@ import { destroyStack, openEndpoint, openStack, runPrefix, type Stack } from '..
 import { ScanqProcess } from '../bench/processes.js';
 import type { Progress } from '../bench/progress.js';
 import { mergeCounts } from '../bench/stats.js';
-import { type Enqueued, queueDepth, targetOf, tenantNames } from '../bench/workload.js';
+import { type Enqueued, laneDepths, queueDepth, targetOf, tenantNames } from '../bench/workload.js';
 import { createMeter } from '../instrument/call-stats.js';
 import { faultMiddleware } from '../instrument/faults.js';
 import { CHAOS_FINDING, CHAOS_PLUGIN, chaosFinding } from './chaos-capability.js';
@@ -71,6 +71,8 @@ export interface ChaosReport {
   /** AWS requests made by all processes. */
   readonly calls: number;
   readonly sweeper: { readonly resent: number; readonly expired: number; readonly sendFailures: number };
+  /** Most messages seen on each lane's queue while feeding (both must carry work). */
+  readonly lanePeaks: { readonly jobs: number; readonly bulk: number };
   /** Enqueue calls that failed outright (faults) and were repeated. */
   readonly enqueueRetries: number;
   readonly audit: AuditReport;
@@ -114,8 +116,15 @@ async function feed(stack: Stack, producer: Producer, options: ChaosOptions, pro
   const tenants = tenantNames('chaos', options.tenants);
   const expected: Enqueued[] = [];
   const retries = { n: 0 };
+  const peaks = { jobs: 0, bulk: 0 };
+  const backlog = async () => {
+    const lanes = await laneDepths(stack).catch(() => ({ jobs: 0, bulk: 0 }));
+    peaks.jobs = Math.max(peaks.jobs, lanes.jobs);
+    peaks.bulk = Math.max(peaks.bulk, lanes.bulk);
+    return lanes.jobs + lanes.bulk;
+  };
   for (let i = 0; i < options.jobs; i += 50) {
-    while ((await queueDepth(stack).catch(() => 0)) > MAX_BACKLOG) await sleep(200);
+    while ((await backlog()) > MAX_BACKLOG) await sleep(200);
     const tenant = tenants[(i / 50) % tenants.length] ?? 'chaos';
     const targets = Array.from({ length: Math.min(50, options.jobs - i) }, (_, n) =>
       targetOf('chaos', i + n),
@@ -123,7 +132,7 @@ async function feed(stack: Stack, producer: Producer, options: ChaosOptions, pro
     expected.push(...(await enqueueWithRetry(producer, tenant, targets, retries)));
     progress.update(expected.length, options.jobs, 'enqueued');
   }
-  return { expected, retries: retries.n };
+  return { expected, retries: retries.n, peaks };
 }
 
 /** Keeps `count` workers running, SIGKILLing one and starting a replacement every `killEveryMs`. */
@@ -221,6 +230,9 @@ export async function runChaos(
     SCANQ_LOST_ENQUEUE_AFTER: '30s',
     SCANQ_RETRY_BASE: '200ms',
     SCANQ_RETRY_MAX: '2s',
+    // Both lanes carry work: each tenant's batches of 50 overrun a burst of 20 refilled at 5/s.
+    SCANQ_LANE_BURST: '20',
+    SCANQ_LANE_RATE: '5',
   };
   const stack = await openStack(endpoint, runPrefix('chaos'), faultEnv);
   const producerMeter = createMeter();
@@ -254,7 +266,7 @@ export async function runChaos(
     progress.phase(
       `chaos: ${options.jobs} jobs, ${options.workers} workers, one SIGKILLed every ${options.killEveryMs / 1000} s, ${options.faultRate * 100} % of AWS calls failing`,
     );
-    const { expected, retries } = await feed(stack, producer, options, progress);
+    const { expected, retries, peaks } = await feed(stack, producer, options, progress);
     progress.phase('chaos: all enqueued; killing for 10 s more, then letting it settle');
     await sleep(10_000);
     await monkey.calm();
@@ -282,7 +294,9 @@ export async function runChaos(
       audit.stuck === 0 &&
       audit.missingExecutions === 0 &&
       audit.losingFindings === 0 &&
-      (audit.losingEvents ?? 0) === 0;
+      (audit.losingEvents ?? 0) === 0 &&
+      peaks.jobs > 0 &&
+      peaks.bulk > 0;
     const report = {
       startedAt: new Date(started).toISOString(),
       seconds: (Date.now() - started) / 1000,
@@ -292,6 +306,7 @@ export async function runChaos(
       faultsTotal: sum(faults),
       calls: sum(calls),
       sweeper: tally,
+      lanePeaks: peaks,
       enqueueRetries: retries,
       audit,
       ...(watched.unavailable ? { eventsUnavailable: watched.unavailable } : {}),
@@ -306,7 +321,8 @@ export async function runChaos(
         `${audit.losingEvents === undefined ? ' (events not watched)' : ''}, ` +
         `without execution record ${audit.missingExecutions} ` +
         `(${ok ? 'PASS' : 'FAIL'}); survived ${report.kills} SIGKILLs and ${report.faultsTotal} injected faults ` +
-        `in ${report.calls} AWS calls; sweeper re-sent ${tally.resent}`,
+        `in ${report.calls} AWS calls; sweeper re-sent ${tally.resent}; ` +
+        `lanes' peak depth jobs ${peaks.jobs}, bulk ${peaks.bulk}`,
     };
   } finally {
     await watch.stop();

@@ -27,11 +27,19 @@ interface CliOptions {
   readonly latency?: number | true;
   readonly json?: string;
   readonly allowRealAws?: boolean;
+  readonly flood: readonly number[];
 }
 
 /** `--latency 25` → 25 (whole milliseconds, 1 to 1000). */
 function latencyMs(value: string): number {
   return positiveInt('--latency', 1_000)(value);
+}
+
+/** `--flood 2000,20000` → [2000, 20000]. */
+function floodList(value: string): number[] {
+  const parsed = value.split(',').map((part) => positiveInt('--flood', 1_000_000)(part.trim()));
+  if (parsed.length === 0) throw new InvalidArgumentError('--flood must list flood sizes, e.g. 2000,20000');
+  return parsed;
 }
 
 /** `--workers 1,2,4` → [1, 2, 4]. */
@@ -70,6 +78,12 @@ export function registerBench(program: Command): void {
       ALLOW_REAL_AWS_FLAG,
       'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
     )
+    .option(
+      '--flood <list>',
+      'flood sizes of the fairness phase (one phase each, with an unflooded run of the same size)',
+      floodList,
+      [...d.floods],
+    )
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
@@ -86,6 +100,7 @@ export function registerBench(program: Command): void {
           skipBaseline: cli.skipBaseline === true,
           long: cli.long === true,
           latencyMs: cli.latency === true ? DEFAULT_LATENCY_MS : (cli.latency ?? 0),
+          floods: cli.flood,
         };
         const report = await runBench(configured, options, consoleProgress());
         out();

@@ -1,5 +1,14 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import type { Command } from 'commander';
+import {
+  ALLOW_REAL_AWS_FLAG,
+  configOrExit,
+  EXIT,
+  guardRealAws,
+  out,
+  positiveInt,
+  runCommand,
+  wholeNumber,
+} from '../../src/cli/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { runSchemathesis, type SchemathesisReport } from '../fuzz/schemathesis.js';
 import { stopAllOnSignal } from './signals.js';
@@ -10,12 +19,11 @@ interface CliOptions {
   readonly seed?: number;
   readonly st: string;
   readonly quiet?: boolean;
+  readonly allowRealAws?: boolean;
+  readonly paths?: string;
 }
 
-function seedArg(value: string): number {
-  if (!/^\d{1,18}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
-  return Number(value);
-}
+const seedArg = wholeNumber('--seed', 0, Number.MAX_SAFE_INTEGER);
 
 function formatCounts(report: SchemathesisReport): string[] {
   const list = (counts: Readonly<Record<string, number>>) =>
@@ -53,9 +61,16 @@ export function registerFuzzApi(program: Command): void {
       'st',
     )
     .option('--quiet', "do not echo Schemathesis' own output")
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
+    .option('--paths <regex>', 'only the operations whose path matches (Schemathesis --include-path-regex)')
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
+        // Without a configured endpoint the tool starts its own; a configured set must not reach AWS.
+        if (configured.local) await guardRealAws(configured, 'fuzz-api', cli.allowRealAws);
         stopAllOnSignal('fuzz-api');
         const report = await runSchemathesis(
           configured,
@@ -64,6 +79,7 @@ export function registerFuzzApi(program: Command): void {
             workers: cli.workers,
             st: cli.st,
             ...(cli.seed === undefined ? {} : { seed: cli.seed }),
+            ...(cli.paths === undefined ? {} : { paths: cli.paths }),
             echo: cli.quiet ? () => {} : (chunk) => process.stdout.write(chunk),
             say: (line) => out(line),
           },

@@ -12,6 +12,7 @@ const TOOLS: Readonly<Record<string, () => Promise<(program: Command) => void>>>
   chaos: async () => (await import('./chaos.js')).registerChaos,
   fuzz: async () => (await import('./fuzz.js')).registerFuzz,
   'fuzz-api': async () => (await import('./fuzz-api.js')).registerFuzzApi,
+  'findings-bench': async () => (await import('./findings-bench.js')).registerFindingsBench,
 };
 
 const program = new Command('scanq-tools')

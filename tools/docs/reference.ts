@@ -12,12 +12,21 @@ import { z } from 'zod';
 import { buildProgram } from '../../src/cli/index.js';
 import { ENV_SCHEMA } from '../../src/config/index.js';
 import {
+  IMPORT_ASSET_TYPES,
+  IMPORT_ATTRIBUTES,
+  ITEM_FIELDS,
+  REQUIRED_ITEM_KEYS,
+} from '../../src/jobs/capabilities/import/format.js';
+import type { TypedSchema } from '../../src/jobs/capabilities/import/typed.js';
+import {
   builtinCapabilities,
   type CapabilityDefinition,
+  IMPORT_LIMITS,
   STATE_MACHINE,
   STATUS_CODES,
   STATUS_MEANINGS,
 } from '../../src/jobs/index.js';
+import { MAX_SCHEDULE_TARGETS, scheduleInputSchema } from '../../src/scheduler/schedule.js';
 
 /** Where the reference lives. */
 export const REFERENCE_FILE = fileURLToPath(new URL('../../docs/REFERENCE.md', import.meta.url));
@@ -39,6 +48,7 @@ interface JsonSchema {
   readonly minItems?: number;
   readonly maxItems?: number;
   readonly pattern?: string;
+  readonly format?: string;
   readonly description?: string;
   readonly anyOf?: readonly JsonSchema[];
 }
@@ -63,7 +73,8 @@ function limitsOf(schema: JsonSchema): string {
   range(schema.minimum, schema.maximum, '');
   range(schema.minLength, schema.maxLength, ' characters');
   range(schema.minItems, schema.maxItems, ' items');
-  if (schema.pattern) parts.push(`matches ${code(schema.pattern)}`);
+  if (schema.format) parts.push(`${schema.format === 'date-time' ? 'RFC 3339 date-time' : schema.format}`);
+  else if (schema.pattern) parts.push(`matches ${code(schema.pattern)}`);
   if (schema.items) {
     const inner = limitsOf(schema.items);
     if (inner) parts.push(`each ${inner}`);
@@ -170,6 +181,109 @@ function statusSection(): string[] {
   return [...lines, ''];
 }
 
+/** One typed value of the import format, in words: `S`, one of …, ≤ 256 characters. */
+function typedText(schema: TypedSchema): string {
+  switch (schema.type) {
+    case 'S':
+      return [
+        '`S` (string)',
+        schema.oneOf ? `one of ${schema.oneOf.map(code).join(', ')}` : '',
+        schema.maxLength ? `≤ ${schema.maxLength} characters` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+    case 'N': {
+      const range = schema.min !== undefined && schema.max !== undefined ? `${schema.min}–${schema.max}` : '';
+      return ['`N` (number, as a string)', schema.integer ? 'whole' : '', range].filter(Boolean).join(', ');
+    }
+    case 'BOOL':
+      return '`BOOL` (true or false)';
+    case 'L':
+      return `\`L\` (list${schema.maxItems ? ` of ≤ ${schema.maxItems}` : ''}) of ${typedText(schema.items)}`;
+    case 'M':
+      return 'fields' in schema
+        ? `\`M\` with fields ${Object.keys(schema.fields).map(code).join(', ')}`
+        : `\`M\` (map${schema.maxKeys ? ` of ≤ ${schema.maxKeys} keys` : ''}) of ${typedText(schema.values)}`;
+  }
+}
+
+function importSection(): string[] {
+  const lines = [
+    '## Import file format',
+    '',
+    'What the `import` capability reads (`src/jobs/capabilities/import/format.ts`): a JSON list of',
+    `at most ${IMPORT_LIMITS.maxItems} items, at most ${IMPORT_LIMITS.maxBytes} bytes, UTF-8, every value in DynamoDB-typed`,
+    'JSON (`{"S": "text"}`, `{"N": "42"}`, `{"BOOL": true}`, `{"L": [...]}`, `{"M": {...}}`). Any other key,',
+    'a repeated item or an asset the tenant already has sends the whole file to quarantine with every reason.',
+    '',
+    '| item key | required | value |',
+    '|---|---|---|',
+  ];
+  for (const [name, schema] of Object.entries(ITEM_FIELDS)) {
+    const required = (REQUIRED_ITEM_KEYS as readonly string[]).includes(name) ? 'yes' : 'no';
+    lines.push(`| ${code(name)} | ${required} | ${cell(typedText(schema))} |`);
+  }
+  lines.push(
+    '',
+    `Asset types: ${IMPORT_ASSET_TYPES.map(code).join(', ')}. The attributes an item may carry:`,
+    '',
+  );
+  lines.push('| attribute | value |', '|---|---|');
+  for (const [name, schema] of Object.entries(IMPORT_ATTRIBUTES))
+    lines.push(`| ${code(name)} | ${cell(typedText(schema))} |`);
+  lines.push(
+    '',
+    '```json',
+    '[',
+    '  { "type": { "S": "host" }, "value": { "S": "web-1.example.com" },',
+    '    "attributes": { "M": { "owner": { "S": "web team" }, "criticality": { "N": "4" },',
+    '                           "ports": { "L": [{ "N": "443" }] } } } },',
+    '  { "type": { "S": "url" }, "value": { "S": "https://shop.example.com/" } }',
+    ']',
+    '```',
+    '',
+    'Upload it with a presigned URL (`POST /v1/uploads` with `{"name": "assets.json"}`), then enqueue',
+    '`{"capability": "import", "target": "<key>", "input": {"key": "<key>"}}`:',
+    '',
+    '```bash',
+    'curl -X PUT --upload-file assets.json "$URL"    # not --data-binary without a content type: see docs/LOCAL-AWS.md',
+    '```',
+    '',
+  );
+  return lines;
+}
+
+function scheduleSection(): string[] {
+  const schema = z.toJSONSchema(scheduleInputSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const lines = [
+    '## Schedule body',
+    '',
+    `\`POST /v1/schedules\` (\`scheduleInputSchema\` in \`src/scheduler/schedule.ts\`). Exactly one of \`interval\` and`,
+    `\`cron\`; every target (at most ${MAX_SCHEDULE_TARGETS}) is checked as a job of the capability. Unknown fields are refused.`,
+    '',
+    '| field | type | required | limits |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, property] of Object.entries(schema.properties ?? {})) {
+    lines.push(
+      `| ${code(name)} | ${cell(typeOf(property))} | ${schema.required?.includes(name) ? 'yes' : 'no'} | ${cell(limitsOf(property) || '—')} |`,
+    );
+  }
+  lines.push(
+    '',
+    '`interval`: a duration from 1m to 366d (`15m`, `6h`, `1d`); `startAt` (interval only) is the first run,',
+    'default now + interval. `cron`: five fields (`0 3 * * 1`) or `@hourly`, `@daily`, `@weekly`, `@monthly`,',
+    '`@yearly`, in `timezone` (an IANA name, default UTC). `enabled: false` keeps a schedule that never fires.',
+    '',
+    '```json',
+    '{ "capability": "portscan", "targets": ["web-1.example.com"], "input": { "ports": [22, 443] },',
+    '  "cron": "0 3 * * 1", "timezone": "Europe/Berlin" }',
+    '```',
+    '',
+  );
+  return lines;
+}
+
 function commands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(commands)];
 }
@@ -203,7 +317,8 @@ export async function renderReference(): Promise<string> {
     '<!-- Generated by `npm run docs:reference` (tools/docs/reference.ts) from the code. Do not edit:',
     '     test/unit/cli/reference.test.ts fails when this file and the code differ. -->',
     '',
-    'Contents: [capabilities](#capabilities), [configuration variables](#configuration-variables),',
+    'Contents: [capabilities](#capabilities), [import file format](#import-file-format),',
+    '[schedule body](#schedule-body), [configuration variables](#configuration-variables),',
     '[job status codes and transitions](#job-status-codes-and-transitions), [CLI](#cli).',
     '',
     '## Capabilities',
@@ -212,6 +327,8 @@ export async function renderReference(): Promise<string> {
     '`{ capability, target, input? }`; a bad input is refused at enqueue with every field named.',
     '',
     ...capabilities.flatMap(capabilitySection),
+    ...importSection(),
+    ...scheduleSection(),
     ...configSection(),
     ...statusSection(),
     ...(await cliSection()),

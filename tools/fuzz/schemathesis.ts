@@ -34,6 +34,8 @@ export interface SchemathesisOptions {
   /** Test cases per operation (Schemathesis `--max-examples`). */
   readonly maxExamples: number;
   readonly seed?: number;
+  /** Only the operations whose path matches this regular expression. Default all. */
+  readonly paths?: string;
   /** Concurrent Schemathesis workers. */
   readonly workers: number;
   /** Executable of Schemathesis (`st`), from scripts/ensure-schemathesis.sh. */
@@ -222,6 +224,7 @@ export async function runSchemathesis(
         '--output-truncate',
         'true',
         ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
+        ...(options.paths === undefined ? [] : ['--include-path-regex', options.paths]),
       ];
       const exitCode = await runSt(options.st, args, options.echo);
       const counts = countReport(readFileSync(ndjson, 'utf8'));

@@ -1,6 +1,6 @@
-import { type ResolvedResources, resolveResources } from '../../aws/index.js';
 import { type DlqEntry, dlqDepth, listDlq, redriveDlq } from '../../workers/dlq.js';
 import { auditOperator, requireOperator } from '../board/operator.js';
+import { lazyResources } from '../board/resources.js';
 import type { RouteDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { type Route, securedRoute } from '../routing.js';
@@ -14,14 +14,7 @@ const TAGS = ['board'];
  * every redrive, and every refused attempt, is audited.
  */
 export function dlqRoutes(deps: RouteDeps): Route[] {
-  let resources: Promise<ResolvedResources> | undefined;
-  const queues = () => {
-    resources ??= resolveResources(deps.config, deps.clients).catch((error: unknown) => {
-      resources = undefined;
-      throw error;
-    });
-    return resources;
-  };
+  const queues = lazyResources(deps);
   return [
     securedRoute({
       method: 'GET',

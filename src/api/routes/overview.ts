@@ -1,7 +1,8 @@
-import { queueStates, type ResolvedResources, resolveResources } from '../../aws/index.js';
+import { queueStates } from '../../aws/index.js';
 import { listJobs } from '../../jobs/index.js';
 import { chartPoints, type TenantCounters, windowCounters } from '../board/figures.js';
 import { isOperator } from '../board/operator.js';
+import { lazyResources } from '../board/resources.js';
 import { MetricsSampler } from '../board/sampler.js';
 import { type RouteDeps, tableFor } from '../deps.js';
 import { type Route, securedRoute } from '../routing.js';
@@ -45,14 +46,7 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
     });
     return sampler;
   };
-  let resources: Promise<ResolvedResources> | undefined;
-  const queues = () => {
-    resources ??= resolveResources(deps.config, deps.clients).catch((error: unknown) => {
-      resources = undefined;
-      throw error;
-    });
-    return resources;
-  };
+  const queues = lazyResources(deps);
   return [
     securedRoute({
       method: 'GET',
@@ -81,9 +75,10 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
           ...(charts[0] ? { chartSince: charts[0].at } : {}),
         };
         if (!operator) return { status: 200, body };
-        const { queueUrl, dlqUrl } = await queues();
-        const [jobsQueue, dlq] = await Promise.all([
+        const { queueUrl, bulkQueueUrl, dlqUrl } = await queues();
+        const [jobsQueue, bulk, dlq] = await Promise.all([
           queueStates(deps.clients.sqs, queueUrl),
+          queueStates(deps.clients.sqs, bulkQueueUrl),
           queueStates(deps.clients.sqs, dlqUrl),
         ]);
         const last = view.snapshots.at(-1);
@@ -106,7 +101,7 @@ export function overviewRoutes(deps: RouteDeps): Route[] {
           status: 200,
           body: {
             ...body,
-            queues: { jobs: jobsQueue, dlq },
+            queues: { jobs: jobsQueue, bulk, dlq },
             inFlight: last?.inFlight ?? 0,
             workers: { alive: view.targets.filter((t) => t.up).length, targets: view.targets.length },
             tenants,

@@ -21,6 +21,7 @@ export interface BootstrapReport {
   readonly accountId: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
+  readonly bulkQueueUrl: string;
   readonly topicArn: string;
   readonly kmsKeyArn: string;
   /** The tenant-session role workers assume per tenant (SCANQ_TENANT_ROLE_ARN). */
@@ -60,13 +61,15 @@ export async function bootstrap(config: Config, clients: AwsClients): Promise<Bo
   ).finally(() => iam.destroy());
   const queueUrl = urls.get(names.queue);
   const dlqUrl = urls.get(names.dlq);
-  if (!queueUrl || !dlqUrl) throw new Error('queues missing after bootstrap');
+  const bulkQueueUrl = urls.get(names.bulkQueue);
+  if (!queueUrl || !dlqUrl || !bulkQueueUrl) throw new Error('queues missing after bootstrap');
   return {
     steps: log.steps,
     unchanged: log.steps.every((s) => s.action === 'unchanged' || s.action === 'unsupported'),
     accountId,
     queueUrl,
     dlqUrl,
+    bulkQueueUrl,
     topicArn,
     kmsKeyArn,
     tenantRoleArn,

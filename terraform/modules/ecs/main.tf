@@ -56,6 +56,7 @@ locals {
     { name = "SCANQ_TABLE", value = var.env["SCANQ_TABLE"] },
     { name = "SCANQ_QUEUE_URL", value = var.env["SCANQ_QUEUE_URL"] },
     { name = "SCANQ_DLQ_URL", value = var.env["SCANQ_DLQ_URL"] },
+    { name = "SCANQ_BULK_QUEUE_URL", value = var.env["SCANQ_BULK_QUEUE_URL"] },
     { name = "SCANQ_RESULTS_BUCKET", value = var.env["SCANQ_RESULTS_BUCKET"] },
     { name = "SCANQ_UPLOADS_BUCKET", value = var.env["SCANQ_UPLOADS_BUCKET"] },
     { name = "SCANQ_QUARANTINE_BUCKET", value = var.env["SCANQ_QUARANTINE_BUCKET"] },

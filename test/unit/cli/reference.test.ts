@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENV_SCHEMA } from '../../../src/config/index.js';
-import { builtinCapabilities, STATE_MACHINE, STATUS_CODES } from '../../../src/jobs/index.js';
+import {
+  builtinCapabilities,
+  parseImportFile,
+  STATE_MACHINE,
+  STATUS_CODES,
+} from '../../../src/jobs/index.js';
+import { scheduleInputSchema } from '../../../src/scheduler/schedule.js';
 import { REFERENCE_FILE, renderReference } from '../../../tools/docs/reference.js';
 
 describe('Document: docs/REFERENCE.md', () => {
@@ -25,5 +31,20 @@ describe('Document: docs/REFERENCE.md', () => {
     for (const command of ['scanq worker', 'scanq local-aws start', 'scanq jobs ls', 'scanq bootstrap'])
       expect(text).toContain(`### \`${command}\``);
     expect(text).toContain('--allow-real-aws');
+  });
+
+  it('shows an import file the import capability accepts and a schedule body the API accepts', async () => {
+    // Prepare
+    const text = await renderReference();
+    const section = (title: string) => text.slice(text.indexOf(`## ${title}`));
+    const json = (part: string) => /```json\n([\s\S]*?)```/.exec(part)?.[1] ?? '';
+
+    // Act
+    const file = parseImportFile(new TextEncoder().encode(json(section('Import file format'))));
+    const schedule = scheduleInputSchema.safeParse(JSON.parse(json(section('Schedule body'))));
+
+    // Assess
+    expect(file.ok ? file.items.length : file.issues).toBe(2);
+    expect(schedule.success).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtinCapabilities, InvalidJobRecordError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
+import { LANE } from '../../../src/producer/index.js';
 import type { AttemptEnd } from '../../../src/workers/attempt.js';
 import {
   type ClaimedAttempt,
@@ -122,6 +123,25 @@ describe('Function: createDispatcher', () => {
       // Assess
       expect(queue.calls).toEqual([{ op: 'defer', handle: 'rh-1', groupId: 'acme' }]);
       expect(stats.counts.deferred).toBe(1);
+    });
+
+    it('holds back only at a hard cap: a bulk-lane message passes a soft cap and its reserve', async () => {
+      // Prepare: a worker of 4 slots whose soft cap (1, reserve 1) the tenant already fills.
+      const gate = new TenantGate({ concurrency: 4, defaultCap: 1, capOf: async () => undefined });
+      for (let i = 0; i < 3; i++) await gate.tryEnter('acme');
+      const bulk = jobMessage(2);
+      const { dispatcher, queue, ran } = setup({
+        gate,
+        laneOf: (message) => (message === bulk ? LANE.bulk : LANE.jobs),
+      });
+
+      // Act
+      await dispatcher.handle(jobMessage(1));
+      await dispatcher.handle(bulk);
+
+      // Assess: the jobs-lane message is deferred, the bulk-lane one runs.
+      expect(queue.calls.filter((c) => c.op === 'defer').map((c) => c.handle)).toEqual(['rh-1']);
+      expect(ran.map((r) => r.message.ReceiptHandle)).toEqual(['rh-2']);
     });
 
     it('parks the message of a stored job that does not parse, with the error code', async () => {

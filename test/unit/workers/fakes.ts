@@ -10,6 +10,8 @@ import {
   MESSAGE_VERSION,
   parseJobRecord,
 } from '../../../src/jobs/index.js';
+import type { Lane } from '../../../src/producer/index.js';
+import type { LanedReceive } from '../../../src/workers/poller.js';
 import type {
   ClaimRequest,
   ClaimResult,
@@ -102,6 +104,32 @@ export class FakeQueue implements JobQueue {
 
   async deadLetter(message: ReceivedMessage, reason: string): Promise<void> {
     this.calls.push({ op: 'deadLetter', handle: message.ReceiptHandle, reason });
+  }
+}
+
+/** Every receive goes to `queue`, whatever its lane (tests of receiving that are not about lanes). */
+export function oneLane(queue: FakeQueue): LanedReceive {
+  return { receive: (_lane, max, signal) => queue.receive(max, signal) };
+}
+
+/**
+ * Two lanes of messages: each receive takes up to `max` from its lane's list; a short poll
+ * (`waitTimeSeconds` 0) of an empty lane answers none at once, a long poll waits until aborted.
+ */
+export class FakeLanes implements LanedReceive {
+  readonly waiting: Record<Lane, ReceivedMessage[]> = { jobs: [], bulk: [] };
+  /** Every receive, in order. */
+  readonly receives: { lane: Lane; max: number; got: number; wait: number | undefined }[] = [];
+
+  async receive(lane: Lane, max: number, signal: AbortSignal, wait?: number): Promise<ReceivedMessage[]> {
+    const got = this.waiting[lane].splice(0, max);
+    this.receives.push({ lane, max, got: got.length, wait });
+    if (got.length > 0 || wait === 0) return got;
+    return new Promise((_, reject) => {
+      const abort = () => reject(signal.reason);
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/lib/logger.js';
 import { createPoller, Slots } from '../../../src/workers/poller.js';
 import type { ReceivedMessage } from '../../../src/workers/ports.js';
-import { FakeQueue, jobMessage } from './fakes.js';
+import { FakeQueue, jobMessage, oneLane } from './fakes.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -122,7 +122,7 @@ describe('Function: createPoller', () => {
       finish = resolve;
     });
     const poller = createPoller({
-      queue,
+      queue: oneLane(queue),
       concurrency: 4,
       receivers: 2,
       lingerMs: 0,
@@ -156,7 +156,7 @@ describe('Function: createPoller', () => {
     queue.batches.push([jobMessage(1)], [jobMessage(2)]);
     const runs: string[] = [];
     const poller = createPoller({
-      queue,
+      queue: oneLane(queue),
       concurrency: 2,
       receivers: 1,
       lingerMs: 0,
@@ -192,7 +192,7 @@ describe('Function: createPoller', () => {
     queue.batches.push([jobMessage(1)]);
     const admitted: string[] = [];
     const poller = createPoller({
-      queue,
+      queue: oneLane(queue),
       concurrency: 2,
       receivers: 1,
       log,

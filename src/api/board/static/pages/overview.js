@@ -74,10 +74,14 @@ function operatorPart(view) {
         { class: 'stats' },
         stat(
           'Queue depth',
-          q.jobs.visible + q.jobs.delayed,
-          `${q.jobs.visible} waiting, ${q.jobs.delayed} delayed`,
+          q.jobs.visible + q.jobs.delayed + q.bulk.visible + q.bulk.delayed,
+          `jobs lane ${q.jobs.visible + q.jobs.delayed}, bulk lane ${q.bulk.visible + q.bulk.delayed}`,
         ),
-        stat('In flight', q.jobs.inFlight, `${view.inFlight} attempts running on the workers that answered`),
+        stat(
+          'In flight',
+          q.jobs.inFlight + q.bulk.inFlight,
+          `${view.inFlight} attempts running on the workers that answered`,
+        ),
         stat('DLQ depth', q.dlq.visible + q.dlq.inFlight + q.dlq.delayed),
         stat(
           'Workers alive',
