@@ -38,6 +38,8 @@ describe('Function: buildProgram', () => {
       'scheduler',
       'enqueue',
       'jobs',
+      'schedules',
+      'results',
       'risks',
     ]);
   });
