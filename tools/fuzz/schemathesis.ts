@@ -134,7 +134,12 @@ export function mergeReports(reports: readonly SchemathesisReport[]): Schemathes
 }
 
 /** Runs `st` and resolves with its exit code. */
-function runSt(st: string, args: readonly string[], echo: (chunk: string) => void): Promise<number> {
+function runSt(
+  st: string,
+  args: readonly string[],
+  echo: (chunk: string) => void,
+  cwd: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(st, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -248,7 +253,7 @@ export async function runSchemathesis(
           ndjson,
           ...run.extra,
         ];
-        const exitCode = await runSt(options.st, args, options.echo);
+        const exitCode = await runSt(options.st, args, options.echo, reportDir);
         const counts = countReport(readFileSync(ndjson, 'utf8'));
         const failed = Object.values(counts.failures).reduce((a, b) => a + b, 0);
         reports.push({ ...counts, exitCode, ok: exitCode === 0 && failed === 0 && counts.errors === 0 });
