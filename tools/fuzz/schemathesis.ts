@@ -141,7 +141,9 @@ function runSt(
   cwd: string,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
+    // In the run's own directory: Schemathesis keeps a `.schemathesis/` cache in its working directory.
     const child = spawn(st, args, {
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
