@@ -17,6 +17,8 @@ export {
   PermanentError,
   type RiskRecord,
   type RunContext,
+  resolveTarget,
+  TargetPolicyError,
   TransientError,
 } from './jobs/index.js';
 export {

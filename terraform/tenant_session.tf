@@ -20,6 +20,9 @@ data "aws_iam_policy_document" "tenant_session_trust" {
 
 # What a capability may do for some tenant; the session policy narrows it to one tenant.
 data "aws_iam_policy_document" "tenant_session" {
+  # The tenant's account secrets (iam_policies.tf), read through the session's Secrets Manager client.
+  source_policy_documents = [data.aws_iam_policy_document.read_tenant_secrets.json]
+
   # The item actions of the tenant-scoped table object (src/tenancy/table.ts); no index: the
   # indexes are cross-tenant (sweeper, scheduler).
   statement {
@@ -63,42 +66,6 @@ data "aws_iam_policy_document" "tenant_session" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = [local.via_service.s3]
-    }
-  }
-
-  statement {
-    sid       = "DescribeTenantSecrets"
-    actions   = ["secretsmanager:DescribeSecret"]
-    resources = [local.secrets_arn_pattern]
-  }
-
-  statement {
-    sid       = "ReadTenantSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.secrets_arn_pattern]
-
-    condition {
-      test     = "Null"
-      variable = "secretsmanager:ResourceTag/${var.tenant_tag_key}"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "SecretKeyViaSecretsManager"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.via_service.secretsmanager]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:SecretARN"
-      values   = [local.secrets_arn_pattern]
     }
   }
 }

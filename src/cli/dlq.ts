@@ -1,15 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { resolveResources } from '../aws/index.js';
 import { type DlqEntry, DlqPurgeError, dlqDepth, listDlq, purgeDlq, redriveDlq } from '../workers/dlq.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
+import { positiveInt } from './flags.js';
 import { alignColumns, confirm } from './terminal.js';
 
-/** Parses `--max`: a positive integer, else a usage error. */
-export function parseMax(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
+/** Parses `--max`: a whole number of messages (or files) from 1 to a million, else a usage error. */
+export const parseMax = positiveInt('--max', 1_000_000);
 
 const KEY_WIDTH = 60;
 

@@ -23,6 +23,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   scheduler: async () => (await import('./scheduler.js')).registerScheduler,
   enqueue: async () => (await import('./enqueue.js')).registerEnqueue,
   jobs: async () => (await import('./jobs.js')).registerJobs,
+  schedules: async () => (await import('./schedules.js')).registerSchedules,
+  results: async () => (await import('./results.js')).registerResults,
   risks: async () => (await import('./risks.js')).registerRisks,
 };
 

@@ -19,6 +19,7 @@ import { SEVERITIES, type Severity } from '../jobs/index.js';
 import { TenantTable } from '../tenancy/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
 import { operatorContext } from './enqueue.js';
+import { positiveInt } from './flags.js';
 import { alignColumns } from './terminal.js';
 
 const MAX_LIMIT = 1000;
@@ -31,13 +32,7 @@ function oneOf<T extends string>(values: readonly T[], name: string) {
   };
 }
 
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LIMIT) {
-    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return n;
-}
+const parseLimit = positiveInt('--limit', MAX_LIMIT);
 
 function parseAsset(value: string): string {
   if (!value.startsWith('#asset#'))

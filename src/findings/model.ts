@@ -197,7 +197,9 @@ export function observeRisk(stored: StoredRisk | undefined, reported: RiskRecord
     };
     return { item: riskItem(risk, run), change: 'opened' };
   }
-  if (stored.lastSeen > run.at || (stored.closedAt !== undefined && stored.closedAt > run.at)) {
+  // Older than what the item saw, or this very run applied already (a retried write): no change.
+  const applied = stored.lastSeen === run.at && stored.lastJob === run.job;
+  if (applied || stored.lastSeen > run.at || (stored.closedAt !== undefined && stored.closedAt > run.at)) {
     return { item: riskItem(stored, run), stale: true };
   }
   const reopening = stored.status === 'closed';

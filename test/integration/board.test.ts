@@ -396,6 +396,13 @@ describe('Ops board: /board in Chromium over the running API', () => {
     const signIn = await stranger.newPage();
     await signIn.goto(`${base}/board/`);
     await signIn.getByLabel('API token (JWT)').waitFor();
+    // Keyboard: focus starts in the token field; Tab reaches the button, and focus is drawn (a solid outline).
+    await signIn.keyboard.press('Tab');
+    // A string: the test's TypeScript has no DOM types; it runs in the page.
+    const focused = await signIn.evaluate(
+      '({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle })',
+    );
+    expect(focused).toEqual({ text: 'Sign in', outline: 'solid' });
     await shot(signIn, 'sign-in-1280x800');
     expect(await axeProblems(signIn)).toEqual([]);
     await stranger.close();

@@ -203,7 +203,7 @@ describe('Risk lifecycle across scans (real worker processes, a local web server
   }, 180_000);
 
   it('leaves the lifecycle untouched by a zombie: a worker stopped past its lease and resumed after the takeover', async () => {
-    // Prepare: test-findings sleeps 2.5 s without watching its signal, then reports a risk naming
+    // Prepare: test-findings sleeps 4 s without watching its signal (room for a slow poll on a loaded machine), then reports a risk naming
     // its attempt (see worker-reliability.test.ts for the timing).
     await setQueueVisibility(stack, 2);
     for (const w of workers.splice(0)) {
@@ -213,7 +213,7 @@ describe('Risk lifecycle across scans (real worker processes, a local web server
     const zombie = await worker();
     const table = tableOf(stack, serviceContext(TENANT));
     const [job] = await producer.enqueue(serviceContext(TENANT), [
-      { capability: 'test-findings', target: 'z1', input: { ms: 2_500 } },
+      { capability: 'test-findings', target: 'z1', input: { ms: 4_000 } },
     ]);
     const key = String(job?.key);
     await eventually(

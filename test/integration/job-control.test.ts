@@ -10,6 +10,7 @@ import {
   JobControlError,
   type Producer,
 } from '../../src/producer/index.js';
+import { newScheduleId, parseScheduleInput, scheduleItem } from '../../src/scheduler/schedule.js';
 import { ownContext, type TenantContext, TenantFiles } from '../../src/tenancy/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { testRegistry } from '../helpers/capabilities.js';
@@ -22,10 +23,10 @@ const silent = createLogger({ level: 'silent' });
 const statusOf = (item: Readonly<Record<string, unknown>> | undefined) => String(item?.status).slice(0, 3);
 const historyOf = (item: Readonly<Record<string, unknown>> | undefined) =>
   ((item?.history ?? []) as { status: string }[]).map((h) => h.status);
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A worker log line with this message about this job key. */
 const logLine = (msg: string, key: string) =>
-  new RegExp(`^(?=.*"msg":"${escape(msg)}")(?=.*"key":"${escape(key)}")`);
+  new RegExp(`^(?=.*"msg":"${escapeRegex(msg)}")(?=.*"key":"${escapeRegex(key)}")`);
 const adminOf = (tenant: string): TenantContext =>
   ownContext({ tenant, user: `admin@${tenant}`, roles: ['admin'] });
 
@@ -220,6 +221,83 @@ describe('Module: producer/control — job control with real workers', () => {
       { capability: 'noop', target: 'd2', delaySeconds: 30 },
     ])) as EnqueueAccepted[];
     await expect(control.remove(ctx, String(queued?.key))).rejects.toMatchObject({ code: 'job.notFinished' });
+  });
+
+  it('does the same from the CLI: jobs cancel, results get, schedules ls/update (exit codes, one-line refusals)', async () => {
+    // Prepare: a delayed job to cancel, a passed job to read, a schedule to update.
+    const ctx = serviceContext('ctl-cli');
+    const [delayed, done] = (await producer.enqueue(ctx, [
+      { capability: 'noop', target: 'c1', delaySeconds: 30 },
+      { capability: 'noop', target: 'c2' },
+    ])) as EnqueueAccepted[];
+    await settled(ctx, String(done?.key), 'the job to pass');
+    const env = stackEnv(stack);
+    const table = tableOf(stack, ctx);
+    const created = scheduleItem(
+      parseScheduleInput({ capability: 'noop', targets: ['s1'], interval: '1h' }, testRegistry()),
+      {
+        id: newScheduleId(),
+        tenant: 'ctl-cli',
+        now: new Date(),
+        shards: stack.config.indexShards,
+        createdBy: 'test',
+      },
+    );
+    await table.put(created);
+
+    // Act
+    const cancel = await runCli(['jobs', 'cancel', String(delayed?.key), '--tenant', 'ctl-cli'], env);
+    const again = await runCli(['jobs', 'cancel', String(delayed?.key), '--tenant', 'ctl-cli'], env);
+    const result = await runCli(
+      ['results', 'get', '--tenant', 'ctl-cli', '--capability', 'noop', '--target', 'c2'],
+      env,
+    );
+    const listed = await runCli(['schedules', 'ls', '--tenant', 'ctl-cli'], env);
+    const updated = await runCli(
+      [
+        'schedules',
+        'update',
+        created.id,
+        '--tenant',
+        'ctl-cli',
+        '--body',
+        '{"capability":"noop","targets":["s1","s2"],"interval":"2h","enabled":false}',
+      ],
+      env,
+    );
+    const invalid = await runCli(
+      [
+        'schedules',
+        'update',
+        created.id,
+        '--tenant',
+        'ctl-cli',
+        '--body',
+        '{"capability":"noop","targets":[],"interval":"2h"}',
+      ],
+      env,
+    );
+
+    // Assess
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toMatch(/^cancelled #job#c1#noop/);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^scanq: job\.notCancellable: /);
+    expect(again.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ key: done?.key, status: 'JP', tenant: 'ctl-cli' });
+    expect(listed.stdout).toContain(created.id);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      id: created.id,
+      targets: ['s1', 's2'],
+      enabled: false,
+      intervalMs: 7_200_000,
+      created: created.created,
+    });
+    expect((await table.get(created.key, { consistent: true }))?.dueKey).toBeUndefined();
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/^scanq: targets/);
   });
 
   it('purges the DLQ with `scanq dlq purge --yes`, and refuses without it when stdin is not a terminal', async () => {

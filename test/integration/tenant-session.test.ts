@@ -1,6 +1,14 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AssumeRoleCommandInput,
+  type AssumeRoleCommandOutput,
+  GetCallerIdentityCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { clientSettings } from '../../src/aws/index.js';
 import { builtinCapabilities, type CapabilityDefinition, jobListQuery } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
@@ -9,36 +17,44 @@ import { tenantSessionPolicy } from '../../src/tenancy/session-policy.js';
 import { createWorker, createWorkerRuntimeDeps, TenantSessions } from '../../src/workers/index.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 
-/** What moto records of an AssumeRole (`/moto-api/data.json`, model `sts.AssumedRole`). */
-const assumedRole = z.object({
-  role_arn: z.string(),
-  session_name: z.string(),
-  policy: z.string().nullable(),
-  access_key_id: z.string(),
-  session_token: z.string(),
-});
-type AssumedRole = z.infer<typeof assumedRole>;
+/** What the worker's STS client sent and moto answered, per AssumeRole (observed, never replaced). */
+interface Observed {
+  readonly input: AssumeRoleCommandInput;
+  readonly output: AssumeRoleCommandOutput;
+}
 
-/** Every AssumeRole moto has seen, read from its model dump. */
-async function assumedRoles(stsEndpoint: string): Promise<AssumedRole[]> {
-  const response = await fetch(new URL('/moto-api/data.json', stsEndpoint));
-  const data = z
-    .object({ sts: z.object({ AssumedRole: z.array(assumedRole) }) })
-    .parse(await response.json());
-  return data.sts.AssumedRole;
+/** Who moto says the keys belong to: its record of the session they were issued for. */
+async function callerOf(stack: TestStack, keys: AwsCredentialIdentity): Promise<string | undefined> {
+  const sts = new STSClient({ ...clientSettings(stack.config, 'sts'), credentials: keys });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+  } finally {
+    sts.destroy();
+  }
 }
 
 describe('Class: TenantSessions (moto)', () => {
   let stack: TestStack;
-  let stsEndpoint: string;
+  const observed: Observed[] = [];
+  const sessionsOf = (tenant: string) =>
+    observed.filter((o) => o.input.RoleSessionName === `tenant-${tenant}`);
   const log = createLogger({ level: process.env.TEST_LOG ?? 'silent' });
   const tableDeps = () => ({ doc: stack.clients.doc, tableName: stack.config.resources.table });
 
   beforeAll(async () => {
     stack = await createTestStack('tsess');
-    const endpoint = stack.config.endpoints.sts;
-    if (!endpoint) throw new Error('the tests run against a local endpoint');
-    stsEndpoint = endpoint;
+    stack.clients.sts.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'AssumeRoleCommand')
+          observed.push({
+            input: args.input as AssumeRoleCommandInput,
+            output: result.output as AssumeRoleCommandOutput,
+          });
+        return result;
+      },
+      { step: 'initialize', name: 'testAssumeRoleObserver' },
+    );
   });
   afterAll(async () => {
     await destroyTestStack(stack);
@@ -71,17 +87,16 @@ describe('Class: TenantSessions (moto)', () => {
     expect(await table.get('#tenant')).toMatchObject({ name: 'sharded', shards: 3 });
     await table.get('#job#a#noop');
 
-    // Assess: one AssumeRole for the tenant, with the policy built for 3 shards
-    const mine = (await assumedRoles(stsEndpoint)).filter((r) => r.session_name === `tenant-${tenant}`);
+    // Assess: one AssumeRole of the tenant-session role for the tenant, with the policy built for 3 shards
+    const mine = sessionsOf(tenant);
     expect(mine).toHaveLength(1);
     const [session] = mine;
-    expect(session?.role_arn).toBe(stack.report.tenantRoleArn);
-    const policy = JSON.parse(session?.policy ?? 'null');
-    const account = stack.report.accountId;
+    expect(session?.input.RoleArn).toBe(stack.report.tenantRoleArn);
+    const policy = JSON.parse(session?.input.Policy ?? 'null');
     expect(policy).toEqual(
       tenantSessionPolicy(tenant, 3, {
         partition: 'aws',
-        account,
+        account: stack.report.accountId,
         region: stack.config.region,
         table: stack.config.resources.table,
         buckets: [
@@ -98,10 +113,15 @@ describe('Class: TenantSessions (moto)', () => {
       `${tenant}#1`,
       `${tenant}#2`,
     ]);
+    // What moto answered and recorded: the assumed-role session of the tenant, whose keys every client signs with.
+    const roleName = stack.report.tenantRoleArn.split('/').pop();
+    const sessionArn = `arn:aws:sts::${stack.report.accountId}:assumed-role/${roleName}/tenant-${tenant}`;
+    expect(session?.output.AssumedRoleUser?.Arn).toBe(sessionArn);
     for (const client of [clients.doc, clients.s3, clients.secrets]) {
       const keys = await client.config.credentials();
-      expect(keys.accessKeyId).toBe(session?.access_key_id);
-      expect(keys.sessionToken).toBe(session?.session_token);
+      expect(keys.accessKeyId).toBe(session?.output.Credentials?.AccessKeyId);
+      expect(keys.sessionToken).toBe(session?.output.Credentials?.SessionToken);
+      expect(await callerOf(stack, keys)).toBe(sessionArn);
     }
     tenantSessions.destroy();
   });
@@ -186,9 +206,9 @@ describe('Class: TenantSessions (moto)', () => {
 
       // Assess
       expect(passed).toBe(1);
-      const sessions = (await assumedRoles(stsEndpoint)).filter((r) => r.session_name === `tenant-${tenant}`);
+      const sessions = sessionsOf(tenant);
       expect(sessions).toHaveLength(1);
-      expect(JSON.parse(sessions[0]?.policy ?? '{}').Statement[0].Condition).toEqual({
+      expect(JSON.parse(sessions[0]?.input.Policy ?? '{}').Statement[0].Condition).toEqual({
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [tenant] },
       });
     });

@@ -1,6 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import {
+  ALLOW_REAL_AWS_FLAG,
+  configOrExit,
+  EXIT,
+  guardRealAws,
+  out,
+  positiveInt,
+  runCommand,
+} from '../../src/cli/index.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../src/findings/index.js';
 import { openEndpoint } from '../bench/endpoint.js';
 import { runFindingsBench } from '../findings/bench.js';
@@ -33,6 +41,10 @@ export function registerFindingsBench(program: Command): void {
       positiveInt('--max-old-space', 65_536),
     )
     .option('--json <file>', 'also write the measures as JSON')
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
     .action(
       (cli: {
         risks: number;
@@ -40,9 +52,12 @@ export function registerFindingsBench(program: Command): void {
         formats: ExportFormat[];
         maxOldSpace?: number;
         json?: string;
+        allowRealAws?: boolean;
       }) =>
         runCommand(async () => {
           const config = configOrExit({ localState: true });
+          // Without a configured endpoint the tool starts its own; a configured set must not reach AWS.
+          if (config.local) await guardRealAws(config, 'findings-bench', cli.allowRealAws);
           const endpoint = await openEndpoint(config, { profile: cli.profile, say: out });
           try {
             const cap = cli.maxOldSpace === undefined ? '' : `, export heap capped at ${cli.maxOldSpace} MB`;

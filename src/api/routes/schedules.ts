@@ -1,3 +1,4 @@
+import { ScheduleConflictError } from '../../scheduler/errors.js';
 import {
   isScheduleId,
   newScheduleId,
@@ -6,9 +7,8 @@ import {
   SCHEDULE_PREFIX,
   scheduleItem,
   scheduleKey,
-  unchangedSchedule,
-  updatedScheduleItem,
 } from '../../scheduler/schedule.js';
+import { replaceSchedule } from '../../scheduler/update.js';
 import { ConditionFailedError, type TenantTable } from '../../tenancy/index.js';
 import { type RouteDeps, tableFor } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -154,28 +154,19 @@ function updateSchedule(deps: RouteDeps): Route {
       responses: { 200: { description: 'the schedule as stored', schema: scheduleViewSchema } },
     },
     async handle({ params, body, ctx }) {
-      const table = tableFor(deps, ctx);
-      const stored = await storedSchedule(table, params.id);
-      const spec = parseScheduleInput(body, deps.producer.registry);
-      const item = updatedScheduleItem(spec, stored, {
-        tenant: ctx.tenant,
+      const schedule = await replaceSchedule(tableFor(deps, ctx), params.id, body, {
+        registry: deps.producer.registry,
         now: deps.now(),
         shards: deps.config.indexShards,
+      }).catch((error: unknown) => {
+        if (!(error instanceof ScheduleConflictError)) throw error;
+        throw new ApiError(error.code === 'schedule.notFound' ? 404 : 409, error.code, error.message);
       });
-      try {
-        await table.put(item, { condition: unchangedSchedule(stored) });
-      } catch (error) {
-        if (error instanceof ConditionFailedError) {
-          throw new ApiError(
-            409,
-            'schedule.changed',
-            'the schedule changed while it was replaced; send again',
-          );
-        }
-        throw error;
-      }
-      deps.log.info({ tenant: ctx.tenant, user: ctx.user, key: item.key }, 'schedule updated');
-      return { status: 200, body: scheduleView(parseStoredSchedule(item)) };
+      deps.log.info(
+        { tenant: ctx.tenant, user: ctx.user, key: scheduleKey(schedule.id) },
+        'schedule updated',
+      );
+      return { status: 200, body: scheduleView(schedule) };
     },
   });
 }

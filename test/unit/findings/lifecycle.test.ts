@@ -93,6 +93,19 @@ describe('Function: observeRisk / releaseRisk (the lifecycle rules)', () => {
     expect(lastChange(stored as StoredRisk)).toBe('severity');
   });
 
+  it('applies a run once: a retried write of the same run changes nothing', () => {
+    const run = probe('2026-12-01T00:00:00.000Z');
+    const { stored, changes } = play([
+      (s) => observeRisk(s, reported(), run),
+      (s) => observeRisk(s, reported(), run),
+      (s) => releaseRisk(s as StoredRisk, probe('2026-12-02T00:00:00.000Z')),
+      (s) => releaseRisk(s as StoredRisk, probe('2026-12-02T00:00:00.000Z')),
+    ]);
+    expect(changes).toEqual(['opened', 'stale', 'closed', undefined]);
+    expect(stored).toMatchObject({ seenCount: 1, status: 'closed' });
+    expect(stored?.history).toHaveLength(2);
+  });
+
   it('keeps at most 50 history entries, newest last', () => {
     const steps = Array.from({ length: 60 }, (_, i) => {
       const at = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
