@@ -178,7 +178,8 @@ function operation(route: Route, rules: RequestRules): JsonSchema {
     ...(body
       ? {
           requestBody: {
-            required: true,
+            // A body the schema can do without (`{}` by default) is optional on the wire.
+            required: !body.safeParse(undefined).success,
             content: {
               'application/json': { schema: addRequestRules(jsonSchema(body, 'input'), rules, 'body') },
             },

@@ -14,11 +14,25 @@ const skip = !existsSync(ST) && !process.env.CI;
 
 describe('Command: fuzz-api (smoke)', () => {
   it.skipIf(skip)(
-    'runs Schemathesis from the API document over every operation: no 5xx, no undocumented status, no schema break',
+    'runs Schemathesis from the API document over the job and upload operations: no 5xx, no undocumented status, no schema break',
     async () => {
       // Prepare / Act: `npm run fuzz:api` in small, against this run's endpoint.
       const cli = await runCli(
-        ['fuzz-api', '--max-examples', '4', '--workers', '2', '--seed', '1', '--st', ST, '--quiet'],
+        // The job and upload operations: bodies, path keys, cursors, multipart (the full run is npm run fuzz:api).
+        [
+          'fuzz-api',
+          '--max-examples',
+          '3',
+          '--workers',
+          '2',
+          '--seed',
+          '1',
+          '--paths',
+          '^/v1/(jobs|uploads)',
+          '--st',
+          ST,
+          '--quiet',
+        ],
         testEnv(),
         150_000,
         TOOLS_BIN,
@@ -30,8 +44,8 @@ describe('Command: fuzz-api (smoke)', () => {
       expect(cli.code, `${cli.stdout.slice(-3000)}\n${cli.stderr.slice(-3000)}`).toBe(0);
       expect(summary.at(-1)).toBe('fuzz:api OK');
       const counted = /schemathesis: (\d+) cases over (\d+) operations/.exec(summary.join('\n'));
-      expect(Number(counted?.[1])).toBeGreaterThanOrEqual(150);
-      expect(Number(counted?.[2])).toBeGreaterThanOrEqual(20);
+      expect(Number(counted?.[1])).toBeGreaterThanOrEqual(100);
+      expect(Number(counted?.[2])).toBeGreaterThanOrEqual(8);
       expect(summary.join('\n')).toContain('failed checks: 0 (none); run errors: 0');
     },
     180_000,

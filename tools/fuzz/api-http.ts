@@ -1,5 +1,6 @@
 /** Sends one API case over HTTP and reads what the answer tells about writes. */
 import { accountKey } from '../../src/api/index.js';
+import { LANE_BUCKET_KEY } from '../../src/producer/index.js';
 import { scheduleKey } from '../../src/scheduler/index.js';
 import type { ApiCase } from './api-cases.js';
 import { ENDPOINTS } from './api-endpoints.js';
@@ -62,9 +63,11 @@ export function writtenKeys(c: ApiCase, status: number, text: string): string[] 
     case 'job':
     case 'jobBatch': {
       const results = Array.isArray(body.results) ? (body.results as Record<string, unknown>[]) : [];
-      return results
+      const keys = results
         .filter((r) => r.accepted === true && typeof r.key === 'string')
         .map((r) => String(r.key));
+      // Accepted jobs take tokens from the tenant's lane bucket (an item beside its profile).
+      return keys.length > 0 ? [...keys, LANE_BUCKET_KEY] : keys;
     }
     case 'account':
       return typeof body.provider === 'string' && typeof body.accountId === 'string'

@@ -71,21 +71,6 @@ function bump(counts: Record<string, number>, key: string, by = 1): void {
   counts[key] = (counts[key] ?? 0) + by;
 }
 
-/** Walks an event for every `(case, response, checks)` triple it records. */
-function collectCases(value: unknown, visit: (node: Json) => void): void {
-  const stack: unknown[] = [value];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    if (Array.isArray(next)) {
-      stack.push(...next);
-      continue;
-    }
-    const node = asObject(next);
-    if (!node) continue;
-    if (asObject(node.value)?.checks !== undefined || node.checks !== undefined) visit(node);
-    else stack.push(...Object.values(node));
-  }
-}
-
 /**
  * Counts of an NDJSON report: every `ScenarioFinished` event carries its recorder, whose cases hold
  * the request (with its generation mode), the response status and the checks run on it. Pure.
@@ -124,15 +109,41 @@ export function countReport(ndjson: string): Omit<SchemathesisReport, 'exitCode'
         if (c?.status === 'FAILURE' || c?.status === 'failure') bump(failures, String(c.name));
       }
     }
-    collectCases({}, () => {});
   }
   return { operations: operations.size, cases, modes, failures, statuses, errors };
 }
 
+function mergeCounts(all: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of all) for (const [k, v] of Object.entries(counts)) bump(out, k, v);
+  return out;
+}
+
+/** The counts of several runs over the same operations, added up. Pure. */
+export function mergeReports(reports: readonly SchemathesisReport[]): SchemathesisReport {
+  return {
+    operations: Math.max(0, ...reports.map((r) => r.operations)),
+    cases: reports.reduce((n, r) => n + r.cases, 0),
+    modes: mergeCounts(reports.map((r) => r.modes)),
+    failures: mergeCounts(reports.map((r) => r.failures)),
+    statuses: mergeCounts(reports.map((r) => r.statuses)),
+    errors: reports.reduce((n, r) => n + r.errors, 0),
+    exitCode: Math.max(0, ...reports.map((r) => r.exitCode)),
+    ok: reports.every((r) => r.ok),
+  };
+}
+
 /** Runs `st` and resolves with its exit code. */
-function runSt(st: string, args: readonly string[], echo: (chunk: string) => void): Promise<number> {
+function runSt(
+  st: string,
+  args: readonly string[],
+  echo: (chunk: string) => void,
+  cwd: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
+    // In the run's own directory: Schemathesis keeps a `.schemathesis/` cache in its working directory.
     const child = spawn(st, args, {
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -176,7 +187,7 @@ export async function runSchemathesis(
 ): Promise<SchemathesisReport> {
   const endpoint = await openEndpoint(configured, { profile: 'default', say: options.say });
   const secret = randomBytes(32).toString('hex');
-  const reports = mkdtempSync(join(tmpdir(), 'scanq-schemathesis-'));
+  const reportDir = mkdtempSync(join(tmpdir(), 'scanq-schemathesis-'));
   try {
     const stack = await openStack(endpoint, runPrefix('fuzzapi'), {
       SCANQ_JWT_SECRET: secret,
@@ -195,8 +206,7 @@ export async function runSchemathesis(
       const base = await server.listen({ port: 0, host: '127.0.0.1' });
       const token = await setUpTenant(base, secret);
       options.say(`api at ${base}, tenant ${SCHEMATHESIS_TENANT}; running schemathesis`);
-      const ndjson = join(reports, 'events.ndjson');
-      const args = [
+      const common = [
         'run',
         `${base}/v1/openapi.json`,
         '--url',
@@ -205,12 +215,8 @@ export async function runSchemathesis(
         CONTRACT_CHECKS.join(','),
         '--mode',
         'all',
-        '--phases',
-        'examples,coverage,fuzzing',
         '--max-examples',
         String(options.maxExamples),
-        '--workers',
-        String(options.workers),
         '--header',
         `Authorization: Bearer ${token}`,
         '--suppress-health-check',
@@ -221,18 +227,40 @@ export async function runSchemathesis(
         '30',
         '--report',
         'ndjson',
-        '--report-ndjson-path',
-        ndjson,
         '--output-truncate',
         'true',
         ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
         ...(options.paths === undefined ? [] : ['--include-path-regex', options.paths]),
-        ...(options.maxTime === undefined ? [] : ['--max-time', String(options.maxTime)]),
       ];
-      const exitCode = await runSt(options.st, args, options.echo);
-      const counts = countReport(readFileSync(ndjson, 'utf8'));
-      const failed = Object.values(counts.failures).reduce((a, b) => a + b, 0);
-      return { ...counts, exitCode, ok: exitCode === 0 && failed === 0 && counts.errors === 0 };
+      // The coverage phase runs on one worker: Hypothesis describes its filters through CPython's
+      // `ast`, which is not thread-safe on Python 3.11 ("AST constructor recursion depth mismatch").
+      const runs = [
+        { phases: 'examples,coverage', workers: 1, extra: [] as string[] },
+        {
+          phases: 'fuzzing',
+          workers: options.workers,
+          extra: options.maxTime === undefined ? [] : ['--max-time', String(options.maxTime)],
+        },
+      ];
+      const reports: SchemathesisReport[] = [];
+      for (const [i, run] of runs.entries()) {
+        const ndjson = join(reportDir, `events-${i}.ndjson`);
+        const args = [
+          ...common,
+          '--phases',
+          run.phases,
+          '--workers',
+          String(run.workers),
+          '--report-ndjson-path',
+          ndjson,
+          ...run.extra,
+        ];
+        const exitCode = await runSt(options.st, args, options.echo, reportDir);
+        const counts = countReport(readFileSync(ndjson, 'utf8'));
+        const failed = Object.values(counts.failures).reduce((a, b) => a + b, 0);
+        reports.push({ ...counts, exitCode, ok: exitCode === 0 && failed === 0 && counts.errors === 0 });
+      }
+      return mergeReports(reports);
     } finally {
       await server.close();
       producer.close();
@@ -240,7 +268,7 @@ export async function runSchemathesis(
       stack.clients.destroy();
     }
   } finally {
-    rmSync(reports, { recursive: true, force: true });
+    rmSync(reportDir, { recursive: true, force: true });
     await endpoint.close();
   }
 }
