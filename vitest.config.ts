@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The example packages import the package by name (`scanq`), as a user's code does.
+  resolve: {
+    alias: [{ find: /^scanq$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }],
+  },
   test: {
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: '.reports/vitest.json' },
@@ -8,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
           setupFiles: ['test/helpers/leak-guard.ts'],
         },
       },

@@ -41,6 +41,47 @@ data "aws_iam_policy_document" "publish_events" {
   }
 }
 
+# Read tenant account secrets: the worker (sessions off) and the tenant-session role (sessions on).
+# IAM cannot see which tenant a job belongs to: it only requires that a secret carries a tenant
+# tag; the worker compares that tag (DescribeSecret) with the job's tenant and refuses a mismatch.
+data "aws_iam_policy_document" "read_tenant_secrets" {
+  statement {
+    sid       = "DescribeTenantSecrets"
+    actions   = ["secretsmanager:DescribeSecret"]
+    resources = [local.secrets_arn_pattern]
+  }
+
+  statement {
+    sid       = "ReadTenantSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.secrets_arn_pattern]
+
+    condition {
+      test     = "Null"
+      variable = "secretsmanager:ResourceTag/${var.tenant_tag_key}"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "SecretKeyViaSecretsManager"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.via_service.secretsmanager]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:SecretARN"
+      values   = [local.secrets_arn_pattern]
+    }
+  }
+}
+
 # --- producer: the conditional insert and the send; for services embedding the library --------
 
 data "aws_iam_policy_document" "producer" {
@@ -168,6 +209,8 @@ data "aws_iam_policy_document" "worker" {
   source_policy_documents = [
     data.aws_iam_policy_document.enqueue.json,
     data.aws_iam_policy_document.publish_events.json,
+    data.aws_iam_policy_document.assume_tenant_sessions.json,
+    data.aws_iam_policy_document.read_tenant_secrets.json,
   ]
 
   # Claims, leases, outcomes, executions, assets and risks (batched), and the cascade's inserts.
@@ -245,43 +288,6 @@ data "aws_iam_policy_document" "worker" {
     }
   }
 
-  # IAM cannot see which tenant a job belongs to: it only requires that a secret carries a tenant
-  # tag; the worker compares that tag (DescribeSecret) with the job's tenant and refuses a mismatch.
-  statement {
-    sid       = "DescribeTenantSecrets"
-    actions   = ["secretsmanager:DescribeSecret"]
-    resources = [local.secrets_arn_pattern]
-  }
-
-  statement {
-    sid       = "ReadTenantSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.secrets_arn_pattern]
-
-    condition {
-      test     = "Null"
-      variable = "secretsmanager:ResourceTag/${var.tenant_tag_key}"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "SecretKeyViaSecretsManager"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.via_service.secretsmanager]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:SecretARN"
-      values   = [local.secrets_arn_pattern]
-    }
-  }
 
   # aws-posture with role + external id credentials.
   dynamic "statement" {

@@ -49,5 +49,6 @@ locals {
     SCANQ_TOPIC_ARN         = aws_sns_topic.events.arn
     SCANQ_KMS_KEY_ID        = aws_kms_key.this.arn
     SCANQ_SECRETS_PREFIX    = local.names.secrets_prefix
+    SCANQ_TENANT_ROLE_ARN   = aws_iam_role.tenant_session.arn
   }
 }

@@ -58,3 +58,8 @@ output "api_load_balancer_dns_name" {
   description = "DNS name of the api load balancer: point the api's DNS record at it (null without api_load_balancer)."
   value       = var.ecs_enabled ? module.ecs[0].load_balancer_dns_name : null
 }
+
+output "tenant_session_role_arn" {
+  description = "The tenant-session role workers assume per tenant (SCANQ_TENANT_ROLE_ARN; also in `env`)."
+  value       = aws_iam_role.tenant_session.arn
+}

@@ -384,3 +384,25 @@ variable "worker_scale_out_cooldown" {
     error_message = "worker_scale_out_cooldown must be a whole number of seconds from 0 to 3600."
   }
 }
+
+variable "tenant_session_trusted_arns" {
+  description = "Principals besides the worker role that may assume the tenant-session role, e.g. the worker's EKS IRSA role when the Helm chart runs it."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.tenant_session_trusted_arns, "*")
+    error_message = "tenant_session_trusted_arns must name roles, not \"*\"."
+  }
+}
+
+variable "tenant_session_max_duration" {
+  description = "Maximum session duration of the tenant-session role, seconds (3600-43200); SCANQ_TENANT_SESSION_DURATION must not exceed it."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.tenant_session_max_duration >= 3600 && var.tenant_session_max_duration <= 43200
+    error_message = "tenant_session_max_duration must be between 3600 and 43200 seconds."
+  }
+}

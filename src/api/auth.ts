@@ -169,7 +169,7 @@ export function bearerToken(header: unknown): string {
 }
 
 /** A denied request, as audited. */
-interface Denial {
+export interface Denial {
   readonly action: Action;
   readonly user: string;
   readonly homeTenant: string;
@@ -178,10 +178,14 @@ interface Denial {
   /** The tenant asked for, when it differs from `tenant` (a path naming another tenant). */
   readonly asked?: string;
   readonly resource: string;
+  /** The kind of refusal (`AuditEvent.kind`): tenantParam, role, expiredToken, crossTenantKey, … */
+  readonly kind: string;
 }
 
 export interface AuthDeps {
   readonly verifier: TokenVerifier;
+  /** Whether the tenant has a profile (cached by the caller for existing tenants only). */
+  readonly tenantExists: (tenant: string) => Promise<boolean>;
   readonly tableDeps: TableDeps;
   readonly log: Logger;
   readonly now: () => Date;
@@ -191,7 +195,11 @@ export interface AuthDeps {
  * Writes a denial into the acting tenant's and the caller's home partitions (never into a tenant
  * the caller merely named). A failed audit write is logged; the request is denied regardless.
  */
-async function auditDenial(deps: AuthDeps, denial: Denial, log: Logger): Promise<void> {
+export async function auditDenial(
+  deps: Pick<AuthDeps, 'tableDeps' | 'now'>,
+  denial: Denial,
+  log: Logger,
+): Promise<void> {
   const event = {
     action: denial.action,
     callingUser: denial.user,
@@ -200,6 +208,7 @@ async function auditDenial(deps: AuthDeps, denial: Denial, log: Logger): Promise
     assumedTenant: denial.asked === undefined ? denial.tenant : JSON.stringify(denial.asked).slice(0, 130),
     key: denial.resource,
     authorized: false,
+    kind: denial.kind,
   };
   const at = deps.now();
   const tenants = [...new Set([denial.tenant, denial.homeTenant])];
@@ -228,7 +237,11 @@ async function verified(deps: AuthDeps, header: unknown, action: Action, resourc
     if (error instanceof ExpiredTokenError && error.claims) {
       const { tenant, sub } = error.claims;
       if (isTenantId(tenant))
-        await auditDenial(deps, { action, user: sub, homeTenant: tenant, tenant, resource }, log);
+        await auditDenial(
+          deps,
+          { action, user: sub, homeTenant: tenant, tenant, resource, kind: 'expiredToken' },
+          log,
+        );
     }
     const reason = error instanceof ApiError || error instanceof InvalidKeyError ? error.code : 'unknown';
     log.warn({ reason, route: resource }, 'authentication failed');
@@ -240,8 +253,9 @@ async function verified(deps: AuthDeps, header: unknown, action: Action, resourc
 /**
  * The one place requests are authenticated and authorized: verifies the bearer token, applies
  * `X-Assume-Tenant` through `assumeTenant` (which decides and audits), checks that a tenant named
- * in the path is the acting one, and that the context may do the route's action. Denials are
- * audited and answered 403; token problems 401.
+ * in the path is the acting one, that the context may do the route's action, and that the tenant
+ * has a profile (unless the route manages the profile itself). Denials are audited and answered
+ * 403; token problems 401; a tenant without a profile 404 `tenant.notFound`.
  */
 export async function authenticate(
   deps: AuthDeps,
@@ -252,7 +266,7 @@ export async function authenticate(
     readonly headers: Readonly<Record<string, unknown>>;
     readonly params: unknown;
   },
-  access: { readonly action: Action; readonly tenantParam?: string },
+  access: { readonly action: Action; readonly tenantParam?: string; readonly profileOptional?: boolean },
   routeUrl: string,
 ): Promise<TenantContext> {
   const log = deps.log.child({ requestId: request.id });
@@ -272,7 +286,7 @@ export async function authenticate(
   if (access.tenantParam) {
     const named = (request.params as Record<string, unknown> | undefined)?.[access.tenantParam];
     if (named !== ctx.tenant) {
-      await auditDenial(deps, { ...base, asked: String(named) }, log);
+      await auditDenial(deps, { ...base, asked: String(named), kind: 'tenantParam' }, log);
       log.warn(
         { tenant: ctx.tenant, user: ctx.user, action: access.action },
         'request for another tenant denied',
@@ -281,12 +295,16 @@ export async function authenticate(
     }
   }
   if (!can(ctx, access.action)) {
-    await auditDenial(deps, base, log);
+    await auditDenial(deps, { ...base, kind: 'role' }, log);
     log.warn({ tenant: ctx.tenant, user: ctx.user, action: access.action }, 'request denied by role');
     throw new ForbiddenError(
       'tenant.forbidden',
       `user ${ctx.user} may not ${access.action} in tenant ${ctx.tenant}`,
     );
+  }
+  // Nothing is stored for a tenant before its profile (limits, scopes) exists.
+  if (!access.profileOptional && !(await deps.tenantExists(ctx.tenant))) {
+    throw new ApiError(404, 'tenant.notFound', 'the tenant has no profile yet: PUT /v1/tenants/{id} first');
   }
   return ctx;
 }

@@ -11,6 +11,7 @@ import {
   ProfileValidationError,
   SecretNotFoundError,
 } from '../tenancy/index.js';
+import { classifyFailure } from '../workers/failure.js';
 
 /** One field that failed validation, named as the caller wrote it (`jobs[2].target`, `(body)`). */
 export interface FieldMessage {
@@ -173,5 +174,14 @@ export function toHttpError(error: unknown): HttpError | undefined {
       message: 'the item changed meanwhile; read it and retry',
     };
   }
-  return fastifyClientError(error);
+  return fastifyClientError(error) ?? unavailable(error);
+}
+
+/** Failures of a dependency that a later retry may not meet (throttling, 5xx, network). */
+const UNAVAILABLE_CODES = new Set(['aws.throttled', 'aws.server', 'net.error']);
+
+/** A dependency (DynamoDB, S3, SQS, …) throttled or did not answer: 503, answered with Retry-After. */
+function unavailable(error: unknown): HttpError | undefined {
+  if (!UNAVAILABLE_CODES.has(classifyFailure(error).code)) return undefined;
+  return { status: 503, code: 'service.unavailable', message: 'a dependency is unavailable; retry later' };
 }

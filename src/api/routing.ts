@@ -10,13 +10,21 @@ import { ApiError, type FieldMessage, RequestValidationError } from './errors.js
  * the OpenAPI document, signed callbacks); `rateLimited` keys those by client address.
  */
 export type Access =
-  | { readonly kind: 'token'; readonly action: Action; readonly tenantParam?: string }
+  | {
+      readonly kind: 'token';
+      readonly action: Action;
+      readonly tenantParam?: string;
+      /** True for the routes that create or read the profile itself; every other needs one (404). */
+      readonly profileOptional?: boolean;
+    }
   | { readonly kind: 'public'; readonly rateLimited?: boolean };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Set on every scanq route; the auth hook reads it. */
     access?: Access;
+    /** Every status the route is documented to answer (see `documentedStatuses`). */
+    statuses?: ReadonlySet<number>;
   }
   interface FastifyRequest {
     /** Set by the auth hook once the token is verified and the action authorized. */
@@ -41,6 +49,11 @@ export interface RouteDoc {
   readonly requestBody?: z.ZodType;
   /** Responses by status; `schema` is the body's shape. Error responses are added for every route. */
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  /**
+   * Error statuses the handler itself may answer beyond those every route of its kind can
+   * (`documentedErrors` in openapi.ts derives those from the method and access), by what they mean.
+   */
+  readonly errors?: Readonly<Record<number, string>>;
 }
 
 /** A route as the server registers it and the OpenAPI builder reads it. */
@@ -118,15 +131,14 @@ export function fieldIssues(
 }
 
 /**
- * Parses one part of a request; a body is first checked for nesting depth and well-formed Unicode
- * (`bodyShapeIssues`), which no schema sees and which would break code further in.
+ * Parses one part of a request; each is first checked for nesting depth, well-formed Unicode and
+ * control characters (`bodyShapeIssues`), which no schema sees and which would break
+ * code further in.
  * @throws RequestValidationError (400) naming every bad field.
  */
 export function parsePart<S extends z.ZodType>(schema: S, value: unknown, part: 'body' | 'query' | 'params') {
-  if (part === 'body') {
-    const shape = bodyShapeIssues(value);
-    if (shape.length > 0) throw new RequestValidationError(shape);
-  }
+  const shape = bodyShapeIssues(value);
+  if (shape.length > 0) throw new RequestValidationError(shape);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new RequestValidationError(fieldIssues(parsed.error.issues, `(${part})`));
@@ -165,6 +177,8 @@ export function securedRoute<
   spec: Spec<P, Q, B> & {
     readonly action: Action;
     readonly tenantParam?: string;
+    /** Default false: the tenant must have a profile, else 404 `tenant.notFound`. */
+    readonly profileOptional?: boolean;
     handle(input: HandlerInput<Out<P>, Out<Q>, Out<B>> & { readonly ctx: TenantContext }): Promise<ApiReply>;
   },
 ): Route {
@@ -175,6 +189,7 @@ export function securedRoute<
       kind: 'token',
       action: spec.action,
       ...(spec.tenantParam ? { tenantParam: spec.tenantParam } : {}),
+      ...(spec.profileOptional ? { profileOptional: true } : {}),
     },
     doc: spec.doc,
     schemas: schemasOf(spec),

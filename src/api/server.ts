@@ -16,19 +16,30 @@ import type { Logger } from '../lib/logger.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import type { Producer } from '../producer/index.js';
 import { contextOf, startTelemetry, type Telemetry } from '../telemetry/index.js';
-import { getProfile, systemContext, TenantTable } from '../tenancy/index.js';
-import { authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import {
+  CrossTenantKeyError,
+  getProfile,
+  PROFILE_KEY,
+  systemContext,
+  TenantTable,
+} from '../tenancy/index.js';
+import { auditDenial, authenticate, createVerifier, type TokenVerifier } from './auth.js';
+import { registerBoard } from './board/plugin.js';
+import { cursorKey, openQueryCursor, type Paging, sealAnswerCursor } from './cursors.js';
 import type { RouteDeps } from './deps.js';
-import { ApiError, type ErrorBody, toHttpError } from './errors.js';
-import { buildOpenApi } from './openapi.js';
+import { clientError, errorBody, frameworkError, installJsonParser, MAX_PARAM_LENGTH } from './edges.js';
+import { ApiError, toHttpError } from './errors.js';
+import { buildOpenApi, documentedStatuses, type RequestRules } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
 import { publicRoute, type Route } from './routing.js';
 
 /** Largest request body: job batches and profiles are small; files go straight to S3. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** Longest path parameter (URL-encoded): a job key is up to 1024 characters. */
-const MAX_PARAM_LENGTH = 3 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Longest part of a path echoed in a 404 (the path is caller-chosen text). */
+const MAX_ECHOED_PATH = 100;
+/** Seconds a client waits before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 /** Routes logged at debug only: probes and scrapes would drown the request log. */
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -58,18 +69,6 @@ export interface ApiServer {
   /** Listens and returns the base URL (`http://127.0.0.1:8080`); port 0 picks a free port. */
   listen(options: { port: number; host: string }): Promise<string>;
   close(): Promise<void>;
-}
-
-function errorBody(
-  request: FastifyRequest,
-  code: string,
-  message: string,
-  fields?: readonly unknown[],
-): ErrorBody {
-  return {
-    error: { code, message, ...(fields ? { fields: fields as ErrorBody['error']['fields'] } : {}) },
-    requestId: request.id,
-  };
 }
 
 /** Per-tenant limits: the profile's `limits.ratePerSecond`, else SCANQ_API_RATE_LIMIT, per window. */
@@ -106,17 +105,21 @@ function rateLimits(config: Config, deps: ApiServerDeps, windowMs: number) {
   };
 }
 
-function register(app: FastifyInstance, route: Route): void {
+function register(app: FastifyInstance, route: Route, paging: Paging): void {
   app.route({
     method: route.method,
     url: route.url,
     config: {
       access: route.access,
+      statuses: documentedStatuses(route),
       ...(route.access.kind === 'public' && !route.access.rateLimited ? { rateLimit: false } : {}),
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const traced = requestSpans.get(request);
-      const run = () => route.run(request);
+      const run = async () => {
+        await openQueryCursor(paging, route, request);
+        return sealAnswerCursor(paging, route, request, await route.run(request));
+      };
       // The body arrives through stream events, outside the onRequest hook's context: the
       // handler re-enters the request span's context itself, so enqueue spans become its children.
       const answer = await (traced ? context.with(traced.context, run) : run());
@@ -168,13 +171,38 @@ function endRequestSpan(request: FastifyRequest, status: number): void {
   requestSpans.delete(request);
 }
 
+/**
+ * Whether a tenant has a profile. Existing tenants are cached (profiles are never deleted); a
+ * missing one is read again on the next request, so a profile written a moment ago counts at once.
+ */
+function tenantExistence(deps: RouteDeps): (tenant: string) => Promise<boolean> {
+  const known = new TtlCache<boolean>(deps.config.worker.profileTtlMs);
+  return async (tenant) => {
+    const exists = await known.get(tenant, async () =>
+      Boolean(
+        await new TenantTable(deps.tableDeps, systemContext(tenant, 'api')).get(PROFILE_KEY, {
+          consistent: true,
+        }),
+      ),
+    );
+    if (!exists) known.delete(tenant);
+    return exists;
+  };
+}
+
 function installHooks(
   app: FastifyInstance,
   deps: RouteDeps,
   verifier: TokenVerifier,
   telemetry: Telemetry,
 ): void {
-  const authDeps = { verifier, tableDeps: deps.tableDeps, log: deps.log, now: deps.now };
+  const authDeps = {
+    verifier,
+    tableDeps: deps.tableDeps,
+    log: deps.log,
+    now: deps.now,
+    tenantExists: tenantExistence(deps),
+  };
   app.addHook('onRequest', async (request, reply) => {
     if (telemetry.tracing) startRequestSpan(telemetry, request);
     reply.header('x-request-id', request.id);
@@ -203,19 +231,42 @@ function installHooks(
     if (QUIET.has(route)) request.log.debug(fields, 'request');
     else request.log.info(fields, 'request');
   });
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
+    const ctx = request.tenantContext;
+    if (error instanceof CrossTenantKeyError && ctx && request.routeOptions.config.access?.kind === 'token') {
+      const denial = {
+        action: request.routeOptions.config.access.action,
+        user: ctx.user,
+        homeTenant: ctx.homeTenant,
+        tenant: ctx.tenant,
+        asked: error.owner,
+        resource: `${request.method} ${request.routeOptions.url}`,
+        kind: 'crossTenantKey',
+      };
+      await auditDenial(authDeps, denial, deps.log);
+      request.log.warn({ tenant: ctx.tenant, user: ctx.user }, 'file key of another tenant refused');
+    }
     const mapped = toHttpError(error);
     if (!mapped || mapped.status >= 500) {
       request.log.error({ error: coerceError(error), route: request.routeOptions.url }, 'request failed');
     }
     if (!mapped) return reply.code(500).send(errorBody(request, 'internal', 'internal error'));
+    const documented = request.routeOptions.config.statuses;
+    if (documented && !documented.has(mapped.status)) {
+      // The answer still goes out; the route's doc.errors must learn this status.
+      request.log.error(
+        { route: request.routeOptions.url, status: mapped.status, code: mapped.code },
+        'undocumented status: add it to the route doc.errors',
+      );
+    }
+    if (mapped.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(mapped.status).send(errorBody(request, mapped.code, mapped.message, mapped.fields));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send(errorBody(request, 'route.notFound', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
+    return reply.code(404).send(errorBody(request, 'route.notFound', `no route ${request.method} ${shown}`));
+  });
 }
 
 /** The Fastify instance: our logger, request ids (a sane incoming `x-request-id` is kept), limits. */
@@ -230,11 +281,13 @@ function buildApp(log: Logger): FastifyInstance {
     },
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   });
 }
 
 /** `GET /v1/openapi.json`: built from `routes` (itself included) on first request, then kept. */
-function documentRoute(routes: readonly Route[]): Route {
+function documentRoute(routes: readonly Route[], rules: RequestRules): Route {
   let document: Record<string, unknown> | undefined;
   const route: Route = publicRoute({
     method: 'GET',
@@ -245,7 +298,7 @@ function documentRoute(routes: readonly Route[]): Route {
       responses: { 200: { description: 'OpenAPI 3.1' } },
     },
     async handle() {
-      document ??= buildOpenApi([...routes, route]);
+      document ??= buildOpenApi([...routes, route], rules);
       return { status: 200, body: document };
     },
   });
@@ -277,12 +330,17 @@ export async function createApiServer(config: Config, deps: ApiServerDeps): Prom
   const app = buildApp(log);
   // JSON only: a text/plain body would reach handlers as a string.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   installHooks(app, routeDeps, verifier, telemetry);
   await app.register(rateLimit, rateLimits(config, deps, deps.rateWindowMs ?? 1000));
 
   const documented = apiRoutes(routeDeps);
-  const routes: readonly Route[] = [...documented, documentRoute(documented)];
-  for (const route of routes) register(app, route);
+  const rules = { capabilities: deps.producer.registry.names() };
+  const routes: readonly Route[] = [...documented, documentRoute(documented, rules)];
+  const paging: Paging = { key: cursorKey(config), deps: routeDeps };
+  for (const route of routes) register(app, route, paging);
+  // The ops board's static files (docs/BOARD.md): not API routes, so not in the OpenAPI document.
+  registerBoard(app, config.board);
 
   let untrack: (() => void) | undefined;
   return {

@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MiddlewareStack } from '@smithy/types';
+import type { AwsCredentialIdentityProvider, MiddlewareStack } from '@smithy/types';
 import type { Config, Service } from '../config/index.js';
 
 /** Every AWS client scanq uses, created once per process and injected where needed. */
@@ -20,7 +20,21 @@ export interface AwsClients {
   readonly sns: SNSClient;
   readonly sts: STSClient;
   readonly kms: KMSClient;
+  /**
+   * The clients a capability uses (document client, S3, Secrets Manager), with the same region,
+   * endpoints and middleware but other credentials: a tenant session (workers/tenant-session.ts).
+   */
+  withCredentials(credentials: AwsCredentialIdentityProvider): ScopedClients;
   /** Closes every client's sockets. */
+  destroy(): void;
+}
+
+/** The clients of one set of credentials other than the process's own (`AwsClients.withCredentials`). */
+export interface ScopedClients {
+  readonly doc: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly secrets: SecretsManagerClient;
+  /** Closes the clients' sockets. */
   destroy(): void;
 }
 
@@ -86,8 +100,26 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
   instrument(clients.sns.middlewareStack, 'sns');
   instrument(clients.sts.middlewareStack, 'sts');
   instrument(clients.kms.middlewareStack, 'kms');
+  const withCredentials = (credentials: AwsCredentialIdentityProvider): ScopedClients => {
+    const scoped = (service: Service) => ({ ...settings(service), credentials });
+    const db = new DynamoDBClient(scoped('dynamodb'));
+    const s3 = new S3Client({ ...scoped('s3'), forcePathStyle: config.endpoints.s3 !== undefined });
+    const secrets = new SecretsManagerClient(scoped('secretsManager'));
+    instrument(db.middlewareStack, 'dynamodb');
+    instrument(s3.middlewareStack, 's3');
+    instrument(secrets.middlewareStack, 'secretsManager');
+    return {
+      doc: DynamoDBDocumentClient.from(db, { marshallOptions: { removeUndefinedValues: true } }),
+      s3,
+      secrets,
+      destroy() {
+        for (const client of [db, s3, secrets]) client.destroy();
+      },
+    };
+  };
   return {
     ...clients,
+    withCredentials,
     destroy() {
       for (const client of [
         clients.sqs,
@@ -102,4 +134,75 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
       }
     },
   };
+}
+
+/** The host names of AWS's own endpoints (every partition, FIPS, dual-stack and VPC endpoints). */
+const AWS_HOST = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/i;
+
+/** The first label of each service's AWS host name. */
+const AWS_HOST_PREFIX: Readonly<Record<Service, string>> = {
+  sqs: 'sqs',
+  dynamodb: 'dynamodb',
+  s3: 's3',
+  secretsManager: 'secretsmanager',
+  sns: 'sns',
+  sts: 'sts',
+  kms: 'kms',
+  iam: 'iam',
+  ec2: 'ec2',
+};
+
+/**
+ * Where a client of `service` sends its requests: the configured endpoint, or AWS's own regional
+ * endpoint when none is configured (what the SDK resolves for the standard partition).
+ */
+export function endpointOf(config: Pick<Config, 'endpoints' | 'region'>, service: Service): string {
+  const configured = config.endpoints[service];
+  if (configured) return configured;
+  if (service === 'iam') return 'https://iam.amazonaws.com';
+  return `https://${AWS_HOST_PREFIX[service]}.${config.region}.amazonaws.com`;
+}
+
+/** True when `url` is an endpoint of AWS itself (not moto, ElasticMQ, DynamoDB Local or LocalStack). */
+export function isRealAwsEndpoint(url: string): boolean {
+  try {
+    return AWS_HOST.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** True when `url` names this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackEndpoint(url: string): boolean {
+  try {
+    return isLoopbackHost(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost (with or without the brackets of an IPv6 URL host). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+/** The services of `createAwsClients`, and IAM (bootstrap creates the tenant-session role). */
+const CLIENT_SERVICES: readonly Service[] = [
+  'sqs',
+  'dynamodb',
+  's3',
+  'secretsManager',
+  'sns',
+  'sts',
+  'kms',
+  'iam',
+];
+
+/**
+ * The services whose clients would reach real AWS with this config: no endpoint configured for
+ * them, or an endpoint of AWS itself. Empty when every client talks to an emulator.
+ */
+export function realAwsServices(config: Pick<Config, 'endpoints' | 'region'>): Service[] {
+  return CLIENT_SERVICES.filter((service) => isRealAwsEndpoint(endpointOf(config, service)));
 }

@@ -4,6 +4,11 @@ export {
   type ClientOptions,
   clientSettings,
   createAwsClients,
+  endpointOf,
+  isLoopbackEndpoint,
+  isLoopbackHost,
+  isRealAwsEndpoint,
+  realAwsServices,
 } from './clients.js';
 export { type QueueStates, queueDepth, queueStates } from './queue-depth.js';
-export { type ResolvedResources, resolveResources } from './resources.js';
+export { AwsResourceMissingError, type ResolvedResources, resolveResources } from './resources.js';

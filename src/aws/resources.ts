@@ -1,7 +1,23 @@
-import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { Config } from '../config/index.js';
+import type { Config, Service } from '../config/index.js';
+import { ScanqError } from '../lib/errors.js';
 import type { AwsClients } from './clients.js';
+
+/** A resource scanq needs does not exist (bootstrap not run, or a wrong SCANQ_PREFIX). */
+export class AwsResourceMissingError extends ScanqError {
+  constructor(
+    /** What is missing: `queue`, `table`, `bucket`… */
+    readonly kind: string,
+    /** Its name (or URL when configured by URL). */
+    readonly resource: string,
+    /** The service it was looked up in. */
+    readonly service: Service,
+    options?: { cause?: unknown },
+  ) {
+    super('aws.resourceMissing', `${kind} ${resource} not found`, options);
+  }
+}
 
 /** Identifiers only known once the resources exist: configured, or looked up by name. */
 export interface ResolvedResources {
@@ -13,7 +29,11 @@ export interface ResolvedResources {
 }
 
 async function lookupQueueUrl(clients: AwsClients, name: string): Promise<string> {
-  const out = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  const out = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name })).catch((error: unknown) => {
+    throw error instanceof QueueDoesNotExist
+      ? new AwsResourceMissingError('queue', name, 'sqs', { cause: error })
+      : error;
+  });
   if (!out.QueueUrl) throw new Error(`queue ${name} has no URL`);
   return out.QueueUrl;
 }

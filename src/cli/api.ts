@@ -1,25 +1,23 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { ApiServer } from '../api/index.js';
 import { resolveResources } from '../aws/resources.js';
 import { ConfigError } from '../config/index.js';
 import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
 import { type CliHooks, commandContext, commandTelemetry, EXIT, runCommand } from './context.js';
+import { wholeNumber } from './flags.js';
 import { onShutdownSignals } from './signals.js';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65_535)
-    throw new InvalidArgumentError('must be a whole number from 0 to 65535');
-  return n;
-}
 
 /** `scanq api`: the HTTP API (JWT auth, jobs, results, uploads, onboarding, schedules, admin). */
 export function registerApi(program: Command, hooks: CliHooks = {}): void {
   program
     .command('api')
     .description('serve the HTTP API under /v1 (SIGTERM closes it after in-flight requests)')
-    .option('--port <n>', 'listen port (default SCANQ_API_PORT, 8080; 0 = any free port)', port)
+    .option(
+      '--port <n>',
+      'listen port (default SCANQ_API_PORT, 8080; 0 = any free port)',
+      wholeNumber('--port', 0, 65_535),
+    )
     .option('--host <address>', 'listen address (default SCANQ_API_HOST, 127.0.0.1)')
     .option('--plugin <module...>', 'load extra capabilities (as the workers do) so their jobs validate')
     .action((options: { port?: number; host?: string; plugin?: string[] }) =>

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { bootstrap } from '../local-aws/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
+import { ALLOW_REAL_AWS_FLAG, guardRealAws } from './real-aws.js';
 
 /** `scanq bootstrap`: create every resource of the manifest idempotently. */
 export function registerBootstrap(program: Command): void {
@@ -10,10 +11,15 @@ export function registerBootstrap(program: Command): void {
       'create the queues, table, buckets, KMS key and topic (idempotent; a second run changes nothing)',
     )
     .option('--json', 'print the report as JSON')
-    .action((options: { json?: boolean }) =>
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'act on real AWS when no local endpoint is configured (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
+    .action((options: { json?: boolean; allowRealAws?: boolean }) =>
       runCommand(async () => {
         const { config, clients } = commandContext('bootstrap');
         try {
+          await guardRealAws(config, 'bootstrap', options.allowRealAws);
           const report = await bootstrap(config, clients);
           if (options.json) {
             out(JSON.stringify(report, null, 2));
@@ -31,6 +37,7 @@ export function registerBootstrap(program: Command): void {
           );
           out(`queue ${report.queueUrl}`);
           out(`topic ${report.topicArn}`);
+          out(`tenant-session role ${report.tenantRoleArn}`);
           return EXIT.ok;
         } finally {
           clients.destroy();

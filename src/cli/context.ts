@@ -1,13 +1,13 @@
 import { type AwsClients, type ClientMiddleware, createAwsClients } from '../aws/index.js';
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
-import { ScanqError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { type StatusServer, startStatusServer } from '../lib/status-server.js';
 import { liveProcesses, readState } from '../local-aws/index.js';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry/index.js';
 
-/** Exit codes of every `scanq` command (documented in the README). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3 } as const;
+import { EXIT, explainFailure } from './failures.js';
+
+export { EXIT } from './failures.js';
 
 /**
  * The environment a command runs with: the process environment, plus the endpoints of a
@@ -64,18 +64,29 @@ export function commandContext(name: string, hooks: CliHooks = {}): CommandConte
   return { config, log, clients };
 }
 
-/** Runs a command body; a scanq error prints its message and exits 1, anything else is a bug and throws. */
+/** The configuration a failure is explained with, if it can be read (it was, for the body to run). */
+function configForFailure(): Config | undefined {
+  try {
+    return loadConfig(commandEnv());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a command body. A failure an operator can act on (a scanq error, a missing table or queue,
+ * no endpoint, no credentials: `explainFailure`) prints one line and sets its exit code; anything
+ * else is a bug and throws, with its stack.
+ */
 export async function runCommand(body: () => Promise<number | undefined>): Promise<void> {
   try {
     const code = await body();
     process.exitCode = code ?? EXIT.ok;
   } catch (error) {
-    if (error instanceof ScanqError) {
-      process.stderr.write(`scanq: ${error.message}\n`);
-      process.exitCode = EXIT.failure;
-      return;
-    }
-    throw error;
+    const failure = explainFailure(error, configForFailure());
+    if (!failure) throw error;
+    process.stderr.write(`scanq: ${failure.line}\n`);
+    process.exitCode = failure.exitCode;
   }
 }
 

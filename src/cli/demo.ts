@@ -160,11 +160,19 @@ async function createSchedule(deps: DemoDeps, main: DemoApi): Promise<string> {
   return answer.body.id;
 }
 
-/** True once the portscan recorded its cascade and the schedule's first run is on record. */
-function settledWhen(deps: DemoDeps, main: TenantTable, enqueued: Enqueued) {
+/**
+ * True once the portscan recorded its cascade, the aws-posture scan's risks are all written (they
+ * land after its JP: findings follow a won finish) and the schedule's first run is on record.
+ */
+function settledWhen(deps: DemoDeps, main: TenantTable, enqueued: Enqueued, plantedRisks: number) {
   return async (jobs: ReadonlyMap<string, JobRecord[]>): Promise<boolean> => {
     const portscan = jobs.get(DEMO_TENANTS.main)?.find((job) => job.key === enqueued.portscan);
     if (!portscan || (portscan.code === 'JP' && portscan.cascade === undefined)) return false;
+    const posture = jobs.get(DEMO_TENANTS.main)?.find((job) => job.key === enqueued.posture);
+    if (posture?.code === 'JP') {
+      const risks = await main.query({ prefix: '#risk#', consistent: true, limit: 1000 });
+      if (risks.items.filter((risk) => risk.lastJob === enqueued.posture).length < plantedRisks) return false;
+    }
     // The scheduler writes the run's execution item after enqueueing its jobs.
     const runs = await main.query({ prefix: `#execution#schedule#${enqueued.scheduleId}#`, limit: 1 });
     deps.check();
@@ -196,7 +204,7 @@ export async function runDemo(deps: DemoDeps): Promise<void> {
   const jobs = await watchJobs({
     tables: [table(a), table(b)],
     console: deps.console,
-    settled: settledWhen(deps, table(a), enqueued),
+    settled: settledWhen(deps, table(a), enqueued, account.planted.length),
     check: deps.check,
     timeoutMs: deps.timeoutMs ?? 120_000,
   });

@@ -23,6 +23,7 @@ import { DemoConsole } from './demo-progress.js';
 import { ServiceGroup } from './demo-services.js';
 import { type DemoTargets, startDemoTargets } from './demo-targets.js';
 import type { DevOptions } from './dev.js';
+import { guardRealAws } from './real-aws.js';
 
 /** Exit code when a signal stopped `dev` before its demo finished (128 + SIGINT). */
 const INTERRUPTED = 130;
@@ -87,6 +88,8 @@ async function serviceEnv(env: Env, report: BootstrapReport, jwtSecret: string):
     SCANQ_DLQ_URL: report.dlqUrl,
     SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
     SCANQ_TOPIC_ARN: report.topicArn,
+    // Capabilities run in tenant sessions locally too (docs/SECURITY.md); an empty value turns them off.
+    SCANQ_TENANT_ROLE_ARN: env.SCANQ_TENANT_ROLE_ARN ?? report.tenantRoleArn,
     SCANQ_ALLOW_LOOPBACK: 'true',
     SCANQ_JWT_SECRET: jwtSecret,
     SCANQ_API_HOST: '127.0.0.1',
@@ -174,6 +177,7 @@ async function runDev(
   const env = await endpoint(options, c, teardown);
   check();
   const config = loadConfig(env);
+  await guardRealAws(config, 'dev', options.allowRealAws);
   const clients = createAwsClients(config);
   teardown.add('the AWS clients', async () => clients.destroy());
   const report = await bootstrap(config, clients);

@@ -2,7 +2,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../config/index.js';
 import { PROFILES, type Profile } from '../local-aws/index.js';
 import { runCommand } from './context.js';
-import { positiveInt } from './signals.js';
+import { positiveInt } from './flags.js';
+import { ALLOW_REAL_AWS_FLAG } from './real-aws.js';
 
 /** Options of `scanq dev`. */
 export interface DevOptions {
@@ -12,6 +13,7 @@ export interface DevOptions {
   readonly exit?: boolean;
   readonly demo: boolean;
   readonly timeout: number;
+  readonly allowRealAws?: boolean;
 }
 
 function duration(value: string): number {
@@ -32,6 +34,10 @@ export function registerDev(program: Command): void {
       new Option('--profile <profile>', 'local endpoint profile').choices(PROFILES).default('default'),
     )
     .option('--no-demo', 'do not run the demo (just the stack)')
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
     .option('--once', 'run the demo to completion, stop every process and exit (0 when it completed)')
     .addOption(new Option('--exit', 'the same as --once').hideHelp())
     .addOption(

@@ -1,15 +1,12 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { resolveResources } from '../aws/index.js';
-import { type DlqEntry, dlqDepth, listDlq, redriveDlq } from '../workers/dlq.js';
+import { type DlqEntry, DlqPurgeError, dlqDepth, listDlq, purgeDlq, redriveDlq } from '../workers/dlq.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
+import { positiveInt } from './flags.js';
 import { alignColumns, confirm } from './terminal.js';
 
-/** Parses `--max`: a positive integer, else a usage error. */
-export function parseMax(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
+/** Parses `--max`: a whole number of messages (or files) from 1 to a million, else a usage error. */
+export const parseMax = positiveInt('--max', 1_000_000);
 
 const KEY_WIDTH = 60;
 
@@ -35,7 +32,6 @@ export function dlqTable(entries: readonly DlqEntry[]): string[] {
   return alignColumns(rows);
 }
 
-/** `scanq dlq ls|redrive`: inspect the dead-letter queue and send its messages back. */
 /** `--lane`: where `redrive` sends messages back. */
 const LANE_HELP =
   'queue to send them to: jobs, or bulk for a large redrive that should wait behind other tenants';
@@ -48,6 +44,7 @@ interface RedriveOptions {
   readonly json?: boolean;
 }
 
+/** `scanq dlq ls|redrive|purge`: inspect the dead-letter queue, send its messages back, or delete them. */
 export function registerDlq(program: Command): void {
   const group = program.command('dlq').description('inspect the dead-letter queue and redrive its messages');
 
@@ -131,6 +128,42 @@ export function registerDlq(program: Command): void {
               out(`${messages(report.duplicated)} sent but not deleted from the DLQ (now in both queues)`);
           }
           return report.failed + report.duplicated > 0 ? EXIT.failure : EXIT.ok;
+        } finally {
+          clients.destroy();
+        }
+      }),
+    );
+
+  group
+    .command('purge')
+    .description('delete every DLQ message (asks first on a terminal; refuses without --yes otherwise)')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .action((options: { yes?: boolean }) =>
+      runCommand(async () => {
+        // Refused before any AWS call: deleting is final, a script must say so.
+        if (!options.yes && !process.stdin.isTTY) {
+          process.stderr.write('scanq: dlq purge deletes messages and stdin is not a terminal: pass --yes\n');
+          return EXIT.usage;
+        }
+        const { config, clients } = commandContext('dlq');
+        try {
+          const { dlqUrl } = await resolveResources(config, clients);
+          if (!options.yes) {
+            const depth = await dlqDepth(clients.sqs, dlqUrl);
+            if (
+              !(await confirm(`delete all ~${depth} messages of ${dlqUrl}? this cannot be undone [y/N] `))
+            ) {
+              process.stderr.write('scanq: cancelled, nothing deleted\n');
+              return EXIT.failure;
+            }
+          }
+          const purged = await purgeDlq(clients.sqs, dlqUrl);
+          out(`purged ${dlqUrl} (~${messages(purged)}; SQS may take up to 60 s to finish)`);
+          return EXIT.ok;
+        } catch (error) {
+          if (!(error instanceof DlqPurgeError)) throw error;
+          process.stderr.write(`scanq: ${error.message}\n`);
+          return EXIT.failure;
         } finally {
           clients.destroy();
         }

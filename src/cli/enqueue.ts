@@ -12,7 +12,7 @@ import {
 import { createProducer, type EnqueueResult, type Producer } from '../producer/index.js';
 import { InvalidKeyError, systemContext, type TenantContext } from '../tenancy/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
-import { positiveInt } from './signals.js';
+import { positiveInt } from './flags.js';
 
 /** Invalid lines reported in full (the rest are counted). */
 const MAX_REPORTED = 100;

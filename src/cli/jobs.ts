@@ -11,9 +11,11 @@ import {
   STATUS_CODES,
   type StatusCode,
 } from '../jobs/index.js';
-import { TenantTable } from '../tenancy/index.js';
+import { type TenantContext, TenantTable } from '../tenancy/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
+import { adminOperator, cliControl, refused } from './control.js';
 import { operatorContext } from './enqueue.js';
+import { positiveInt } from './flags.js';
 
 /** Most jobs one `jobs ls` page shows. */
 const MAX_LIMIT = 1000;
@@ -77,13 +79,7 @@ export function parseStatus(value: string): StatusCode {
   return code;
 }
 
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LIMIT) {
-    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return n;
-}
+const parseLimit = positiveInt('--limit', MAX_LIMIT);
 
 /** The key `jobs get` reads: given as is, or built from --capability and --target like an enqueue would. */
 export function keyOf(
@@ -130,7 +126,11 @@ interface LsOptions {
  * named by `--tenant` and read through the tenant-scoped table (a cursor cannot leave the tenant).
  */
 export function registerJobs(program: Command): void {
-  const group = program.command('jobs').description("read a tenant's jobs (acts as system:cli)");
+  const group = program
+    .command('jobs')
+    .description(
+      "read a tenant's jobs (acts as system:cli), and cancel, retry, delete, pause or resume them",
+    );
 
   group
     .command('ls')
@@ -203,4 +203,111 @@ export function registerJobs(program: Command): void {
           }
         }),
     );
+
+  registerJobControl(group);
+}
+
+/** The key a control command names: given, or built from --capability and --target. */
+function controlKey(
+  key: string | undefined,
+  options: { tenant: string; capability?: string; target?: string },
+): { ctx: TenantContext; key: string } | undefined {
+  const resolved = keyOf(key, options);
+  const ctx = adminOperator(options.tenant, Array.isArray(resolved) ? resolved.join('; ') : undefined);
+  return ctx && !Array.isArray(resolved) ? { ctx, key: resolved } : undefined;
+}
+
+type ControlVerb = 'cancel' | 'retry' | 'delete';
+
+const VERBS: Readonly<Record<ControlVerb, string>> = {
+  cancel: 'cancel a job: a queued one never runs, a running one stops at its next heartbeat (JF cancelled)',
+  retry: 'run a failed job (JF) again now, with its input and options',
+  delete: 'delete a finished job (JP or JF) and its result objects',
+};
+
+/** `scanq jobs cancel|retry|delete <key>` and `scanq jobs pause|resume`: job control as an admin of --tenant. */
+function registerJobControl(group: Command): void {
+  for (const verb of Object.keys(VERBS) as ControlVerb[]) {
+    group
+      .command(verb)
+      .description(VERBS[verb])
+      .argument('[key]', 'the job key (#job#{target}#{capability}; quote it)')
+      .requiredOption('--tenant <tenant>', 'tenant of the job')
+      .option('--capability <name>', 'with --target: the job an enqueue of these would make')
+      .option('--target <target>', 'with --capability')
+      .option('--json', 'print the outcome as JSON')
+      .action(
+        (
+          key: string | undefined,
+          options: { tenant: string; capability?: string; target?: string; json?: boolean },
+        ) =>
+          runCommand(async () => {
+            const named = controlKey(key, options);
+            if (!named) return EXIT.usage;
+            const { config, clients, log } = commandContext('jobs');
+            try {
+              const control = await cliControl(config, clients, log);
+              const outcome =
+                verb === 'cancel'
+                  ? await control.cancel(named.ctx, named.key)
+                  : verb === 'retry'
+                    ? await control.retry(named.ctx, named.key)
+                    : await control.remove(named.ctx, named.key);
+              if (options.json) out(JSON.stringify(outcome, null, 2));
+              else if ('outcome' in outcome)
+                out(
+                  outcome.outcome === 'cancelled'
+                    ? `cancelled ${named.key}`
+                    : `stopping ${named.key} (at its next heartbeat)`,
+                );
+              else if ('deletedObjects' in outcome)
+                out(`deleted ${named.key} and ${outcome.deletedObjects} result object(s)`);
+              else out(outcome.accepted ? `queued ${named.key} again` : `not queued: ${outcome.reason}`);
+              return 'accepted' in outcome && !outcome.accepted ? EXIT.failure : EXIT.ok;
+            } catch (error) {
+              return refused(error);
+            } finally {
+              clients.destroy();
+            }
+          }),
+      );
+  }
+  for (const verb of ['pause', 'resume'] as const) {
+    group
+      .command(verb)
+      .description(
+        verb === 'pause'
+          ? "pause a tenant's jobs, or one capability's: they stay queued (running ones finish)"
+          : 'resume what a pause held',
+      )
+      .requiredOption('--tenant <tenant>', 'the tenant')
+      .option('--capability <name>', 'only this capability (default: the whole tenant)')
+      .action((options: { tenant: string; capability?: string }) =>
+        runCommand(async () => {
+          const problem =
+            options.capability !== undefined && !isCapabilityName(options.capability)
+              ? '--capability: not a capability name'
+              : undefined;
+          const ctx = adminOperator(options.tenant, problem);
+          if (!ctx) return EXIT.usage;
+          const { config, clients, log } = commandContext('jobs');
+          try {
+            const control = await cliControl(config, clients, log);
+            const scope = options.capability ? { capability: options.capability } : {};
+            const state =
+              verb === 'pause' ? await control.pause(ctx, scope) : await control.resume(ctx, scope);
+            out(
+              state.all
+                ? `tenant ${ctx.tenant}: everything paused`
+                : state.capabilities.length > 0
+                  ? `tenant ${ctx.tenant}: paused ${state.capabilities.join(', ')}`
+                  : `tenant ${ctx.tenant}: nothing paused`,
+            );
+            return EXIT.ok;
+          } finally {
+            clients.destroy();
+          }
+        }),
+      );
+  }
 }

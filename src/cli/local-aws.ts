@@ -1,6 +1,8 @@
+import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
   clearState,
+  DEFAULT_STATE_DIR,
   exportLines,
   liveProcesses,
   PROFILES,
@@ -12,6 +14,7 @@ import {
 } from '../local-aws/index.js';
 import { answersHttp, isAlive } from '../local-aws/process.js';
 import { configOrExit, EXIT, out, runCommand } from './context.js';
+import { UsageError } from './failures.js';
 
 /** `scanq local-aws start|stop|status`: the embedded AWS endpoint for dev, demo and tests. */
 export function registerLocalAws(program: Command): void {
@@ -26,7 +29,11 @@ export function registerLocalAws(program: Command): void {
     .description('start the endpoint in the background and print its URLs and export lines')
     .addOption(new Option('--profile <profile>', 'emulator set').choices(PROFILES).default('default'))
     .option('--json', 'print the endpoint set as JSON')
-    .action((options: { profile: Profile; json?: boolean }) =>
+    .option(
+      '--persist [dir]',
+      'keep SQS and DynamoDB data across restarts in dir (default .scanq/data); needs --profile load, moto cannot',
+    )
+    .action((options: { profile: Profile; json?: boolean; persist?: string | true }) =>
       runCommand(async () => {
         const { profile } = options;
         const config = configOrExit({ localState: false });
@@ -40,11 +47,25 @@ export function registerLocalAws(program: Command): void {
           for (const line of exportLines(existing.env)) out(line);
           return EXIT.ok;
         }
+        if (options.persist !== undefined && profile !== 'load')
+          throw new UsageError(
+            'cli.persist',
+            'moto keeps its data in memory only: --persist needs --profile load (SQS on ElasticMQ, DynamoDB on DynamoDB Local keep theirs on disk)',
+          );
+        const dataDir =
+          options.persist === undefined
+            ? undefined
+            : resolve(
+                options.persist === true
+                  ? join(config.stateDir ?? DEFAULT_STATE_DIR, 'data')
+                  : options.persist,
+              );
         const aws = await startLocalAws({
           profile,
           mode: config.moto,
           detached: true,
           ...(config.stateDir ? { stateDir: config.stateDir } : {}),
+          ...(dataDir ? { dataDir } : {}),
           say: (line) => process.stderr.write(`${line}\n`),
         });
         writeState(aws, config.stateDir);

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { type CliHooks, EXIT } from './context.js';
+import { oneLineUsageErrors } from './failures.js';
 
 type Register = (program: Command, hooks: CliHooks) => void;
 
@@ -22,6 +23,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   scheduler: async () => (await import('./scheduler.js')).registerScheduler,
   enqueue: async () => (await import('./enqueue.js')).registerEnqueue,
   jobs: async () => (await import('./jobs.js')).registerJobs,
+  schedules: async () => (await import('./schedules.js')).registerSchedules,
+  results: async () => (await import('./results.js')).registerResults,
+  risks: async () => (await import('./risks.js')).registerRisks,
 };
 
 /** The command `argv` (as `process.argv`) names, when it names one; undefined for help, `--version`, typos. */
@@ -38,11 +42,11 @@ export async function buildProgram(hooks: CliHooks = {}, only?: string): Promise
   const program = new Command('scanq')
     .description('multi-tenant scan-job engine on AWS primitives')
     .version('0.1.0')
-    .showHelpAfterError()
     .exitOverride();
   const loaders = Object.entries(COMMANDS).filter(([name]) => only === undefined || name === only);
   const registers = await Promise.all(loaders.map(([, load]) => load()));
   for (const register of registers) register(program, hooks);
+  oneLineUsageErrors(program);
   return program;
 }
 

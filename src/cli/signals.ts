@@ -31,12 +31,5 @@ export function onShutdownSignals(log: Logger, drain: () => Promise<void>): void
   process.on('SIGINT', handler);
 }
 
-/** Parses a positive integer CLI option, for commander. */
-export function positiveInt(name: string, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || n > max)
-      throw new Error(`${name} must be a whole number from 1 to ${max}`);
-    return n;
-  };
-}
+// The numeric-flag parser moved to flags.ts; this name stays for modules that import it from here.
+export { positiveInt } from './flags.js';

@@ -4,7 +4,8 @@ import { builtinCapabilities, loadPlugins } from '../jobs/index.js';
 import { createProducer } from '../producer/index.js';
 import { createWorker, createWorkerRuntimeDeps, queueVisibilityMs } from '../workers/index.js';
 import { type CliHooks, commandContext, commandTelemetry, runCommand, statusServer } from './context.js';
-import { onShutdownSignals, positiveInt } from './signals.js';
+import { positiveInt } from './flags.js';
+import { onShutdownSignals } from './signals.js';
 
 /** `scanq worker`: one worker process; ops run N of them. */
 export function registerWorker(program: Command, hooks: CliHooks = {}): void {

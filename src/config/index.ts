@@ -87,6 +87,13 @@ export interface Config {
     /** Base and cap of the exponential backoff of transient failures. Defaults 2 s and 5 m. */
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
+    /**
+     * Tenant sessions (docs/SECURITY.md): capabilities run with credentials of this role assumed
+     * per tenant with a tenant-scoped session policy (SCANQ_TENANT_ROLE_ARN; unset = off, they use
+     * the worker's own credentials), for `sessionMs` (SCANQ_TENANT_SESSION_DURATION, 15m-12h,
+     * default 1 h; the role's maximum session duration applies).
+     */
+    readonly tenantSession: { readonly roleArn: string | undefined; readonly sessionMs: number };
   };
   /**
    * The two lanes (docs/WORKER.md): a tenant's jobs go to the jobs queue while it is within its
@@ -103,6 +110,11 @@ export interface Config {
   };
   /** Scan targets on loopback are allowed (dev, tests). Default false. */
   readonly allowLoopback: boolean;
+  /**
+   * Let the commands that create or change resources (`bootstrap`, `dev`, `bench`, `chaos`, `fuzz`)
+   * act on real AWS endpoints (`--allow-real-aws` does the same per run). Default false.
+   */
+  readonly allowRealAws: boolean;
   readonly scheduler: {
     /** How often the scheduler looks for due schedules (SCANQ_SCHEDULER_INTERVAL). Default 60 s. */
     readonly intervalMs: number;
@@ -151,6 +163,37 @@ export interface Config {
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
   };
+  /** The ops board (`/board`, docs/BOARD.md). */
+  readonly board: BoardConfig;
+}
+
+/** What the ops board reads and how people sign in to it. */
+export interface BoardConfig {
+  /**
+   * The operator tenant (SCANQ_OPERATOR_TENANT): its `admin` users see every tenant's counts, the
+   * queues and the DLQ. Default unset: nobody is an operator.
+   */
+  readonly operatorTenant: string | undefined;
+  /**
+   * Prometheus `/metrics` URLs of the workers and the sweeper (SCANQ_BOARD_METRICS_URLS), read by the
+   * overview besides the API's own metrics. Default none.
+   */
+  readonly metricsUrls: readonly string[];
+  /**
+   * OIDC authorization code flow with PKCE for the board's sign-in: set when SCANQ_OIDC_AUTHORIZATION_URL,
+   * SCANQ_OIDC_TOKEN_URL and SCANQ_OIDC_CLIENT_ID are all set. Default unset (a pasted token only).
+   */
+  readonly oidc:
+    | {
+        readonly authorizationUrl: string;
+        readonly tokenUrl: string;
+        readonly clientId: string;
+        /** Space-separated (SCANQ_OIDC_SCOPES). Default `openid`. */
+        readonly scopes: string;
+        /** Which token of the answer is the API bearer token (SCANQ_OIDC_TOKEN). Default `access_token`. */
+        readonly token: 'access_token' | 'id_token';
+      }
+    | undefined;
 }
 
 /** Where metrics and traces go. Every field is validated from SCANQ_METRICS* and the standard OTEL_* variables. */
@@ -229,6 +272,11 @@ function crossChecks(e: ParsedEnv): string[] {
   if (e.SCANQ_METRICS && e.SCANQ_STATUS_PORT === undefined)
     problems.push(
       'SCANQ_METRICS: needs SCANQ_STATUS_PORT (worker, scheduler and sweeper serve /metrics on their status server)',
+    );
+  const oidc = [e.SCANQ_OIDC_AUTHORIZATION_URL, e.SCANQ_OIDC_TOKEN_URL, e.SCANQ_OIDC_CLIENT_ID];
+  if (oidc.some((v) => v !== undefined) && !oidc.every((v) => v !== undefined))
+    problems.push(
+      'SCANQ_OIDC_AUTHORIZATION_URL, SCANQ_OIDC_TOKEN_URL, SCANQ_OIDC_CLIENT_ID: set all three for the board sign-in, or none',
     );
   return problems;
 }
@@ -312,9 +360,11 @@ export function loadConfig(env: Env): Config {
       deferDelayMs: e.SCANQ_DEFER_DELAY,
       retryBaseMs: e.SCANQ_RETRY_BASE,
       retryMaxMs: e.SCANQ_RETRY_MAX,
+      tenantSession: { roleArn: e.SCANQ_TENANT_ROLE_ARN, sessionMs: e.SCANQ_TENANT_SESSION_DURATION },
     },
     lanes: { ratePerSecond: e.SCANQ_LANE_RATE, burst: e.SCANQ_LANE_BURST, bulkEvery: e.SCANQ_BULK_EVERY },
     allowLoopback: e.SCANQ_ALLOW_LOOPBACK,
+    allowRealAws: e.SCANQ_ALLOW_REAL_AWS,
     scheduler: { intervalMs: e.SCANQ_SCHEDULER_INTERVAL },
     external: {
       scannerUrl: e.SCANQ_EXTERNAL_SCANNER_URL,
@@ -335,6 +385,20 @@ export function loadConfig(env: Env): Config {
       jwksUrl: e.SCANQ_JWT_JWKS_URL,
       issuer: e.SCANQ_JWT_ISSUER,
       audience: e.SCANQ_JWT_AUDIENCE,
+    },
+    board: {
+      operatorTenant: e.SCANQ_OPERATOR_TENANT,
+      metricsUrls: e.SCANQ_BOARD_METRICS_URLS,
+      oidc:
+        e.SCANQ_OIDC_AUTHORIZATION_URL && e.SCANQ_OIDC_TOKEN_URL && e.SCANQ_OIDC_CLIENT_ID
+          ? {
+              authorizationUrl: e.SCANQ_OIDC_AUTHORIZATION_URL,
+              tokenUrl: e.SCANQ_OIDC_TOKEN_URL,
+              clientId: e.SCANQ_OIDC_CLIENT_ID,
+              scopes: e.SCANQ_OIDC_SCOPES,
+              token: e.SCANQ_OIDC_TOKEN,
+            }
+          : undefined,
     },
   };
 }

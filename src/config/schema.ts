@@ -121,6 +121,7 @@ export const ENV_SCHEMA = {
   SCANQ_RETRY_BASE: duration.default(2_000),
   SCANQ_RETRY_MAX: duration.default(5 * 60_000),
   SCANQ_ALLOW_LOOPBACK: boolText.default(false),
+  SCANQ_ALLOW_REAL_AWS: boolText.default(false),
   SCANQ_SCHEDULER_INTERVAL: duration.default(60_000),
   SCANQ_EXTERNAL_SCANNER_URL: url.optional(),
   SCANQ_CALLBACK_BASE_URL: url.optional(),
@@ -216,6 +217,45 @@ export const ENV_SCHEMA = {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  /** The tenant-session role a worker assumes for each tenant's capabilities; unset = off. */
+  SCANQ_TENANT_ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
+      message: 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/scanq-tenant-session',
+    })
+    .optional(),
+  SCANQ_TENANT_SESSION_DURATION: duration
+    .refine((ms) => ms >= 900_000 && ms <= 43_200_000, { message: 'must be between 15m and 12h' })
+    .default(3_600_000),
+  SCANQ_OPERATOR_TENANT: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/, { message: 'must be a tenant id' })
+    .optional(),
+  SCANQ_BOARD_METRICS_URLS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .pipe(z.array(url).max(64, { message: 'must list at most 64 URLs' }))
+    .default([]),
+  SCANQ_OIDC_AUTHORIZATION_URL: url.optional(),
+  SCANQ_OIDC_TOKEN_URL: url.optional(),
+  SCANQ_OIDC_CLIENT_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,256}$/, { message: 'must be 1-256 printable characters' })
+    .optional(),
+  SCANQ_OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, {
+      message: 'must be scope names separated by single spaces',
+    })
+    .default('openid'),
+  SCANQ_OIDC_TOKEN: z
+    .enum(['access_token', 'id_token'], { message: 'must be access_token or id_token' })
+    .default('access_token'),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;

@@ -93,6 +93,13 @@ export interface CapabilityDefinition<Input = unknown> {
   readonly timeoutMs: number;
   /** Attempts for transient errors before the job fails. */
   readonly maxAttempts: number;
+  /**
+   * What a job may ask for with `timeoutSeconds` and `maxAttempts`.
+   * @defaultValue `{ maxTimeoutMs: timeoutMs, maxAttempts: max(maxAttempts, 10) }`
+   */
+  readonly bounds?: { readonly maxTimeoutMs?: number; readonly maxAttempts?: number };
+  /** Validates what `run` returns as its result; a result that breaks it fails the job. Default none. */
+  readonly result?: z.ZodType;
   /** Runs one attempt. Throw `PermanentError` to fail at once, anything else is retried. */
   run(ctx: RunContext, input: Input, emit: Emit): Promise<RunOutcome>;
   /** Async capabilities: ingests what the outside scanner returned (`JQA` → `JP`/`JF`). */

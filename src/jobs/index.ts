@@ -35,6 +35,13 @@ export {
   type TargetScope,
 } from './capability.js';
 export {
+  CapabilityDefinitionError,
+  type CapabilitySpec,
+  defineCapability,
+  MAX_CAPABILITY_TIMEOUT_MS,
+  registerCapabilities,
+} from './define.js';
+export {
   type FieldIssue,
   JobError,
   JobValidationError,
@@ -52,11 +59,16 @@ export {
   type StoredJobFacts,
 } from './insert-rules.js';
 export {
+  capabilityBounds,
   checkJobRequest,
+  DEFAULT_MAX_ATTEMPTS_BOUND,
+  effectiveLimits,
   type ItemOptions,
   type JobLineage,
+  type JobOptions,
   type JobRequest,
   jobItem,
+  MAX_DELAY_SECONDS,
   MAX_INPUT_BYTES,
   type NewJob,
   openKey,
@@ -83,6 +95,16 @@ export {
   jobMessageSchema,
   MESSAGE_VERSION,
 } from './message.js';
+export {
+  isPaused,
+  PAUSE_PREFIX,
+  type PauseScope,
+  type PauseState,
+  pauseItem,
+  pauseKey,
+  pauseStateOf,
+  readPauses,
+} from './pause.js';
 export { loadPlugins, PluginError } from './plugins.js';
 export {
   type HistoryEntry,
@@ -109,6 +131,7 @@ export {
 export {
   STATUS,
   STATUS_CODES,
+  STATUS_MEANINGS,
   type StatusCode,
   statusCode,
   statusPrefix,
@@ -118,9 +141,13 @@ export {
 export {
   type AttemptRef,
   adoptIntoOpenIndex,
+  CANCELLED,
+  type ControlActor,
+  cancelJob,
   claimCondition,
   claimJob,
   claimResend,
+  deleteFinishedCondition,
   type Edge,
   type Execution,
   expireAsyncJob,
@@ -134,5 +161,6 @@ export {
   renewLease,
   STATE_MACHINE,
   type SweepSeen,
+  stopJob,
   type Transition,
 } from './transitions.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { shardOfKey } from '../tenancy/shards.js';
-import type { CapabilityRegistry } from './capability.js';
+import type { CapabilityDefinition, CapabilityRegistry } from './capability.js';
 import { type FieldIssue, JobValidationError } from './errors.js';
 import { isCapabilityName, jobKey, normalizeTarget } from './keys.js';
 import { STATUS, statusValue } from './status.js';
@@ -15,6 +15,50 @@ export interface JobRequest {
   readonly input?: Readonly<Record<string, unknown>>;
   /** Rule 5: a later insert may replace this job whatever its status. */
   readonly allowRepeat?: boolean;
+  /** Seconds before the job's message becomes visible to workers (SQS `DelaySeconds`, 0-900). */
+  readonly delaySeconds?: number;
+  /** This job's attempt timeout in seconds, at most the capability's `bounds.maxTimeoutMs`. */
+  readonly timeoutSeconds?: number;
+  /** This job's attempt budget, at most the capability's `bounds.maxAttempts`. */
+  readonly maxAttempts?: number;
+}
+
+/** SQS's largest `DelaySeconds`. */
+export const MAX_DELAY_SECONDS = 900;
+
+/** Per-job options a request may set, validated against the capability's bounds. */
+export interface JobOptions {
+  readonly delaySeconds?: number;
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+}
+
+/** The largest timeout and attempt budget a job of `capability` may ask for. Pure. */
+export function capabilityBounds(
+  capability: Pick<CapabilityDefinition, 'timeoutMs' | 'maxAttempts' | 'bounds'>,
+): {
+  readonly maxTimeoutMs: number;
+  readonly maxAttempts: number;
+} {
+  return {
+    maxTimeoutMs: capability.bounds?.maxTimeoutMs ?? capability.timeoutMs,
+    maxAttempts:
+      capability.bounds?.maxAttempts ?? Math.max(capability.maxAttempts, DEFAULT_MAX_ATTEMPTS_BOUND),
+  };
+}
+
+/** A job may ask for up to this many attempts unless its capability says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS_BOUND = 10;
+
+/** The timeout and budget an attempt of this job runs with: its own options, else the capability's. */
+export function effectiveLimits(
+  capability: Pick<CapabilityDefinition, 'timeoutMs' | 'maxAttempts'>,
+  job: { readonly timeoutMs?: number | undefined; readonly maxAttempts?: number | undefined },
+): { readonly timeoutMs: number; readonly maxAttempts: number } {
+  return {
+    timeoutMs: job.timeoutMs ?? capability.timeoutMs,
+    maxAttempts: job.maxAttempts ?? capability.maxAttempts,
+  };
 }
 
 /** Lineage of a job spawned by another (cascade); user- and schedule-started jobs have none. */
@@ -38,6 +82,8 @@ export interface NewJob {
   readonly asyncResult?: Readonly<Record<string, unknown>>;
   /** Transitions carried over from the item this one replaces (async returns). */
   readonly history?: readonly unknown[];
+  /** Per-job options (delay, timeout, attempts), validated. */
+  readonly options?: JobOptions;
 }
 
 /** At most this many transitions are kept on a job item. */
@@ -63,7 +109,36 @@ const requestShape = z.strictObject({
   target: z.string(),
   input: z.record(z.string(), z.unknown()).optional(),
   allowRepeat: z.boolean().optional(),
+  delaySeconds: z.number().int().min(0).max(MAX_DELAY_SECONDS).optional(),
+  timeoutSeconds: z.number().int().min(1).optional(),
+  maxAttempts: z.number().int().min(1).optional(),
 });
+
+/** The request's options, each within `capability`'s bounds; problems are pushed to `issues`. */
+function checkOptions(
+  request: z.output<typeof requestShape>,
+  capability: CapabilityDefinition,
+  field: (name: string) => string,
+  issues: FieldIssue[],
+): JobOptions {
+  const bounds = capabilityBounds(capability);
+  const maxTimeoutSeconds = Math.floor(bounds.maxTimeoutMs / 1000);
+  if (request.timeoutSeconds !== undefined && request.timeoutSeconds > maxTimeoutSeconds)
+    issues.push({
+      field: field('timeoutSeconds'),
+      message: `must be at most ${maxTimeoutSeconds} for capability ${capability.name}`,
+    });
+  if (request.maxAttempts !== undefined && request.maxAttempts > bounds.maxAttempts)
+    issues.push({
+      field: field('maxAttempts'),
+      message: `must be at most ${bounds.maxAttempts} for capability ${capability.name}`,
+    });
+  return {
+    ...(request.delaySeconds ? { delaySeconds: request.delaySeconds } : {}),
+    ...(request.timeoutSeconds === undefined ? {} : { timeoutMs: request.timeoutSeconds * 1000 }),
+    ...(request.maxAttempts === undefined ? {} : { maxAttempts: request.maxAttempts }),
+  };
+}
 
 /**
  * Validates one job request against the shape and its capability's schema, normalizing the
@@ -94,6 +169,7 @@ export function checkJobRequest(
   const target = normalizeTarget(capability?.targetKind ?? 'any', request.target);
   if (!target.ok) issues.push({ field: field('target'), message: target.reason });
   let input: Record<string, unknown> = {};
+  const options = capability ? checkOptions(request, capability, field, issues) : {};
   if (capability) {
     const parsed = capability.input.safeParse(request.input ?? {});
     if (parsed.success) input = (parsed.data ?? {}) as Record<string, unknown>;
@@ -116,6 +192,7 @@ export function checkJobRequest(
     input,
     allowRepeat: request.allowRepeat ?? false,
     status: STATUS.queued,
+    ...(Object.keys(options).length > 0 ? { options } : {}),
   };
 }
 
@@ -173,7 +250,12 @@ export function jobItem(tenant: string, job: NewJob, options: ItemOptions) {
     history: [...(job.history ?? []), { status: job.status, at: now }].slice(-MAX_HISTORY),
     source: options.source,
     openKey: openKey(shardOf(tenant, job.key, options.shards)),
-    sweepAt: now,
+    // A delayed job's message is invisible until its delay ends: the sweeper counts from then.
+    sweepAt: job.options?.delaySeconds
+      ? new Date(options.now.getTime() + job.options.delaySeconds * 1000).toISOString()
+      : now,
+    ...(job.options?.timeoutMs === undefined ? {} : { timeoutMs: job.options.timeoutMs }),
+    ...(job.options?.maxAttempts === undefined ? {} : { maxAttempts: job.options.maxAttempts }),
     expiresAt: Math.floor((options.now.getTime() + options.ttlMs) / 1000),
     ...(job.lineage
       ? { parent: job.lineage.parent, root: job.lineage.root, depth: job.lineage.depth }

@@ -52,6 +52,14 @@ export const jobRecordSchema = z
     asyncResult: z.record(z.string(), z.unknown()).optional(),
     resultKey: text.optional(),
     error: text.optional(),
+    /** A stable code of `error` (`cancelled` when job control ended the job). */
+    errorCode: text.optional(),
+    /** Job control asked the running attempt to stop (when), and who did. */
+    cancelRequested: text.optional(),
+    cancelledBy: text.optional(),
+    /** Per-job options chosen at enqueue (within the capability's bounds). */
+    timeoutMs: z.number().int().positive().optional(),
+    maxAttempts: z.number().int().positive().optional(),
     lastError: text.optional(),
     /** When the sweeper looks at the open job next (`by-open`'s sort key; gone once finished). */
     sweepAt: text.optional(),

@@ -179,6 +179,7 @@ export const IMPORT_ISSUE_CODES = everyIssueCode([
   'wrongType',
   'invalidValue',
   'duplicate',
+  'empty',
 ]);
 
 const importBase = { kind: z.literal('import'), v: z.literal(IMPORT_RESULT_VERSION), file: z.string() };

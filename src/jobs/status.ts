@@ -12,6 +12,16 @@ export type StatusCode = (typeof STATUS)[keyof typeof STATUS];
 export const STATUS_CODES: readonly StatusCode[] = Object.values(STATUS);
 export const TERMINAL: ReadonlySet<StatusCode> = new Set([STATUS.passed, STATUS.failed]);
 
+/** What each code means, for people (docs/REFERENCE.md is generated from it). */
+export const STATUS_MEANINGS: Readonly<Record<StatusCode, string>> = {
+  JQ: 'Job Queued: inserted and sent to the queue, waiting for a worker',
+  JR: 'Job Running: a worker claimed it (`owner`, `attempt`, `leaseUntil`) and runs the capability',
+  JRA: 'Job Running Async: handed to an outside scanner (`asyncRef`), waiting for its callback until `asyncDeadline`',
+  JQA: 'Job Queued Async-return: the outside scanner called back; queued for a worker to ingest its output',
+  JP: 'Job Passed (terminal): finished with a result',
+  JF: 'Job Failed (terminal): finished with an `error` saying why',
+};
+
 /**
  * The prefix to compare a stored status with. Always `CODE#`, never the bare code:
  * `begins_with(status, "JR")` would also match `JRA`.

@@ -107,7 +107,24 @@ export const STATE_MACHINE: readonly Edge[] = [
     by: 'sweeper',
     note: 'the outside scanner did not call back before the deadline',
   },
+  {
+    name: 'cancel',
+    from: ['JQ', 'JQA', 'JRA'],
+    to: 'JF',
+    by: 'producer',
+    note: 'job control: a job no worker runs fails at once with code `cancelled`; its message is acknowledged as a duplicate',
+  },
+  {
+    name: 'stop',
+    from: ['JR'],
+    to: 'JR',
+    by: 'producer',
+    note: 'job control: a running job is marked `cancelRequested`; its owner sees it at its next renew, aborts and finishes it JF `cancelled`',
+  },
 ];
+
+/** The error code of a job ended by job control (`cancel`, `stop`). */
+export const CANCELLED = 'cancelled';
 
 /** Every write of an attempt after its claim: only while this owner's attempt still runs (fencing). */
 export function ownerCondition(ref: AttemptRef): Condition {
@@ -178,7 +195,10 @@ export function claimJob(options: {
   };
 }
 
-/** renew: the owner extends its lease to `until`. */
+/**
+ * renew: the owner extends its lease to `until`. The item as written tells the owner whether job
+ * control asked it to stop (`cancelRequested`).
+ */
 export function renewLease(ref: AttemptRef, until: Date): Transition {
   return { update: { set: { leaseUntil: until.toISOString() } }, condition: ownerCondition(ref) };
 }
@@ -192,6 +212,8 @@ export function finishJob(
     readonly execution: Execution;
     readonly resultKey?: string;
     readonly error?: string;
+    /** A stable code of the error (`cancelled` when job control stopped it). */
+    readonly errorCode?: string;
   },
 ): Transition {
   const now = outcome.now.toISOString();
@@ -203,6 +225,7 @@ export function finishJob(
     ...outcome.execution,
     ...(outcome.resultKey === undefined ? {} : { resultKey: outcome.resultKey }),
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
   };
   return {
     update: {
@@ -212,8 +235,15 @@ export function finishJob(
         updated: now,
         resultKey: outcome.resultKey,
         error: outcome.error,
+        errorCode: outcome.errorCode,
       },
-      remove: [...LEAVE_OPEN_INDEX, 'leaseUntil', ...(outcome.error === undefined ? ['error'] : [])],
+      remove: [
+        ...LEAVE_OPEN_INDEX,
+        'leaseUntil',
+        ...(outcome.error === undefined ? ['error'] : []),
+        ...(outcome.errorCode === undefined ? ['errorCode'] : []),
+        ...(outcome.resultKey === undefined ? ['resultKey'] : []),
+      ],
       append: { history: [entry] },
     },
     condition: ownerCondition(ref),
@@ -350,5 +380,76 @@ export function expireAsyncJob(seen: { readonly status: string }, at: Date, erro
       append: { history: [{ status: STATUS.failed, at: now, owner: 'sweeper' }] },
     },
     condition: unchangedStatus(seen.status),
+  };
+}
+
+/** Who asked job control to act, for the job's history (a user id or `system:cli`). */
+export interface ControlActor {
+  readonly at: Date;
+  readonly by: string;
+}
+
+/**
+ * cancel: a job no worker is running (`JQ#`, `JQA#`, or `JRA#` waiting for an outside scanner)
+ * fails at once with code `cancelled` and leaves the `by-open` index. Its message, when a worker
+ * receives it, loses the claim and is acknowledged as a duplicate: the job never runs.
+ */
+export function cancelJob(actor: ControlActor): Transition {
+  const now = actor.at.toISOString();
+  const error = `cancelled by ${actor.by}`;
+  return {
+    update: {
+      set: {
+        status: statusValue(STATUS.failed, actor.at),
+        updated: now,
+        finished: now,
+        error,
+        errorCode: CANCELLED,
+      },
+      remove: [...LEAVE_OPEN_INDEX, 'leaseUntil'],
+      append: { history: [{ status: STATUS.failed, at: now, by: actor.by, error, errorCode: CANCELLED }] },
+    },
+    condition: {
+      expression: 'begins_with(#cs, :cQueued) OR begins_with(#cs, :cReturning) OR begins_with(#cs, :cAsync)',
+      names: { '#cs': 'status' },
+      values: {
+        ':cQueued': statusPrefix(STATUS.queued),
+        ':cReturning': statusPrefix(STATUS.asyncReturning),
+        ':cAsync': statusPrefix(STATUS.asyncRunning),
+      },
+    },
+  };
+}
+
+/**
+ * stop: asks the owner of a running job (`JR#`) to stop. The status stays `JR#`; the owner reads
+ * `cancelRequested` from its next renew (or, for a lease that expired, from its claim), aborts the
+ * capability and finishes the job `JF#` with code `cancelled` and no result.
+ */
+export function stopJob(actor: ControlActor): Transition {
+  const now = actor.at.toISOString();
+  return {
+    update: { set: { cancelRequested: now, cancelledBy: actor.by, updated: now } },
+    condition: {
+      expression: 'begins_with(#cs, :cRunning)',
+      names: { '#cs': 'status' },
+      values: { ':cRunning': statusPrefix(STATUS.running) },
+    },
+  };
+}
+
+/**
+ * The condition of deleting a job: only a finished one (`JP#`, `JF#`), never one in flight, and
+ * only as it was read (`seen`), so the result objects the caller read are the deleted job's.
+ */
+export function deleteFinishedCondition(seen: string): Condition {
+  return {
+    expression: '#cs = :cs AND (begins_with(#cs, :cPassed) OR begins_with(#cs, :cFailed))',
+    names: { '#cs': 'status' },
+    values: {
+      ':cs': seen,
+      ':cPassed': statusPrefix(STATUS.passed),
+      ':cFailed': statusPrefix(STATUS.failed),
+    },
   };
 }

@@ -12,14 +12,19 @@ export class TtlCache<V> {
     this.#now = now;
   }
 
-  get(key: string, load: () => Promise<V>): Promise<V> {
+  /**
+   * The value of `key`, loaded when absent or expired.
+   * @param ttlOf how long this loaded value stays, ms, when it has its own lifetime (credentials
+   *   that expire); capped at the cache's `ttlMs`. Default: `ttlMs`.
+   */
+  get(key: string, load: () => Promise<V>, ttlOf?: (value: V) => number): Promise<V> {
     const hit = this.#entries.get(key);
     if (hit && hit.expires > this.#now()) return hit.value;
     const entry = { value: load(), expires: Number.POSITIVE_INFINITY };
     this.#entries.set(key, entry);
     entry.value.then(
-      () => {
-        entry.expires = this.#now() + this.#ttlMs;
+      (value) => {
+        entry.expires = this.#now() + Math.min(this.#ttlMs, ttlOf ? Math.max(0, ttlOf(value)) : this.#ttlMs);
       },
       () => {
         if (this.#entries.get(key) === entry) this.#entries.delete(key);

@@ -55,16 +55,17 @@ export function findDynamoDbLocal(dir: string): DynamoDbLocalFiles | undefined {
 }
 
 /**
- * JVM arguments: in memory (nothing left on disk), one database for every region and access key
- * (`-sharedDb`, so clients configured differently still see the same tables), no telemetry calls
- * home from a test tool.
+ * JVM arguments: in memory (nothing left on disk) unless `dataDir` is given (`-dbPath`: the
+ * database file `shared-local-instance.db` there, kept across restarts), one database for every
+ * region and access key (`-sharedDb`, so clients configured differently still see the same
+ * tables), no telemetry calls home from a test tool.
  */
-export function dynamoDbLocalArgs(files: DynamoDbLocalFiles, port: number): string[] {
+export function dynamoDbLocalArgs(files: DynamoDbLocalFiles, port: number, dataDir?: string): string[] {
   return [
     `-Djava.library.path=${files.lib}`,
     '-jar',
     files.jar,
-    '-inMemory',
+    ...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']),
     '-sharedDb',
     '-disableTelemetry',
     '-port',

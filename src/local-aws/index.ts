@@ -36,6 +36,12 @@ export interface StartOptions {
   /** Logs go to `{stateDir}/logs`; default `<project>/.scanq`. */
   readonly stateDir?: string;
   readonly say?: (line: string) => void;
+  /**
+   * Keep SQS and DynamoDB data in this directory across restarts (ElasticMQ and DynamoDB Local of
+   * the `load` profile; moto cannot persist, so the `default` profile refuses it). Default none:
+   * every emulator keeps its data in memory, gone when it stops.
+   */
+  readonly dataDir?: string;
 }
 
 /** The project root (holds package.json, requirements-moto.txt, .venv, .scanq). */
@@ -52,6 +58,12 @@ export async function startLocalAws(options: StartOptions): Promise<LocalAws> {
   const say = options.say ?? (() => {});
   const logDir = join(options.stateDir ?? DEFAULT_STATE_DIR, 'logs');
   mkdirSync(logDir, { recursive: true });
+  if (options.dataDir && options.profile !== 'load') {
+    throw new LocalAwsError(
+      'localAws.persist',
+      'moto keeps its data in memory only: keeping data across restarts needs --profile load (SQS on ElasticMQ, DynamoDB on DynamoDB Local)',
+    );
+  }
   const common = { root, detached: options.detached, logDir, say };
   const moto = await startMoto({ ...common, mode: options.mode });
   const processes: LocalProcess[] = [moto];
@@ -69,13 +81,23 @@ export async function startLocalAws(options: StartOptions): Promise<LocalAws> {
     ];
     for (const piece of pieces) {
       try {
-        const started = await piece.start(common);
+        const started = await piece.start({
+          ...common,
+          ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        });
         processes.push(started);
         env[piece.variable] = started.url;
       } catch (error) {
-        notes.push(`${piece.name} unavailable (${coerceError(error).message}); using moto for it`);
+        notes.push(
+          `${piece.name} unavailable (${coerceError(error).message}); using moto for it${options.dataDir ? ', in memory only' : ''}`,
+        );
       }
     }
+  }
+  if (options.dataDir) {
+    notes.push(
+      `SQS and DynamoDB data kept in ${options.dataDir}; S3, Secrets Manager, KMS and SNS (moto) start empty each time: run scanq bootstrap after a restart`,
+    );
   }
   return { profile: options.profile, processes, env, notes };
 }

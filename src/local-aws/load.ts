@@ -39,6 +39,15 @@ export interface JavaEmulatorOptions {
   readonly detached: boolean;
   readonly logDir: string;
   readonly say: (line: string) => void;
+  /** Keep the emulator's data in this directory across restarts; default in memory (gone on stop). */
+  readonly dataDir?: string;
+}
+
+/** `{dataDir}/{name}`, created if missing (the emulators want an existing directory). */
+function persistDir(dataDir: string, name: string): string {
+  const dir = join(dataDir, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /** A JVM needs a few seconds on two cores; the first start after install also warms the disk cache. */
@@ -264,7 +273,10 @@ export async function startElasticMq(options: JavaEmulatorOptions): Promise<Loca
   const port = await freePort();
   // One config per process, next to its log, so the log names the file that explains it.
   const conf = join(options.logDir, `elasticmq-${port}.conf`);
-  writeFileSync(conf, elasticMqConf(port));
+  writeFileSync(
+    conf,
+    elasticMqConf(port, options.dataDir ? persistDir(options.dataDir, 'elasticmq') : undefined),
+  );
   return startJavaServer(
     { name: 'elasticmq', product, port, args: elasticMqArgs(dir, conf), healthy: elasticMqHealthy },
     options,
@@ -326,7 +338,11 @@ export async function startDynamoDbLocal(options: JavaEmulatorOptions): Promise<
       name: 'dynamodb-local',
       product,
       port,
-      args: dynamoDbLocalArgs(files, port),
+      args: dynamoDbLocalArgs(
+        files,
+        port,
+        options.dataDir ? persistDir(options.dataDir, 'dynamodb-local') : undefined,
+      ),
       healthy: dynamoDbLocalHealthy,
     },
     options,

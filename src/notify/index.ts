@@ -13,6 +13,27 @@ export interface JobEvent {
   readonly error?: string;
 }
 
+/**
+ * A risk's lifecycle change (`risk.opened`, `risk.closed`, `risk.reopened`), published with the
+ * attributes `tenant`, `severity` and `capability`. Ids only: the risk key, the job that changed it.
+ */
+export interface RiskEvent {
+  readonly tenant: string;
+  readonly key: string;
+  readonly capability: string;
+  readonly severity: string;
+  readonly job: string;
+  readonly at: string;
+}
+
+/** The event types a risk change is published as. */
+export const RISK_EVENT_TYPES = {
+  opened: 'risk.opened',
+  closed: 'risk.closed',
+  reopened: 'risk.reopened',
+} as const;
+export type RiskEventType = (typeof RISK_EVENT_TYPES)[keyof typeof RISK_EVENT_TYPES];
+
 /** An event SNS refused; `retryable` is false when SNS blamed the request (`SenderFault`). */
 export class PublishError extends ScanqError {
   readonly retryable: boolean;
@@ -27,7 +48,7 @@ export class PublishError extends ScanqError {
  * The message of an event, with the attributes subscribers filter on (`tenant`, `status`,
  * `capability`). The body carries ids and status only, never tenant data or secrets.
  */
-function eventMessage(event: JobEvent, type: string) {
+function eventMessage(event: JobEvent, type: string): Outgoing {
   return {
     Message: JSON.stringify({ type, ...event }),
     MessageAttributes: {
@@ -36,6 +57,24 @@ function eventMessage(event: JobEvent, type: string) {
       capability: { DataType: 'String', StringValue: event.capability },
     },
   };
+}
+
+/** A risk event's message: filterable by `tenant`, `severity` and `capability`. */
+function riskMessage(event: RiskEvent, type: RiskEventType): Outgoing {
+  return {
+    Message: JSON.stringify({ type, ...event }),
+    MessageAttributes: {
+      tenant: { DataType: 'String', StringValue: event.tenant },
+      severity: { DataType: 'String', StringValue: event.severity },
+      capability: { DataType: 'String', StringValue: event.capability },
+    },
+  };
+}
+
+/** One message as the batch sends it. */
+interface Outgoing {
+  readonly Message: string;
+  readonly MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
 }
 
 /** Publishes one event now (rare publishers: the sweeper). Workers use an `EventPublisher`. */
@@ -52,6 +91,8 @@ export async function publishJobEvent(
 export interface EventPublisher {
   /** Resolves once SNS accepted the event; rejects with `PublishError` when it refused it. */
   publish(event: JobEvent, type?: string): Promise<void>;
+  /** A risk's lifecycle change, batched with the job events. */
+  publishRisk(event: RiskEvent, type: RiskEventType): Promise<void>;
   /** Sends what waits and waits for every batch in flight (call before the process exits). */
   flush(): Promise<void>;
 }
@@ -66,15 +107,12 @@ export function createEventPublisher(
   topicArn: string,
   options: { lingerMs?: number } = {},
 ): EventPublisher {
-  const batcher = new MicroBatcher<{ event: JobEvent; type: string }, PublishError | undefined>(
+  const batcher = new MicroBatcher<Outgoing, PublishError | undefined>(
     async (items) => {
       const out = await sns.send(
         new PublishBatchCommand({
           TopicArn: topicArn,
-          PublishBatchRequestEntries: items.map(({ event, type }, i) => ({
-            Id: String(i),
-            ...eventMessage(event, type),
-          })),
+          PublishBatchRequestEntries: items.map((message, i) => ({ Id: String(i), ...message })),
         }),
       );
       const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
@@ -89,7 +127,11 @@ export function createEventPublisher(
   );
   return {
     async publish(event, type = 'job.finished') {
-      const refused = await batcher.add({ event, type });
+      const refused = await batcher.add(eventMessage(event, type));
+      if (refused) throw refused;
+    },
+    async publishRisk(event, type) {
+      const refused = await batcher.add(riskMessage(event, type));
       if (refused) throw refused;
     },
     flush: () => batcher.flush(),

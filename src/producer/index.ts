@@ -22,6 +22,16 @@ export {
   WeakSecretError,
 } from './callback.js';
 export {
+  type CancelResult,
+  createJobControl,
+  type DeleteResult,
+  type JobControl,
+  type JobControlDeps,
+  JobControlError,
+  resultKeysOf,
+  retryJob,
+} from './control.js';
+export {
   budgetOf,
   createLaneChooser,
   LANE,

@@ -258,6 +258,7 @@ export async function createProducer(config: Config, deps: ProducerDeps = {}): P
       const job = jobs[i] as NewJob;
       return {
         traceparent: fallback ?? traceparentOf((creates[n] as Span).spanContext()),
+        ...(job.options?.delaySeconds ? { delaySeconds: job.options.delaySeconds } : {}),
         message: {
           v: MESSAGE_VERSION,
           tenant: ctx.tenant,

@@ -24,6 +24,8 @@ export interface SendOptions {
 export interface Outgoing {
   readonly message: JobMessage;
   readonly traceparent?: string;
+  /** A start delay (SQS `DelaySeconds`, at most 900). Default none. */
+  readonly delaySeconds?: number;
 }
 
 /** Per message: sent, or the last error after every round failed. */
@@ -37,6 +39,7 @@ function entry(outgoing: Outgoing, id: string, messageGroupId: boolean): SendMes
     MessageBody: encodeJobMessage(outgoing.message),
     MessageAttributes: jobMessageAttributes(outgoing.message, outgoing.traceparent),
     ...(messageGroupId ? { MessageGroupId: outgoing.message.tenant } : {}),
+    ...(outgoing.delaySeconds ? { DelaySeconds: outgoing.delaySeconds } : {}),
   };
 }
 

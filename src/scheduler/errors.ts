@@ -13,3 +13,10 @@ export class ScheduleValidationError extends SchedulerError {
     this.issues = issues;
   }
 }
+
+/** A schedule that is not there, or changed (a scheduler fired it) while it was being replaced. */
+export class ScheduleConflictError extends SchedulerError {
+  constructor(code: 'schedule.notFound' | 'schedule.changed', message: string) {
+    super(code, message);
+  }
+}

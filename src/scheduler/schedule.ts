@@ -294,3 +294,31 @@ export function parseStoredSchedule(item: Readonly<Record<string, unknown>>): St
     );
   return { ...value, cadence };
 }
+
+/**
+ * The item of a schedule replaced by `spec` (an update): a new cadence, targets, input or
+ * `enabled`, with the next run computed afresh from `now`; its id, creation, creator, run count
+ * and last run are kept. Pure.
+ */
+export function updatedScheduleItem(
+  spec: ScheduleSpec,
+  stored: StoredSchedule,
+  options: Omit<ScheduleItemOptions, 'id' | 'createdBy'>,
+) {
+  const item = scheduleItem(spec, { ...options, id: stored.id, createdBy: stored.createdBy ?? 'unknown' });
+  return {
+    ...item,
+    created: stored.created,
+    runs: stored.runs,
+    ...(stored.lastRun === undefined ? {} : { lastRun: stored.lastRun }),
+  };
+}
+
+/** The condition of replacing a schedule: it still exists and no scheduler claimed a run since it was read. */
+export function unchangedSchedule(stored: Pick<StoredSchedule, 'nextRun' | 'updated'>) {
+  return {
+    expression: '#nr = :nr AND #up = :up',
+    names: { '#nr': 'nextRun', '#up': 'updated' },
+    values: { ':nr': stored.nextRun, ':up': stored.updated },
+  };
+}

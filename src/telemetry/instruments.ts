@@ -31,6 +31,7 @@ export const METRIC_NAMES = {
   schedulesFired: 'scanq_schedules_fired_total',
   httpRequests: 'scanq_http_requests_total',
   httpDuration: 'scanq_http_request_duration_seconds',
+  unknownJobs: 'scanq_unknown_job_messages_total',
 } as const;
 
 /** An instrument's OpenTelemetry name: the Prometheus name without the `_total` the exporter adds. */
@@ -73,6 +74,8 @@ export interface ScanqMetrics {
   scheduleFired(tenant: string): void;
   /** An HTTP request answered by the API (route template, never the raw URL). */
   httpRequest(method: string, route: string, status: number, durationSeconds: number): void;
+  /** A message naming a job (or tenant) that does not exist, acknowledged without running anything. */
+  unknownJob(tenant: string): void;
 }
 
 /** Builds the instruments on `meter`; `tenantLimit` is N of the tenant guard (SCANQ_METRICS_TENANTS). */
@@ -94,6 +97,10 @@ export function createMetrics(meter: Meter, tenantLimit: number): ScanqMetrics {
   const credentials = counter(METRIC_NAMES.credentialsCache, 'Credentials look-ups, by cache result');
   const sweeper = counter(METRIC_NAMES.sweeperActions, 'Open jobs the sweeper acted on, by action');
   const schedules = counter(METRIC_NAMES.schedulesFired, 'Schedule runs fired');
+  const unknownJobs = counter(
+    METRIC_NAMES.unknownJobs,
+    'Messages naming a job or tenant that does not exist, acknowledged by a worker',
+  );
   const httpRequests = counter(
     METRIC_NAMES.httpRequests,
     'HTTP requests answered, by method, route and status',
@@ -169,6 +176,9 @@ export function createMetrics(meter: Meter, tenantLimit: number): ScanqMetrics {
     httpRequest(method, route, status, durationSeconds) {
       httpRequests.add(1, { method, route, status: String(status) });
       httpDuration.record(durationSeconds, { method, route });
+    },
+    unknownJob(tenant) {
+      unknownJobs.add(1, { tenant: tenants.label(tenant) });
     },
   };
 }

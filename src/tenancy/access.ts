@@ -19,6 +19,9 @@ export const ACTIONS = [
   'tenant:write',
   'tenant:assume',
   'dlq:manage',
+  'job:control',
+  'job:delete',
+  'tenant:pause',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -27,9 +30,16 @@ const READS = ['job:read', 'result:read', 'account:read', 'schedule:read', 'tena
 /** The one table of who may do what. A role not listed for an action may not do it. */
 export const PERMISSIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
   admin: new Set(ACTIONS),
-  analyst: new Set<Action>([...READS, 'job:enqueue', 'upload:create', 'schedule:write', 'tenant:assume']),
+  analyst: new Set<Action>([
+    ...READS,
+    'job:enqueue',
+    'job:control',
+    'upload:create',
+    'schedule:write',
+    'tenant:assume',
+  ]),
   readonly: new Set<Action>(READS),
-  service: new Set<Action>(['job:enqueue', 'job:read', 'result:read']),
+  service: new Set<Action>(['job:enqueue', 'job:control', 'job:read', 'result:read']),
 };
 
 /**
@@ -127,6 +137,7 @@ export async function assumeTenant(
     assumedTenant: reason === 'invalidTenant' ? JSON.stringify(targetTenant).slice(0, 130) : targetTenant,
     key: PROFILE_KEY,
     authorized,
+    kind: 'assume',
   };
   const now = (deps.now ?? (() => new Date()))();
   const home = new TenantTable(deps, systemContext(homeTenant, 'access'));

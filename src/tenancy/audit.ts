@@ -23,6 +23,13 @@ export interface AuditEvent {
   /** The item or object concerned (stored as `resourceKey`: `key` is the table's sort key). */
   readonly key: string;
   readonly authorized: boolean;
+  /**
+   * What kind of access or refusal it records, so a trail can be counted by kind: `assume`,
+   * `tenantParam` (a path naming another tenant), `role`, `expiredToken`, `crossTenantKey` (a file
+   * key of another tenant), `crossTenantCursor` (a list cursor of another tenant), `crossTenantSecret`.
+   * Never the reason of an assumption denial (that would tell a prober about the tenant).
+   */
+  readonly kind?: string;
 }
 
 /** An audit event as stored. */
@@ -79,6 +86,7 @@ const storedSchema = z.object({
   assumedTenant: z.string(),
   resourceKey: z.string(),
   authorized: z.boolean(),
+  kind: z.string().optional(),
   at: z.string(),
   [TABLE.ttlAttribute]: z.number(),
 });

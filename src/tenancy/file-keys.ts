@@ -1,6 +1,19 @@
 import { assertTenantId } from './context.js';
 import { InvalidKeyError } from './errors.js';
 
+/**
+ * A well-formed key of another tenant: refused like any bad key (400), and audited by whoever
+ * answers the caller (a cross-tenant attempt). `owner` is the key's first segment, caller-chosen.
+ */
+export class CrossTenantKeyError extends InvalidKeyError {
+  readonly owner: string;
+
+  constructor(owner: string) {
+    super('files.crossTenant', 'key: not in this tenant');
+    this.owner = owner;
+  }
+}
+
 /** What an object is; the second segment of every key. */
 export const FILE_KINDS = ['results', 'uploads', 'quarantine', 'evidence', 'reports'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
@@ -31,6 +44,38 @@ const HAS_ENCODED_OCTET = /%[0-9a-f]{2}/i;
 /** Encoded `.`, `/` and `\`: the only reason to encode them is to smuggle a path past a check. */
 const ENCODED_PATH_CHARACTER = /%(?:2e|2f|5c)/i;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Characters that look like a path separator (`/` or `\`) without being one, refused in names: a
+ * human reading a key (a console, a report) would see a path that is not there. NFKC already maps
+ * the full-width forms; these survive it. The documented set:
+ * U+2215 DIVISION SLASH, U+2044 FRACTION SLASH, U+FF0F FULLWIDTH SOLIDUS, U+29F8 BIG SOLIDUS,
+ * U+2571 BOX DRAWINGS LIGHT DIAGONAL UPPER RIGHT TO LOWER LEFT, U+1735 PHILIPPINE SINGLE PUNCTUATION,
+ * U+FF3C FULLWIDTH REVERSE SOLIDUS,
+ * U+2216 SET MINUS, U+29F5 REVERSE SOLIDUS OPERATOR, U+29F9 BIG REVERSE SOLIDUS, U+FE68 SMALL REVERSE
+ * SOLIDUS, U+2572 BOX DRAWINGS LIGHT DIAGONAL UPPER LEFT TO LOWER RIGHT, U+2024 ONE DOT LEADER,
+ * U+2025 TWO DOT LEADER, U+FE52 SMALL FULL STOP, U+FF0E FULLWIDTH FULL STOP. Letters that merely
+ * resemble a slash in some fonts (KATAKANA NO, CJK strokes) are kept: they are ordinary text.
+ */
+export const LOOKALIKE_SEPARATORS: readonly string[] = [
+  '\u2215',
+  '\u2044',
+  '\uFF0F',
+  '\u29F8',
+  '\u2571',
+  '\u1735',
+  '\uFF3C',
+  '\u2216',
+  '\u29F5',
+  '\u29F9',
+  '\uFE68',
+  '\u2572',
+  '\u2024',
+  '\u2025',
+  '\uFE52',
+  '\uFF0E',
+];
+const LOOKALIKE = new RegExp(`[${LOOKALIKE_SEPARATORS.join('')}]`, 'u');
 
 /** Why a path is unsafe as it stands (no decoding), or undefined. */
 function structuralProblem(path: string): string | undefined {
@@ -78,7 +123,8 @@ export function pathProblem(path: string): string | undefined {
 /**
  * Validates a caller-chosen file name: 1-256 characters, sub-paths allowed (`job-123/result.json`),
  * no `.`/`..`/empty segments, no leading `/`, backslash or control character, and nothing that
- * becomes one of those once percent-decoded (`%2e%2e`, `%2f`, double encoding). Pure.
+ * becomes one of those once percent-decoded (`%2e%2e`, `%2f`, double encoding), and none of the
+ * {@link LOOKALIKE_SEPARATORS}. Pure.
  * @throws InvalidKeyError `files.invalidName`.
  */
 export function assertFileName(name: unknown): string {
@@ -87,6 +133,12 @@ export function assertFileName(name: unknown): string {
   }
   const problem = pathProblem(name);
   if (problem) throw new InvalidKeyError('files.invalidName', `name: ${problem}`);
+  if (LOOKALIKE.test(name.normalize('NFKC')) || LOOKALIKE.test(name)) {
+    throw new InvalidKeyError(
+      'files.invalidName',
+      'name: must not contain characters that look like a path separator or dot (U+2215, U+2044, U+FF0F, U+29F8, …)',
+    );
+  }
   return name;
 }
 
@@ -139,7 +191,7 @@ export function parseFileKey(key: unknown, tenant: string): ParsedFileKey {
   const problem = pathProblem(key);
   if (problem) throw new InvalidKeyError('files.invalidKey', `key: ${problem}`);
   const [owner, kind, date, ...rest] = key.split('/');
-  if (owner !== tenant) throw new InvalidKeyError('files.crossTenant', 'key: not in this tenant');
+  if (owner !== tenant) throw new CrossTenantKeyError(owner ?? '');
   if (date === undefined || !DAY.test(date) || rest.length === 0) {
     throw new InvalidKeyError('files.invalidKey', 'key: must be {tenant}/{kind}/{yyyy-mm-dd}/{name}');
   }

@@ -7,6 +7,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -124,6 +125,9 @@ function multipartError(error: unknown): unknown {
   }
   return error;
 }
+
+/** An ETag without the quotes S3 wraps it in (clients send it either way). */
+const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
 
 function expirySeconds(options: PresignOptions): number {
   const seconds = options.expiresInSeconds ?? PRESIGN_EXPIRY.default;
@@ -412,6 +416,7 @@ export class TenantFiles {
     parts: readonly { partNumber: number; etag: string }[],
   ): Promise<void> {
     const { bucket } = this.#parse(key);
+    await this.#assertPartsUploaded(bucket, key, uploadId, parts);
     const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
     const upload = { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) };
     await this.#deps.s3
@@ -432,6 +437,45 @@ export class TenantFiles {
     await this.#deps.s3
       .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
       .catch((error: unknown) => Promise.reject(multipartError(error)));
+  }
+
+  /**
+   * Every part named was uploaded, once, with the ETag given: checked against S3's own list before
+   * completing, so a wrong list is a 400 naming `parts` on every S3 (some emulators answer a
+   * completion naming unknown parts with a 5xx).
+   */
+  async #assertPartsUploaded(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<void> {
+    const uploaded = new Map<number, string>();
+    let marker: string | undefined;
+    do {
+      const page = await this.#deps.s3
+        .send(
+          new ListPartsCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            ...(marker ? { PartNumberMarker: marker } : {}),
+          }),
+        )
+        .catch((error: unknown) => Promise.reject(multipartError(error)));
+      for (const part of page.Parts ?? []) {
+        if (part.PartNumber !== undefined) uploaded.set(part.PartNumber, unquote(part.ETag ?? ''));
+      }
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+    const numbers = new Set(parts.map((p) => p.partNumber));
+    const wrong = parts.some((p) => uploaded.get(p.partNumber) !== unquote(p.etag));
+    if (wrong || numbers.size !== parts.length) {
+      throw new InvalidFileRequestError(
+        'files.invalidParts',
+        'parts: every uploaded part once with its ETag; all but the last at least 5 MiB',
+      );
+    }
   }
 
   #signer(): S3Client {

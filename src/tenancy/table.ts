@@ -34,6 +34,27 @@ export interface TableDeps {
 const SHARDS_TTL_MS = 10_000;
 const shardCounts = new TtlCache<number>(SHARDS_TTL_MS);
 
+/**
+ * Reads a tenant's write shards from its profile (1 without one), uncached: for the shard cache
+ * itself, and for a reader that must not wait on it (a tenant session's policy, whose credentials
+ * the cached read may be waiting for).
+ */
+export async function readShardCount(deps: TableDeps, tenant: string): Promise<number> {
+  const out = await deps.doc.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: { [TABLE.partitionKey]: tenant, [TABLE.sortKey]: PROFILE_KEY },
+      ProjectionExpression: '#n',
+      ExpressionAttributeNames: { '#n': 'shards' },
+      ConsistentRead: true,
+    }),
+  );
+  const shards = out.Item?.shards;
+  return typeof shards === 'number' && Number.isInteger(shards) && shards >= 1 && shards <= MAX_SHARDS
+    ? shards
+    : 1;
+}
+
 /** Sort keys: `#kind#…`, ≤ 1024 characters, no control characters. */
 export function assertItemKey(key: unknown): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
@@ -89,21 +110,9 @@ export class TenantTable {
 
   /** The tenant's write shards (`shards` in its profile; 1 without a profile). */
   #shards(): Promise<number> {
-    return shardCounts.get(`${this.#deps.tableName}\u0000${this.context.tenant}`, async () => {
-      const out = await this.#deps.doc.send(
-        new GetCommand({
-          TableName: this.#deps.tableName,
-          Key: { [TABLE.partitionKey]: this.context.tenant, [TABLE.sortKey]: PROFILE_KEY },
-          ProjectionExpression: '#n',
-          ExpressionAttributeNames: { '#n': 'shards' },
-          ConsistentRead: true,
-        }),
-      );
-      const shards = out.Item?.shards;
-      return typeof shards === 'number' && Number.isInteger(shards) && shards >= 1 && shards <= MAX_SHARDS
-        ? shards
-        : 1;
-    });
+    return shardCounts.get(`${this.#deps.tableName}\u0000${this.context.tenant}`, () =>
+      readShardCount(this.#deps, this.context.tenant),
+    );
   }
 
   /** Forgets the cached shard count of this tenant (after its profile was written). */

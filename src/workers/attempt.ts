@@ -1,5 +1,11 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { type CapabilityDefinition, STATUS } from '../jobs/index.js';
+import {
+  CANCELLED,
+  type CapabilityDefinition,
+  effectiveLimits,
+  STATUS,
+  TransientError,
+} from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type EventPublisher, PublishError } from '../notify/index.js';
@@ -16,6 +22,8 @@ import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
 export interface AttemptDeps {
   readonly queue: Pick<JobQueue, 'ack' | 'setVisibility'>;
   readonly events: Pick<EventPublisher, 'publish'>;
+  /** Publishes risk lifecycle events (risk.opened, …) after a pass; without it none are published. */
+  readonly riskEvents?: Pick<EventPublisher, 'publishRisk'>;
   /** What running a capability needs (credentials, profile, AWS endpoints). */
   readonly invoke: InvokeDeps;
   /** Spawns the children of a passed job; without it nothing is spawned. */
@@ -35,6 +43,14 @@ export interface AttemptDeps {
   readonly spans?: SpanSource;
 }
 
+/** The abort reason of a job job control stopped (the heartbeat saw `cancelRequested`). */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor() {
+    super('cancelled by job control');
+  }
+}
+
 /** One claimed attempt. */
 export interface AttemptInput {
   readonly capability: CapabilityDefinition;
@@ -44,6 +60,11 @@ export interface AttemptInput {
   readonly ctx: TenantContext;
   readonly table: TenantTable;
   readonly files: TenantFiles;
+  /**
+   * The capability's own table and files when they differ from the engine's: over its tenant's
+   * session clients (tenant-session.ts). Default: `table` and `files`.
+   */
+  readonly view?: { readonly table: TenantTable; readonly files: TenantFiles };
   readonly message: ReceivedMessage;
   readonly log: Logger;
   /** Runs what follows a won finish outside the job's slot (dispatcher.ts `ClaimedAttempt`). */
@@ -103,22 +124,29 @@ async function setVisibility(deps: AttemptDeps, a: AttemptInput, seconds: number
 export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<AttemptEnd> {
   const { lease, capability } = a;
   const startedAt = deps.now().toISOString();
+  // The job's own timeout and budget (enqueue options, within the capability's bounds) win.
+  const limits = effectiveLimits(capability, lease.record);
   const policy: AttemptPolicy = {
     attempt: lease.attempt,
-    maxAttempts: capability.maxAttempts,
+    maxAttempts: limits.maxAttempts,
     retryBaseMs: deps.retry.baseMs,
     retryMaxMs: deps.retry.maxMs,
   };
-  const exhausted = stepBeforeRun(policy);
-  if (exhausted) return carryOut(deps, a, exhausted, { startedAt, findings: { assets: [], risks: [] } });
-  const leaseMs = deps.leaseMs(capability);
-  if (leaseMs > deps.queueVisibilityMs) await setVisibility(deps, a, leaseMs / 1000);
+  const before = stepBeforeRun(policy, lease.record);
+  if (before) return carryOut(deps, a, before, { startedAt, findings: { assets: [], risks: [] } });
+  const leaseMs = deps.leaseMs(limits);
+  if (leaseMs !== deps.leaseMs(capability) || leaseMs > deps.queueVisibilityMs)
+    await setVisibility(deps, a, leaseMs / 1000);
   const lost = new AbortController();
-  const signal = AbortSignal.any([lost.signal, AbortSignal.timeout(capability.timeoutMs), deps.shutdown]);
+  const cancelled = new AbortController();
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = AbortSignal.any([lost.signal, cancelled.signal, timeout, deps.shutdown]);
   const stopHeartbeat = startHeartbeat({
-    intervalMs: Math.max(1_000, Math.floor(leaseMs / 3)),
+    // The claim's lease was the capability's: the first beat comes before either one ends.
+    intervalMs: Math.max(1_000, Math.floor(Math.min(leaseMs, deps.leaseMs(capability)) / 3)),
     log: a.log,
     onLost: () => lost.abort(new Error('lease lost')),
+    onCancelled: () => cancelled.abort(new CancelledError()),
     beat: async () => {
       const until = new Date(deps.now().getTime() + leaseMs);
       await setVisibility(deps, a, leaseMs / 1000);
@@ -141,8 +169,16 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
   } catch (error) {
     const outcome: AttemptOutcome = {
       kind: 'threw',
-      error,
+      // The timer's own reason says nothing of what timed out.
+      error:
+        timeout.aborted && !cancelled.signal.aborted && !lost.signal.aborted
+          ? new TransientError(`capability ${capability.name} timed out after ${limits.timeoutMs} ms`, {
+              code: 'job.timeout',
+              cause: error,
+            })
+          : error,
       leaseLost: lost.signal.aborted,
+      cancelled: cancelled.signal.aborted,
       shuttingDown: deps.shutdown.aborted,
     };
     return await carryOut(deps, a, stepAfterRun(outcome, policy, deps.now()), { startedAt, findings });
@@ -200,6 +236,17 @@ export async function carryOut(
       await setVisibility(deps, a, 0);
       return 'released';
     }
+    case 'cancel':
+      markFailure(CANCELLED);
+      a.log.info({ code: CANCELLED, error: step.reason }, 'job cancelled');
+      return conclude(deps, a, {
+        code: STATUS.failed,
+        startedAt: run.startedAt,
+        error: step.reason,
+        errorCode: CANCELLED,
+        findings: { assets: [], risks: [] },
+        noResult: true,
+      });
     case 'abandon':
       a.log.warn('lease lost while running; abandoning this attempt');
       return 'fenced';
@@ -217,7 +264,13 @@ export async function carryOut(
 async function conclude(
   deps: AttemptDeps,
   a: AttemptInput,
-  fields: Run & { readonly code: typeof STATUS.passed | typeof STATUS.failed; readonly error?: string },
+  fields: Run & {
+    readonly code: typeof STATUS.passed | typeof STATUS.failed;
+    readonly error?: string;
+    readonly errorCode?: string;
+    /** A cancelled job keeps no result object. */
+    readonly noResult?: boolean;
+  },
 ): Promise<AttemptEnd> {
   const { lease, capability, ctx } = a;
   const now = deps.now();
@@ -233,21 +286,24 @@ async function conclude(
     findings: fields.findings,
   });
   const spans = spansOf(deps);
-  const resultKey = await inSpan(spans, 'result write', {}, () =>
-    writeResult(a.files, resultName(lease, capability.name), document),
-  );
+  const resultKey = fields.noResult
+    ? undefined
+    : await inSpan(spans, 'result write', {}, () =>
+        writeResult(a.files, resultName(lease, capability.name), document),
+      );
   const won = await inSpan(spans, 'finish', {}, () =>
     a.store.finish(lease, {
       code: fields.code,
       now,
       execution: { worker: deps.workerId, startedAt: fields.startedAt },
-      resultKey,
+      ...(resultKey === undefined ? {} : { resultKey }),
       ...(fields.error ? { error: fields.error } : {}),
+      ...(fields.errorCode ? { errorCode: fields.errorCode } : {}),
     }),
   );
   if (!won) {
     a.log.warn('fenced: a newer attempt owns this job; discarding this attempt');
-    await a.files.delete(resultKey).catch(() => {});
+    if (resultKey !== undefined) await a.files.delete(resultKey).catch(() => {});
     return 'fenced';
   }
   // The job is finished: a failure from here on must not be decided as the attempt's (its release
@@ -255,7 +311,16 @@ async function conclude(
   a.aside(async () => {
     await Promise.all([
       ...(fields.code === STATUS.passed
-        ? [afterFinish(a, 'findings', () => writeFindings(a.table, fields.findings, lease.key, now))]
+        ? [
+            afterFinish(a, 'findings', () =>
+              writeFindings(
+                a.table,
+                fields.findings,
+                { job: lease.key, capability: capability.name, at: now.toISOString(), resultKey },
+                deps.riskEvents,
+              ),
+            ),
+          ]
         : []),
       inSpan(spans, 'notify', {}, () =>
         afterFinish(a, 'notification', () =>
@@ -265,7 +330,7 @@ async function conclude(
             capability: capability.name,
             status: fields.code,
             attempt: lease.attempt,
-            resultKey,
+            ...(resultKey === undefined ? {} : { resultKey }),
             ...(fields.error ? { error: fields.error } : {}),
           }),
         ),

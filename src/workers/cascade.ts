@@ -177,6 +177,7 @@ export interface CascadeDeps {
   readonly table: TenantTable;
   readonly settings: CascadeSettings | undefined;
   readonly scope: TargetScope;
+  /** The parent job's logger (its lines carry tenant, key, capability and attempt). */
   readonly log: Logger;
   readonly now: () => Date;
   /** Resolver for the policy check of child targets; default the system's. */
@@ -241,8 +242,9 @@ export async function spawnChildren(
     // A newer run replaced the job meanwhile: this run's record no longer belongs anywhere.
     if (!(error instanceof ConditionFailedError)) throw error;
   }
+  // The job's logger already names tenant, key and capability: a second `key` would repeat it.
   deps.log.info(
-    { key: parent.key, spawned: record.spawnedCount, skipped: record.skippedCount, reason: reason ?? null },
+    { spawned: record.spawnedCount, skipped: record.skippedCount, reason: reason ?? null },
     'cascade',
   );
   return record;
@@ -261,8 +263,10 @@ export interface CascadeHook {
 }
 
 /**
- * The worker's hook after a won `JP`: spawns children of the job's assets. Never throws: the
- * parent already passed, and a cascade failure is logged, not retried.
+ * The worker's hook after a won `JP`: spawns children of the assets this run emitted. Risks never
+ * spawn (a closed one, or an open one), nor do assets known only from earlier runs
+ * (docs/FINDINGS.md). Never throws: the parent already passed, and a cascade failure is logged,
+ * not retried.
  */
 export async function cascadeAfterPass(
   hook: CascadeHook,

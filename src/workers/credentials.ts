@@ -1,3 +1,4 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, type AssumeRoleCommandInput, type STSClient } from '@aws-sdk/client-sts';
 import type { JobCredentials } from '../jobs/index.js';
 import { coerceError, ScanqError } from '../lib/errors.js';
@@ -64,6 +65,11 @@ export interface CredentialsCacheOptions {
   readonly now?: () => number;
   /** Told whether each `get` was served from the cache (metrics). Default none. */
   readonly onLookup?: (result: 'hit' | 'miss') => void;
+  /**
+   * The Secrets Manager client reading a tenant's secrets: its tenant session's (tenant-session.ts)
+   * when sessions are on. Default `secrets.secrets`, the worker's own.
+   */
+  readonly secretsClientOf?: (tenant: string) => SecretsManagerClient;
 }
 
 interface Entry {
@@ -143,9 +149,10 @@ export class CredentialsCache {
   }
 
   async #read(ctx: TenantContext, accountId: string): Promise<AccountCredentials> {
-    const { log, secrets } = this.#options;
+    const { log, secrets, secretsClientOf } = this.#options;
     try {
-      const value = await readAccountSecret(secrets, ctx, accountId);
+      const client = secretsClientOf ? secretsClientOf(ctx.tenant) : secrets.secrets;
+      const value = await readAccountSecret({ ...secrets, secrets: client }, ctx, accountId);
       log.debug({ tenant: ctx.tenant, user: ctx.user, accountId }, 'credentials read from Secrets Manager');
       return Object.freeze(value);
     } catch (error) {

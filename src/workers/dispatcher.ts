@@ -21,6 +21,7 @@ import {
 } from '../telemetry/index.js';
 import type { AttemptEnd } from './attempt.js';
 import type { TenantGate } from './fairness.js';
+import type { PauseHook } from './pause.js';
 import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
 import type { WorkerStats } from './stats.js';
 
@@ -68,6 +69,8 @@ export interface DispatcherDeps {
   readonly telemetry?: SpanSource & { readonly metrics: ScanqMetrics };
   /** The jobs queue (span attributes). Default empty. */
   readonly queueUrl?: string;
+  /** Job control's pauses: a paused job's message is parked (pause.ts `parkPaused`). Default none. */
+  readonly pause?: PauseHook;
 }
 
 /** What to do with a message whose claim was lost, from the job as stored. Pure. */
@@ -136,10 +139,19 @@ export function createDispatcher(deps: DispatcherDeps) {
       case 'reject':
         return reject(message, step.reason);
       case 'ack':
-        log.debug(
-          { tenant: job.tenant, key: job.key, status: stored?.status },
-          'duplicate message acknowledged',
-        );
+        if (stored === undefined) {
+          // Nothing to run and nothing to retry; but a producer or an operator sends what it should not.
+          metrics.unknownJob(job.tenant);
+          log.warn(
+            { tenant: job.tenant, key: job.key, capability: job.capability },
+            'message names a job that does not exist (unknown tenant or job); acknowledged',
+          );
+        } else {
+          log.debug(
+            { tenant: job.tenant, key: job.key, status: stored.status },
+            'duplicate message acknowledged',
+          );
+        }
         await queue.ack(message);
     }
   }
@@ -260,6 +272,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       if (tagged !== job.tenant)
         return dispose(message, () => reject(message, 'tenant attribute does not match the body'));
       if (deps.draining()) return dispose(message, () => queue.setVisibility(message, 0));
+      if (deps.pause && (await deps.pause.paused(job.tenant, job.capability)))
+        return dispose(message, () => deps.pause?.park(message, job) ?? Promise.resolve());
       const hardOnly = deps.laneOf?.(message) === LANE.bulk;
       if (!(await deps.gate.tryEnter(job.tenant, { hardOnly })))
         return dispose(message, () => defer(message, job));

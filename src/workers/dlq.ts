@@ -5,6 +5,7 @@ import {
   GetQueueAttributesCommand,
   type Message,
   type MessageAttributeValue,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -447,4 +448,29 @@ export async function dlqDepth(sqs: SQSClient, dlqUrl: string): Promise<number> 
     Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
     Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
+}
+
+/** SQS refused a purge: one already ran within the last minute (`PurgeQueueInProgress`). */
+export class DlqPurgeError extends DlqError {
+  constructor(dlqUrl: string, cause: unknown) {
+    super('dlq.purgeInProgress', `a purge of ${dlqUrl} already ran within the last 60 s; try again later`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * Deletes every message of the DLQ (SQS `PurgeQueue`: it may take up to 60 s to finish, and SQS
+ * allows one per queue per minute). Returns how many there were, approximately.
+ * @throws DlqPurgeError when a purge is already in progress.
+ */
+export async function purgeDlq(sqs: SQSClient, dlqUrl: string): Promise<number> {
+  const depth = await dlqDepth(sqs, dlqUrl);
+  try {
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
+  } catch (error) {
+    if (coerceError(error).name === 'PurgeQueueInProgress') throw new DlqPurgeError(dlqUrl, error);
+    throw error;
+  }
+  return depth;
 }

@@ -1,18 +1,27 @@
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
+/** What one beat found. */
+export type BeatResult = 'held' | 'lost' | 'cancelled';
+
 export interface HeartbeatOptions {
   readonly intervalMs: number;
-  /** Extends visibility and lease together; resolves false when the lease was lost (fenced). */
-  readonly beat: () => Promise<boolean>;
+  /**
+   * Extends visibility and lease together: `held`, `lost` (fenced: another attempt owns the job),
+   * or `cancelled` (held, but job control asked the job to stop).
+   */
+  readonly beat: () => Promise<BeatResult>;
   /** Called once when a beat reports the lease lost. */
   readonly onLost: () => void;
+  /** Called once when a beat reports the job cancelled; the heartbeat stops. */
+  readonly onCancelled: () => void;
   readonly log: Logger;
 }
 
 /**
  * Beats every `intervalMs` while a job runs (one beat at a time). A failed beat is logged and
- * retried at the next interval; a lost lease stops the heartbeat and calls `onLost`.
+ * retried at the next interval; a lost lease stops the heartbeat and calls `onLost`, a cancel
+ * request `onCancelled`.
  * @returns a function that stops the heartbeat.
  */
 export function startHeartbeat(options: HeartbeatOptions): () => void {
@@ -23,9 +32,11 @@ export function startHeartbeat(options: HeartbeatOptions): () => void {
   };
   const tick = async () => {
     try {
-      if (!(await options.beat()) && !stopped) {
+      const result = await options.beat();
+      if (result !== 'held' && !stopped) {
         stopped = true;
-        options.onLost();
+        if (result === 'lost') options.onLost();
+        else options.onCancelled();
         return;
       }
     } catch (error) {

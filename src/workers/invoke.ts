@@ -1,5 +1,6 @@
 import {
   type AssetRecord,
+  type CapabilityDefinition,
   type Emit,
   type JobCredentials,
   PermanentError,
@@ -8,6 +9,7 @@ import {
   type RunOutcome,
   STATUS,
 } from '../jobs/index.js';
+import { coerceError } from '../lib/errors.js';
 import type { EventPublisher } from '../notify/index.js';
 import { inSpan, type SpanSource } from '../telemetry/index.js';
 import type { TenantContext, TenantProfile } from '../tenancy/index.js';
@@ -51,7 +53,7 @@ export interface InvokeDeps {
 }
 
 /** The part of an attempt a capability run reads. */
-type Invocation = Pick<AttemptInput, 'capability' | 'lease' | 'ctx' | 'table' | 'files' | 'log'>;
+type Invocation = Pick<AttemptInput, 'capability' | 'lease' | 'ctx' | 'table' | 'files' | 'view' | 'log'>;
 
 /** Credentials the capability declared, for the account named in the job input. */
 async function credentialsOf(deps: InvokeDeps, a: Invocation): Promise<JobCredentials | undefined> {
@@ -80,8 +82,9 @@ export async function invoke(
     attempt: lease.attempt,
     signal,
     ...(credentials ? { credentials } : {}),
-    files: a.files,
-    table: a.table,
+    // A tenant session's clients when there is one: IAM then holds the capability to its tenant.
+    files: a.view?.files ?? a.files,
+    table: a.view?.table ?? a.table,
     aws: deps.aws,
     scope: { allowLoopback: deps.allowLoopback, allowedScopes: profile?.allowedScopes ?? [] },
     log: a.log,
@@ -106,7 +109,44 @@ export async function invoke(
   if (lease.phase === STATUS.asyncReturning) {
     if (!capability.complete)
       throw new PermanentError(`capability ${capability.name} cannot complete async jobs`);
-    return capability.complete(runCtx, input, lease.record.asyncResult ?? {}, emit);
+    return checkOutcome(
+      capability,
+      await capability.complete(runCtx, input, lease.record.asyncResult ?? {}, emit),
+    );
   }
-  return capability.run(runCtx, input, emit);
+  return checkOutcome(capability, await capability.run(runCtx, input, emit));
+}
+
+/**
+ * What a capability returned, checked before anything is written: a result must be a JSON object
+ * that its `result` schema (when it declares one) accepts; else the job fails at once with
+ * `job.badResult` and the first problem (a retry would return the same).
+ */
+export function checkOutcome<O extends RunOutcome>(
+  capability: Pick<CapabilityDefinition, 'name' | 'result'>,
+  outcome: O,
+): O {
+  const bad = (why: string) =>
+    new PermanentError(`capability ${capability.name} returned a bad result: ${why}`, {
+      code: 'job.badResult',
+    });
+  if (typeof outcome !== 'object' || outcome === null) throw bad('not an outcome');
+  if (outcome.kind !== 'done') return outcome;
+  const { result } = outcome;
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw bad('not an object');
+  try {
+    JSON.stringify(result);
+  } catch (error) {
+    throw bad(`not JSON (${coerceError(error).message.slice(0, 100)})`);
+  }
+  if (capability.result) {
+    const parsed = capability.result.safeParse(result);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw bad(
+        `${issue?.path.map(String).join('.') || '(result)'}: ${issue?.message ?? 'breaks its schema'}`,
+      );
+    }
+  }
+  return outcome;
 }

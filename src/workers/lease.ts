@@ -101,9 +101,22 @@ export async function claim(table: TenantTable, key: string, options: ClaimReque
   }
 }
 
-/** Extends the lease of a running attempt; false when fenced. */
-export function renew(table: TenantTable, lease: Lease, until: Date): Promise<boolean> {
-  return fenced(table, lease.key, renewLease(lease, until));
+/**
+ * Extends the lease of a running attempt: `lost` when fenced, `cancelled` when the job as written
+ * carries job control's `cancelRequested` (the owner must stop), else `held`.
+ */
+export async function renew(
+  table: TenantTable,
+  lease: Lease,
+  until: Date,
+): Promise<'held' | 'lost' | 'cancelled'> {
+  try {
+    const item = await send(table, lease.key, renewLease(lease, until));
+    return item.cancelRequested === undefined ? 'held' : 'cancelled';
+  } catch (error) {
+    if (error instanceof JobConflictError || error instanceof InvalidJobRecordError) return 'lost';
+    throw error;
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { assetKey, type Run, recordRun, riskKey } from '../findings/index.js';
 import type { AssetRecord, RiskRecord } from '../jobs/index.js';
-import type { Item, TenantFiles, TenantTable } from '../tenancy/index.js';
+import { type EventPublisher, RISK_EVENT_TYPES } from '../notify/index.js';
+import type { TenantFiles, TenantTable } from '../tenancy/index.js';
 import type { Lease } from './ports.js';
 
 /** What a capability emitted during one attempt. */
@@ -9,8 +11,7 @@ export interface Findings {
   readonly risks: RiskRecord[];
 }
 
-export const assetKey = (asset: Pick<AssetRecord, 'type' | 'value'>) => `#asset#${asset.type}#${asset.value}`;
-export const riskKey = (risk: RiskRecord) => `#risk#${assetKey(risk.asset)}#${risk.name}`;
+export { assetKey, riskKey };
 
 /** `{capability}/{hash of key}/{attempt}-{owner hash}.json`: unique per attempt, safe as a file name. */
 export function resultName(lease: Pick<Lease, 'key' | 'owner' | 'attempt'>, capability: string): string {
@@ -55,34 +56,32 @@ export async function writeResult(files: TenantFiles, name: string, document: ob
   return files.put('results', name, JSON.stringify(document), 'application/json');
 }
 
-/** Asset and risk items (last writer wins), each pointing at the job that found it. */
+/**
+ * Applies a passed run's findings to the tenant's assets and risks (src/findings: first/last seen,
+ * open → closed → reopened) and publishes each risk that opened, closed or reopened. Called only
+ * after the run's finish won, so a fenced attempt changes nothing.
+ */
 export async function writeFindings(
   table: TenantTable,
   findings: Findings,
-  source: string,
-  at: Date,
+  run: Run,
+  events?: Pick<EventPublisher, 'publishRisk'>,
 ): Promise<void> {
-  const updated = at.toISOString();
-  const items: Item[] = [
-    ...findings.assets.map((a) => ({
-      key: assetKey(a),
-      kind: 'asset',
-      type: a.type,
-      value: a.value,
-      attributes: a.attributes ?? {},
-      source,
-      updated,
-    })),
-    ...findings.risks.map((r) => ({
-      key: riskKey(r),
-      kind: 'risk',
-      asset: assetKey(r.asset),
-      name: r.name,
-      severity: r.severity,
-      evidence: r.evidence ?? {},
-      source,
-      updated,
-    })),
-  ].filter((item) => item.key.length <= 1024);
-  if (items.length > 0) await table.putMany(items);
+  const recorded = await recordRun(table, run, findings);
+  if (!events) return;
+  await Promise.all(
+    recorded.transitions.map((t) =>
+      events.publishRisk(
+        {
+          tenant: table.tenant,
+          key: t.key,
+          capability: t.capability,
+          severity: t.severity,
+          job: t.job,
+          at: t.at,
+        },
+        RISK_EVENT_TYPES[t.change],
+      ),
+    ),
+  );
 }

@@ -66,6 +66,8 @@ export interface FinishRequest {
   readonly execution: Execution;
   readonly resultKey?: string;
   readonly error?: string;
+  /** A stable code of the error (`cancelled`). */
+  readonly errorCode?: string;
 }
 
 export interface HandOffRequest {
@@ -90,7 +92,8 @@ export interface ReleaseRequest {
  */
 export interface JobStore {
   claim(key: string, request: ClaimRequest): Promise<ClaimResult>;
-  renew(lease: Lease, until: Date): Promise<boolean>;
+  /** `held`, `lost` (fenced), or `cancelled` (held, but job control asked the job to stop). */
+  renew(lease: Lease, until: Date): Promise<'held' | 'lost' | 'cancelled'>;
   finish(lease: Lease, request: FinishRequest): Promise<boolean>;
   handOff(lease: Lease, request: HandOffRequest): Promise<boolean>;
   release(lease: Lease, request: ReleaseRequest): Promise<boolean>;

@@ -12,6 +12,8 @@ export class WorkerStats {
     duplicates: 0,
     fenced: 0,
     released: 0,
+    /** Messages of paused jobs parked (job control). */
+    paused: 0,
   };
   /** Enqueue → claim, in ms, for jobs claimed by this process (bounded reservoir). */
   readonly dwellMs: number[] = [];

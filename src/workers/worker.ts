@@ -8,6 +8,7 @@ import {
   type CapabilityRegistry,
   type JobCredentials,
   PermanentError,
+  registerCapabilities,
 } from '../jobs/index.js';
 import { track } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
@@ -28,9 +29,11 @@ import { type AttemptDeps, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate } from './fairness.js';
 import { tableJobStore } from './lease.js';
+import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
 import { lanedJobQueue, sqsJobQueue } from './queue.js';
+import type { TenantSessions } from './tenant-session.js';
 
 /**
  * How long an event or an acknowledgement waits for company before its batch leaves. Neither holds
@@ -48,10 +51,29 @@ export function leaseMsOf(capability: Pick<CapabilityDefinition, 'timeoutMs'>): 
   return capability.timeoutMs + Math.max(2_000, Math.floor(capability.timeoutMs / 4));
 }
 
+/** A capability's table and files over its tenant's session clients (same tenant context). */
+function capabilityView(
+  sessions: TenantSessions,
+  table: TenantTable,
+  tableName: string,
+  buckets: Readonly<Record<'results' | 'uploads' | 'quarantine', string>>,
+): { readonly table: TenantTable; readonly files: TenantFiles } {
+  const scoped = sessions.clientsFor(table.tenant);
+  return {
+    table: new TenantTable({ doc: scoped.doc, tableName }, table.context),
+    files: new TenantFiles({ s3: scoped.s3, buckets }, table.context),
+  };
+}
+
 export interface WorkerDeps {
   readonly clients: AwsClients;
   readonly resources: ResolvedResources;
   readonly registry: CapabilityRegistry;
+  /**
+   * Capabilities of your own (`defineCapability`), checked and added to `registry` like a
+   * `--plugin` module's. Default none.
+   */
+  readonly capabilities?: readonly CapabilityDefinition[];
   readonly log: Logger;
   /** Jobs at once; default `config.worker.concurrency`. */
   readonly concurrency?: number;
@@ -70,6 +92,12 @@ export interface WorkerDeps {
   readonly queueVisibilityMs?: number;
   /** Inserts the jobs a passed job spawns (cascade). Default none: nothing is spawned. */
   readonly producer?: Pick<Producer, 'insert'>;
+  /**
+   * Tenant sessions (`createWorkerRuntimeDeps`, when SCANQ_TENANT_ROLE_ARN is set): a capability's
+   * table and files use its tenant's session clients; the engine's own writes (claim, lease,
+   * result, finish, findings) stay on `clients`. Default none: capabilities use `clients` too.
+   */
+  readonly tenantSessions?: TenantSessions;
   /** Spans and metrics of the jobs (`scanq worker` passes its own). Default: telemetry off. */
   readonly telemetry?: Pick<Telemetry, 'tracer' | 'tracing' | 'metrics'>;
 }
@@ -88,6 +116,8 @@ export interface Worker {
 }
 
 export function createWorker(config: Config, deps: WorkerDeps): Worker {
+  if (deps.capabilities)
+    registerCapabilities(deps.registry, deps.capabilities, 'createWorker({ capabilities })');
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const concurrency = deps.concurrency ?? config.worker.concurrency;
   const log = deps.log.child({ worker: id });
@@ -133,6 +163,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   const attemptDeps: AttemptDeps = {
     queue,
     events,
+    riskEvents: events,
     spans: telemetry,
     invoke: {
       spans: telemetry,
@@ -173,7 +204,15 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     runAttempt: (claimed) => {
       const table = tableOf(claimed.tenant);
       const files = new TenantFiles({ s3: deps.clients.s3, buckets }, table.context);
-      return runAttempt(attemptDeps, { ...claimed, ctx: table.context, table, files });
+      return runAttempt(attemptDeps, {
+        ...claimed,
+        ctx: table.context,
+        table,
+        files,
+        ...(deps.tenantSessions
+          ? { view: capabilityView(deps.tenantSessions, table, tableDeps.tableName, buckets) }
+          : {}),
+      });
     },
     registry: deps.registry,
     gate: new TenantGate({
@@ -190,6 +229,15 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     draining: () => draining,
     shutdown: shutdown.signal,
     groupByTenant: config.producer.messageGroupId,
+    pause: createPauseHook({
+      tableOf,
+      queue,
+      ttlMs: config.worker.profileTtlMs,
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      groupByTenant: config.producer.messageGroupId,
+      stats,
+      log,
+    }),
   });
   const poller = createPoller({
     queue,
@@ -213,6 +261,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     await dispatcher.settled();
     await events.flush();
     await queue.flush();
+    deps.tenantSessions?.destroy();
     untrack();
     untrack = undefined;
     log.info({ drained, ...stats.counts }, 'worker stopped');

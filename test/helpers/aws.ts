@@ -46,6 +46,8 @@ export async function createTestStack(
       SCANQ_DLQ_URL: report.dlqUrl,
       SCANQ_BULK_QUEUE_URL: report.bulkQueueUrl,
       SCANQ_TOPIC_ARN: report.topicArn,
+      // Capabilities run in tenant sessions in every test stack (`SCANQ_TENANT_ROLE_ARN: ''` turns them off).
+      SCANQ_TENANT_ROLE_ARN: report.tenantRoleArn,
       ...options.env,
     }),
   );

@@ -82,6 +82,8 @@ export function stackEnv(stack: TestStack, extra: Record<string, string> = {}): 
     SCANQ_DLQ_URL: stack.report.dlqUrl,
     SCANQ_BULK_QUEUE_URL: stack.report.bulkQueueUrl,
     SCANQ_TOPIC_ARN: stack.report.topicArn,
+    // Worker processes run capabilities in tenant sessions, as `dev` does (`''` in `extra` turns them off).
+    SCANQ_TENANT_ROLE_ARN: stack.config.worker.tenantSession.roleArn ?? '',
     SCANQ_RETRY_BASE: '200ms',
     SCANQ_RETRY_MAX: '1s',
     ...extra,

@@ -321,6 +321,14 @@ describe('Function: request validation (generated bad bodies)', () => {
       ttlMs: 600_000,
     });
     headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    // A tenant exists (its profile) before anything is stored for it.
+    const profile = await server.app.inject({
+      method: 'PUT',
+      url: `/v1/tenants/${TENANT}`,
+      headers,
+      payload: JSON.stringify({ name: 'Fuzz' }),
+    });
+    expect(profile.statusCode).toBe(200);
     const claims = {
       tenant: TENANT,
       key: CALLBACK_KEY,

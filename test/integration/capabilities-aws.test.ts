@@ -144,15 +144,18 @@ describe('Capability: aws-posture (in-process worker, credentials from Secrets M
       'ec2.worldOpenIngress',
     ]);
 
-    // The role was really assumed, with the external id, in the weak account.
-    expect(assumeRoleRequests).toEqual([
+    // The tenant's secret was read in its tenant session (the worker's own AssumeRole, with the
+    // tenant's session policy), and the account's role really assumed, with the external id.
+    const session = (r: AssumeRoleCommandInput) => r.RoleArn === stack.report.tenantRoleArn;
+    expect(assumeRoleRequests.filter(session).map((r) => r.RoleSessionName)).toEqual([`tenant-${TENANT}`]);
+    expect(assumeRoleRequests.filter((r) => !session(r))).toEqual([
       {
         RoleArn: `arn:aws:iam::${weak.accountId}:role/scanq-audit`,
         RoleSessionName: `scanq-${TENANT}`,
         ExternalId: externalId,
       },
     ]);
-    expect(counter.snapshot()['STS.AssumeRole']).toBe(1);
+    expect(counter.snapshot()['STS.AssumeRole']).toBe(2);
 
     // Risk items are in the tenant's partition too: written once the finish has won, so they may
     // land a moment after the job reads JP.
@@ -181,7 +184,7 @@ describe('Capability: aws-posture (in-process worker, credentials from Secrets M
       principal: `arn:aws:iam::${hardened.accountId}:user/scanner`,
       counts: { buckets: 1, users: 1, risks: 0 },
     });
-    // Access keys are used as stored: no AssumeRole for this job.
+    // Access keys are used as stored: no AssumeRole for this job (the tenant session is cached).
     expect(counter.snapshot()['STS.AssumeRole'] ?? 0).toBe(before);
     console.info(`[posture] hardened account: ${assets.length} assets, 0 risks`);
   });

@@ -101,7 +101,18 @@ describe('Cascade: portscan → http-probe in real worker processes', () => {
     expect(probe).toMatchObject({ parent: root, root, depth: 1, source: 'system:cascade', attempt: 1 });
     const result = await readResult(stack, String(probe?.resultKey));
     expect(result.result).toMatchObject({ status_code: 200, title: 'plain', ip: '127.0.0.1' });
-    const risks = await table.query({ prefix: `#risk##asset#url#http://127.0.0.1:${web[0]?.port}/#` });
+    // Findings are written once the finish has won, so they may land a moment after JP.
+    const risks = await eventually(
+      async () => {
+        const page = await table.query({
+          prefix: `#risk##asset#url#http://127.0.0.1:${web[0]?.port}/#`,
+          consistent: true,
+        });
+        return page.items.length >= 3 ? page : undefined;
+      },
+      10_000,
+      'the risk items',
+    );
     const names = risks.items.map((r) => r.name).sort();
     console.log(`child ${child}: risks ${names.join(', ')}`);
     expect(names).toEqual([

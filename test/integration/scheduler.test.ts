@@ -1,5 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
+import { type LocalAws, startLocalAws, stopLocalAws } from '../../src/local-aws/index.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
 import {
   createScheduler,
@@ -155,7 +159,39 @@ describe('Command: scanq scheduler', () => {
 });
 
 describe('Function: createScheduler', () => {
+  // moto has no lock around a DynamoDB check-and-write (LOCAL-AWS.md): a race of four schedulers
+  // over one schedule can let two conditional updates both pass there (a clean-clone run saw 23 of
+  // 20). The race runs on DynamoDB Local (the load profile), the reference for conditional writes.
+  const raceDir = mkdtempSync(join(tmpdir(), 'scanq-sched-race-'));
+  let raceAws: LocalAws | undefined;
+  beforeAll(async () => {
+    raceAws = await startLocalAws({
+      profile: 'load',
+      mode:
+        process.env.SCANQ_MOTO === 'venv' || process.env.SCANQ_MOTO === 'system'
+          ? process.env.SCANQ_MOTO
+          : 'auto',
+      detached: false,
+      stateDir: raceDir,
+      say: (line) => process.stderr.write(`[scheduler race] ${line}\n`),
+    });
+  }, 15 * 60_000);
+  afterAll(async () => {
+    if (raceAws) await stopLocalAws(raceAws);
+    rmSync(raceDir, { recursive: true, force: true });
+  }, 60_000);
+
   it('four racing schedulers fire each of 20 schedules exactly once per due time, over two due times', async () => {
+    if (!raceAws) throw new Error('the load-profile endpoint did not start');
+    // This test's stack lives on the load-profile endpoint instead of the run's shared one.
+    producer.close();
+    await destroyTestStack(stack);
+    stack = await createTestStack('race', { env: raceAws.env });
+    producer = await createProducer(stack.config, {
+      clients: stack.clients,
+      log: silent,
+      registry: testRegistry(),
+    });
     const tenants = ['r-a', 'r-b'];
     const start = new Date();
     let clock = start;

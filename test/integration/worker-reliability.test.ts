@@ -157,7 +157,7 @@ describe('Command: scanq worker — reliability', () => {
       phase: 'JQ',
       record: parseJobRecord(claimed),
     };
-    expect(await renew(table, zombie, new Date(Date.now() + 60_000))).toBe(false);
+    expect(await renew(table, zombie, new Date(Date.now() + 60_000))).toBe('lost');
     const execution = { worker: 'zombie', startedAt: new Date().toISOString() };
     expect(await finish(table, zombie, { code: 'JF', now: new Date(), error: 'zombie', execution })).toBe(
       false,

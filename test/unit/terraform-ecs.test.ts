@@ -365,7 +365,7 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
     return { ecs, policy, target, workerService };
   }
 
-  it('tracks visible messages of both lanes\' queues divided by running tasks of the worker service', () => {
+  it("tracks visible messages of both lanes' queues divided by running tasks of the worker service", () => {
     // Prepare
     const { ecs, policy, workerService } = scaling(deploy());
     const cluster = ecs.instance('aws_ecs_cluster.this');

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ENV_SCHEMA, type EnvName } from '../../src/config/schema.js';
+import { tenantRoleName } from '../../src/local-aws/bootstrap/role.js';
 import { buildManifest, type ResourceNames, resourceNames } from '../../src/local-aws/manifest.js';
 import {
   type Block,
@@ -455,9 +456,16 @@ describe('Module: terraform (against src/local-aws/manifest.ts)', () => {
       if (!isValueObject(env)) throw new Error(`output env is ${show(env)}`);
       for (const name of Object.keys(env)) expect(Object.keys(ENV_SCHEMA), name).toContain(name);
       expect(sorted(Object.keys(env))).toEqual(
-        sorted(['AWS_REGION', 'SCANQ_PREFIX', ...Object.values(ENV_FOR_NAME)]),
+        sorted(['AWS_REGION', 'SCANQ_PREFIX', 'SCANQ_TENANT_ROLE_ARN', ...Object.values(ENV_FOR_NAME)]),
       );
       expect(env.SCANQ_PREFIX).toBe(PREFIX);
+    });
+
+    it('turns tenant sessions on with the role bootstrap creates locally', () => {
+      if (!isValueObject(env)) throw new Error(`output env is ${show(env)}`);
+      const role = referenced(env.SCANQ_TENANT_ROLE_ARN, 'aws_iam_role');
+      expect(role.address).toBe('aws_iam_role.tenant_session');
+      expect(tf.attribute(role, 'name')).toBe(tenantRoleName(PREFIX));
     });
 
     it.each(Object.entries(ENV_FOR_NAME))('gives %s the resource the app would use', (field, variable) => {
@@ -500,19 +508,87 @@ describe('Module: terraform (against src/local-aws/manifest.ts)', () => {
 describe('Module: terraform IAM', () => {
   it('gives each process its own role with its own policy, and a producer policy for embedders', () => {
     const processes = ['api', 'scheduler', 'sweeper', 'worker'];
-    expect(sorted(tf.instancesOf('aws_iam_role').map((r) => r.key ?? ''))).toEqual(processes);
-    expect(sorted(tf.instancesOf('aws_iam_policy').map((p) => p.key ?? ''))).toEqual(
+    const ofProcesses = (type: string) => tf.instancesOf(type).filter((i) => i.address === `${type}.process`);
+    expect(sorted(ofProcesses('aws_iam_role').map((r) => r.key ?? ''))).toEqual(processes);
+    expect(sorted(ofProcesses('aws_iam_policy').map((p) => p.key ?? ''))).toEqual(
       sorted([...processes, 'producer']),
     );
+    // Besides them: only the tenant-session role, its policy and its boundary.
+    expect(sorted(tf.instancesOf('aws_iam_role').map(label))).toEqual(
+      sorted([...processes.map((p) => `aws_iam_role.process["${p}"]`), 'aws_iam_role.tenant_session']),
+    );
+    expect(
+      tf
+        .instancesOf('aws_iam_policy')
+        .filter((p) => p.key === undefined)
+        .map(label),
+    ).toEqual(['aws_iam_policy.tenant_session', 'aws_iam_policy.tenant_session_boundary']);
     for (const attachment of tf.instancesOf('aws_iam_role_policy_attachment')) {
       const roleName = text(tf.attribute(attachment, 'role'), `${label(attachment)}.role`);
       const role = byName(tf, 'aws_iam_role').get(roleName);
       const policy = referenced(tf.attribute(attachment, 'policy_arn'), 'aws_iam_policy');
       expect(role?.key, label(attachment)).toBe(policy.key);
     }
-    expect(sorted(tf.instancesOf('aws_iam_role_policy_attachment').map((a) => a.key ?? ''))).toEqual(
-      processes,
+    expect(sorted(ofProcesses('aws_iam_role_policy_attachment').map((a) => a.key ?? ''))).toEqual(processes);
+  });
+
+  describe('the tenant-session role', () => {
+    const role = only(
+      tf.instancesOf('aws_iam_role').filter((r) => r.address === 'aws_iam_role.tenant_session'),
+      'tenant-session role',
     );
+    const policyDocument = (policy: Instance) =>
+      referenced(tf.attribute(policy, 'policy'), 'data.aws_iam_policy_document');
+
+    it('is assumed by the worker role (and the named extra principals) only', () => {
+      const trust = statements(
+        referenced(tf.attribute(role, 'assume_role_policy'), 'data.aws_iam_policy_document'),
+      );
+      expect(trust).toHaveLength(1);
+      expect(trust[0]?.actions).toEqual(['sts:AssumeRole']);
+      // With the default (no extra principals): the worker role alone.
+      expect(show(trust[0]?.principals[0]?.identifiers)).toBe('[aws_iam_role.process["worker"].arn]');
+    });
+
+    it('has a permission boundary that is exactly its attached policy', () => {
+      const boundary = referenced(tf.attribute(role, 'permissions_boundary'), 'aws_iam_policy');
+      const attachment = only(
+        tf.instancesOf('aws_iam_role_policy_attachment').filter((a) => a.address.endsWith('.tenant_session')),
+        'attachment of the tenant-session policy',
+      );
+      const attached = referenced(tf.attribute(attachment, 'policy_arn'), 'aws_iam_policy');
+      expect(label(boundary)).toBe('aws_iam_policy.tenant_session_boundary');
+      expect(label(policyDocument(boundary))).toBe(label(policyDocument(attached)));
+      expect(text(tf.attribute(attachment, 'role'), 'role')).toBe(tenantRoleName(PREFIX));
+    });
+
+    it('grants the table (no index), the three buckets and the secrets under the prefix', () => {
+      const granted = allowed([
+        policyDocument(referenced(tf.attribute(role, 'permissions_boundary'), 'aws_iam_policy')),
+      ]);
+      const resources = granted.flatMap((s) => (s.resources ?? []).map(show));
+      expect(resources.some((r) => r.includes('/index/'))).toBe(false);
+      expect(granted.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'))).not.toContain(
+        'dynamodb:Scan',
+      );
+      expect(
+        granted.flatMap((s) => s.actions).some((a) => a.startsWith('sqs:') || a.startsWith('sns:')),
+      ).toBe(false);
+    });
+
+    it('may be assumed by the worker and no other process', () => {
+      for (const process of ['api', 'scheduler', 'sweeper', 'worker', 'producer']) {
+        const policy = only(
+          tf
+            .instancesOf('aws_iam_policy')
+            .filter((p) => p.address === 'aws_iam_policy.process' && p.key === process),
+          process,
+        );
+        const document = policyDocument(policy);
+        const sources = show(tf.attribute(document, 'source_policy_documents') ?? null);
+        expect(sources.includes('assume_tenant_sessions'), process).toBe(process === 'worker');
+      }
+    });
   });
 
   it('allows no "*" action and no "*" resource in the role policies (but for star-only actions)', () => {

@@ -1,6 +1,14 @@
 import { writeFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
-import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  ALLOW_REAL_AWS_FLAG,
+  configOrExit,
+  EXIT,
+  guardRealAws,
+  out,
+  positiveInt,
+  runCommand,
+} from '../../src/cli/index.js';
 import { formatReport } from '../bench/format.js';
 import { DEFAULT_LATENCY_MS } from '../bench/latency.js';
 import { consoleProgress } from '../bench/progress.js';
@@ -18,6 +26,7 @@ interface CliOptions {
   readonly long?: boolean;
   readonly latency?: number | true;
   readonly json?: string;
+  readonly allowRealAws?: boolean;
   readonly flood: readonly number[];
 }
 
@@ -29,14 +38,14 @@ function latencyMs(value: string): number {
 /** `--flood 2000,20000` → [2000, 20000]. */
 function floodList(value: string): number[] {
   const parsed = value.split(',').map((part) => positiveInt('--flood', 1_000_000)(part.trim()));
-  if (parsed.length === 0) throw new Error('--flood must list flood sizes, e.g. 2000,20000');
+  if (parsed.length === 0) throw new InvalidArgumentError('--flood must list flood sizes, e.g. 2000,20000');
   return parsed;
 }
 
 /** `--workers 1,2,4` → [1, 2, 4]. */
 function workerList(value: string): number[] {
   const parsed = value.split(',').map((part) => positiveInt('--workers', 16)(part.trim()));
-  if (parsed.length === 0) throw new Error('--workers must list worker counts, e.g. 1,2,4');
+  if (parsed.length === 0) throw new InvalidArgumentError('--workers must list worker counts, e.g. 1,2,4');
   return parsed;
 }
 
@@ -66,6 +75,10 @@ export function registerBench(program: Command): void {
     )
     .option('--json <file>', 'also write the report as JSON to this file')
     .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
+    .option(
       '--flood <list>',
       'flood sizes of the fairness phase (one phase each, with an unflooded run of the same size)',
       floodList,
@@ -74,6 +87,8 @@ export function registerBench(program: Command): void {
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
+        // Without a configured endpoint the tool starts its own; a configured set must not reach AWS.
+        if (configured.local) await guardRealAws(configured, 'bench', cli.allowRealAws);
         stopAllOnSignal('bench');
         const options: BenchOptions = {
           ...d,

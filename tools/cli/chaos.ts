@@ -1,6 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import {
+  ALLOW_REAL_AWS_FLAG,
+  configOrExit,
+  EXIT,
+  guardRealAws,
+  out,
+  positiveInt,
+  runCommand,
+  share,
+} from '../../src/cli/index.js';
 import { consoleProgress } from '../bench/progress.js';
 import { CHAOS_DEFAULTS, type ChaosOptions, type ChaosReport, runChaos } from '../chaos/chaos.js';
 import { stopAllOnSignal } from './signals.js';
@@ -15,15 +24,7 @@ interface CliOptions {
   readonly awsMaxAttempts: number;
   readonly profile: 'load' | 'default';
   readonly json?: string;
-}
-
-/** A share in [0, 1] (commander option parser). */
-function share(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d*\.?\d+$/.test(value) || n < 0 || n > 1) throw new Error(`${name} must be a number from 0 to 1`);
-    return n;
-  };
+  readonly allowRealAws?: boolean;
 }
 
 function print(report: ChaosReport): void {
@@ -95,9 +96,15 @@ export function registerChaos(program: Command): void {
         .default(d.profile),
     )
     .option('--json <file>', 'also write the report as JSON to this file')
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
+        // Without a configured endpoint the tool starts its own; a configured set must not reach AWS.
+        if (configured.local) await guardRealAws(configured, 'chaos', cli.allowRealAws);
         stopAllOnSignal('chaos');
         const options: ChaosOptions = {
           ...d,

@@ -1,6 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { configOrExit, EXIT, out, positiveInt, runCommand } from '../../src/cli/index.js';
+import {
+  ALLOW_REAL_AWS_FLAG,
+  configOrExit,
+  EXIT,
+  guardRealAws,
+  out,
+  positiveInt,
+  runCommand,
+  wholeNumber,
+} from '../../src/cli/index.js';
 import { consoleProgress } from '../bench/progress.js';
 import {
   FUZZ_DEFAULTS,
@@ -20,15 +29,11 @@ interface CliOptions {
   readonly concurrency: number;
   readonly profile: 'load' | 'default';
   readonly json?: string;
+  readonly allowRealAws?: boolean;
 }
 
 /** `--seed 42`: a whole number below 2^31 (fast-check's seed range). */
-function seedArg(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n >= 2 ** 31)
-    throw new InvalidArgumentError('must be a whole number below 2147483648');
-  return n;
-}
+const seedArg = wholeNumber('--seed', 0, 2 ** 31 - 1);
 
 /** `--target api,files` → ['api', 'files']. */
 function targetList(value: string): FuzzTarget[] {
@@ -64,9 +69,15 @@ export function registerFuzz(program: Command): void {
         .default(d.profile),
     )
     .option('--json <file>', 'also write the report as JSON to this file')
+    .option(
+      ALLOW_REAL_AWS_FLAG,
+      'let a configured endpoint set that reaches real AWS be used (or SCANQ_ALLOW_REAL_AWS=true)',
+    )
     .action((cli: CliOptions) =>
       runCommand(async () => {
         const configured = configOrExit({ localState: false });
+        // Without a configured endpoint the tool starts its own; a configured set must not reach AWS.
+        if (configured.local) await guardRealAws(configured, 'fuzz', cli.allowRealAws);
         stopAllOnSignal('fuzz');
         const options: FuzzOptions = {
           cases: cli.cases,

@@ -127,6 +127,10 @@ function createAccount(deps: RouteDeps): Route {
         'Credentials are never returned by any endpoint.',
       tags: TAGS,
       responses: { 201: { description: 'the account, active or invalid', schema: accountViewSchema } },
+      errors: {
+        409: 'account.exists: the account is onboarded already; PUT its credentials to rotate them',
+        503: 'account.validationUnavailable: STS did not answer (throttling, 5xx, network); retry after Retry-After',
+      },
     },
     async handle({ body, ctx }) {
       const table = tableFor(deps, ctx);
@@ -181,6 +185,11 @@ function rotateCredentials(deps: RouteDeps): Route {
       description: 'Credentials that fail validation are refused (422) and the stored ones are kept.',
       tags: TAGS,
       responses: { 200: { description: 'the account, active', schema: accountViewSchema } },
+      errors: {
+        404: 'account.notFound: no such account in this tenant',
+        422: 'account.invalidCredentials: STS refused the new credentials; the stored ones are kept',
+        503: 'account.validationUnavailable: STS did not answer (throttling, 5xx, network); retry after Retry-After',
+      },
     },
     async handle({ params, query, body, ctx }) {
       const table = tableFor(deps, ctx);

@@ -61,6 +61,10 @@ export function callbackRoutes(deps: RouteDeps): Route[] {
           409: { description: 'not yet: retry', schema: callbackAnswerSchema },
           410: { description: 'rejected: stop', schema: callbackAnswerSchema },
         },
+        errors: {
+          401: 'the callback token is missing, malformed, forged, expired or for another job',
+          404: 'this API does not accept callbacks (no callback secret configured)',
+        },
       },
       async handle({ params, query, request }) {
         const secret = deps.config.external.callbackSecret;

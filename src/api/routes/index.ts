@@ -1,10 +1,16 @@
 import type { RouteDeps } from '../deps.js';
 import type { Route } from '../routing.js';
 import { accountRoutes } from './accounts.js';
+import { assetRoutes } from './assets.js';
+import { boardRoutes } from './board.js';
 import { callbackRoutes } from './callback.js';
+import { dlqRoutes } from './dlq.js';
 import { healthRoutes } from './health.js';
 import { jobRoutes } from './jobs.js';
+import { overviewRoutes } from './overview.js';
+import { quarantineRoutes } from './quarantine.js';
 import { resultRoutes } from './results.js';
+import { riskRoutes } from './risks.js';
 import { scheduleRoutes } from './schedules.js';
 import { tenantRoutes } from './tenants.js';
 import { uploadRoutes } from './uploads.js';
@@ -20,5 +26,11 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...accountRoutes(deps),
     ...scheduleRoutes(deps),
     ...tenantRoutes(deps),
+    ...riskRoutes(deps),
+    ...assetRoutes(deps),
+    ...overviewRoutes(deps),
+    ...dlqRoutes(deps),
+    ...quarantineRoutes(deps),
+    ...boardRoutes(deps),
   ];
 }

@@ -1,11 +1,23 @@
-import { type JobRecord, JobValidationError, listJobs, parseJobKey, readJob } from '../../jobs/index.js';
+import {
+  type JobRecord,
+  JobValidationError,
+  listJobs,
+  parseJobKey,
+  readJob,
+  statusCode,
+} from '../../jobs/index.js';
+import { createJobControl, type JobControl, JobControlError } from '../../producer/index.js';
 import type { TenantTable } from '../../tenancy/index.js';
-import { type RouteDeps, tableFor } from '../deps.js';
+import { filesFor, type RouteDeps, tableFor } from '../deps.js';
 import { ApiError, RequestValidationError } from '../errors.js';
 import { type Route, securedRoute } from '../routing.js';
 import {
+  cancelResultSchema,
+  deleteResultSchema,
+  emptyBodySchema,
   enqueueBodySchema,
   enqueueResponseSchema,
+  enqueueResultSchema,
   jobKeyParamsSchema,
   jobListQuerySchema,
   jobListSchema,
@@ -124,7 +136,103 @@ function listRoute(deps: RouteDeps): Route {
   });
 }
 
-/** `POST /v1/jobs`, `GET /v1/jobs/{key}`, `GET /v1/jobs`. */
+/** Job control over the route's dependencies (the same module the CLI and the library use). */
+export function controlFor(deps: RouteDeps): JobControl {
+  return createJobControl({
+    tableDeps: deps.tableDeps,
+    filesOf: (ctx) => filesFor(deps, ctx),
+    producer: deps.producer,
+    log: deps.log,
+    now: deps.now,
+  });
+}
+
+/** A job-control refusal as the API answers it: 404 for a missing job, 409 for its state. */
+export function controlError(error: unknown): unknown {
+  if (!(error instanceof JobControlError)) return error;
+  return new ApiError(error.code === 'job.notFound' ? 404 : 409, error.code, error.message, { cause: error });
+}
+
+function cancelRoute(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'POST',
+    url: '/v1/jobs/:key/cancel',
+    action: 'job:control',
+    params: jobKeyParamsSchema,
+    body: emptyBodySchema,
+    doc: {
+      summary: 'Cancel a job: a queued one never runs; a running one is stopped at its next heartbeat',
+      description:
+        'A job no worker runs (JQ, JQA, JRA) becomes JF with errorCode `cancelled` at once. A running job (JR) ' +
+        'is marked `cancelRequested` (outcome `stopping`): its worker aborts the capability at its next ' +
+        'heartbeat and ends it JF `cancelled` with no result. 409 when the job has finished.',
+      tags: TAGS,
+      responses: { 200: { description: 'cancelled or stopping', schema: cancelResultSchema } },
+    },
+    async handle({ params, ctx }) {
+      const result = await controlFor(deps)
+        .cancel(ctx, params.key)
+        .catch((e: unknown) => Promise.reject(controlError(e)));
+      return { status: 200, body: { ...result, status: statusCode(result.status) } };
+    },
+  });
+}
+
+function retryRoute(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'POST',
+    url: '/v1/jobs/:key/retry',
+    action: 'job:control',
+    params: jobKeyParamsSchema,
+    body: emptyBodySchema,
+    doc: {
+      summary: 'Run a failed job (JF) again now, with its input and options',
+      description:
+        'The job is inserted again under the insert rules (previous failed) and its message sent. 409 unless JF.',
+      tags: TAGS,
+      responses: { 202: { description: 'queued again', schema: enqueueResultSchema } },
+    },
+    async handle({ params, ctx }) {
+      const result = await controlFor(deps)
+        .retry(ctx, params.key)
+        .catch((e: unknown) => Promise.reject(controlError(e)));
+      return { status: result.accepted ? 202 : 409, body: enqueueResultView(result) };
+    },
+  });
+}
+
+function deleteRoute(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'DELETE',
+    url: '/v1/jobs/:key',
+    action: 'job:delete',
+    params: jobKeyParamsSchema,
+    doc: {
+      summary: 'Delete a finished job (JP or JF) and its result objects',
+      description: '409 while the job is queued or running (cancel it first).',
+      tags: TAGS,
+      responses: { 200: { description: 'deleted', schema: deleteResultSchema } },
+    },
+    async handle({ params, ctx }) {
+      const result = await controlFor(deps)
+        .remove(ctx, params.key)
+        .catch((e: unknown) => Promise.reject(controlError(e)));
+      return { status: 200, body: result };
+    },
+  });
+}
+
+/**
+ * `POST /v1/jobs`, `GET /v1/jobs/{key}`, `GET /v1/jobs`; job control: `POST /v1/jobs/{key}/cancel`,
+ * `POST /v1/jobs/{key}/retry`, `DELETE /v1/jobs/{key}`.
+ */
 export function jobRoutes(deps: RouteDeps): Route[] {
-  return [enqueue(deps), getJob(deps), listRoute(deps)];
+  return [
+    enqueue(deps),
+    getJob(deps),
+    listRoute(deps),
+    cancelRoute(deps),
+    retryRoute(deps),
+    deleteRoute(deps),
+  ];
 }

@@ -1,3 +1,4 @@
+import { ScheduleConflictError } from '../../scheduler/errors.js';
 import {
   isScheduleId,
   newScheduleId,
@@ -7,6 +8,7 @@ import {
   scheduleItem,
   scheduleKey,
 } from '../../scheduler/schedule.js';
+import { replaceSchedule } from '../../scheduler/update.js';
 import { ConditionFailedError, type TenantTable } from '../../tenancy/index.js';
 import { type RouteDeps, tableFor } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -135,7 +137,47 @@ function deleteSchedule(deps: RouteDeps): Route {
   });
 }
 
-/** Schedules: create, list, read, delete. */
+function updateSchedule(deps: RouteDeps): Route {
+  return securedRoute({
+    method: 'PUT',
+    url: '/v1/schedules/:id',
+    action: 'schedule:write',
+    params: scheduleParamsSchema,
+    body: scheduleInputSchema,
+    doc: {
+      summary:
+        'Replace a schedule (capability, targets, cadence, input, enabled); the next run is computed afresh',
+      description:
+        'The body is the same as a create. The id, creation time, creator, run count and last run are kept. ' +
+        '409 when a scheduler fired it while it was being replaced (read it and send again).',
+      tags: TAGS,
+      responses: { 200: { description: 'the schedule as stored', schema: scheduleViewSchema } },
+    },
+    async handle({ params, body, ctx }) {
+      const schedule = await replaceSchedule(tableFor(deps, ctx), params.id, body, {
+        registry: deps.producer.registry,
+        now: deps.now(),
+        shards: deps.config.indexShards,
+      }).catch((error: unknown) => {
+        if (!(error instanceof ScheduleConflictError)) throw error;
+        throw new ApiError(error.code === 'schedule.notFound' ? 404 : 409, error.code, error.message);
+      });
+      deps.log.info(
+        { tenant: ctx.tenant, user: ctx.user, key: scheduleKey(schedule.id) },
+        'schedule updated',
+      );
+      return { status: 200, body: scheduleView(schedule) };
+    },
+  });
+}
+
+/** Schedules: create, list, read, update, delete. */
 export function scheduleRoutes(deps: RouteDeps): Route[] {
-  return [createSchedule(deps), listSchedules(deps), getSchedule(deps), deleteSchedule(deps)];
+  return [
+    createSchedule(deps),
+    listSchedules(deps),
+    getSchedule(deps),
+    updateSchedule(deps),
+    deleteSchedule(deps),
+  ];
 }

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ScanqError } from '../../lib/errors.js';
+import { openPayload, signPayload } from '../../lib/signed-token.js';
 
 /*
  * Callback tokens of async hand-offs. They live with the capabilities (the `external` capability
@@ -67,20 +67,14 @@ function keyOf(secret: string): Buffer {
   return key;
 }
 
-const mac = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest();
-
 /**
- * Signs claims into `base64url(payload).base64url(HMAC-SHA256(payload))`. Pure.
+ * Signs claims into `base64url(payload).base64url(HMAC-SHA256(payload))` (the one token signer,
+ * `lib/signed-token.ts`). Pure.
  * @throws WeakSecretError when the secret is shorter than 32 bytes.
  */
 export function signCallbackToken(secret: string, claims: CallbackClaims): string {
-  const payload = Buffer.from(JSON.stringify({ v: CALLBACK_TOKEN_VERSION, ...claims }), 'utf8').toString(
-    'base64url',
-  );
-  return `${payload}.${mac(keyOf(secret), payload).toString('base64url')}`;
+  return signPayload(keyOf(secret), { v: CALLBACK_TOKEN_VERSION, ...claims });
 }
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Verifies a token: its shape, then its signature (constant-time, before the payload is trusted or
@@ -92,27 +86,11 @@ export function verifyCallbackToken(secret: string, token: unknown, now: Date): 
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
     throw new MalformedTokenError('callback token: missing or too long');
   }
-  const [payload, signature, extra] = token.split('.');
-  if (
-    extra !== undefined ||
-    !payload ||
-    !signature ||
-    !BASE64URL.test(payload) ||
-    !BASE64URL.test(signature)
-  ) {
+  const opened = openPayload(key, token);
+  if (!opened.ok && opened.problem === 'forged') throw new ForgedTokenError();
+  if (!opened.ok)
     throw new MalformedTokenError('callback token: must be two base64url parts joined by a dot');
-  }
-  const expected = mac(key, payload);
-  const given = Buffer.from(signature, 'base64url');
-  // Length first: timingSafeEqual throws on unequal lengths, and a digest's length is no secret.
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ForgedTokenError();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    throw new MalformedTokenError('callback token: payload is not JSON');
-  }
-  const parsed = claimsSchema.safeParse(decoded);
+  const parsed = claimsSchema.safeParse(opened.value);
   if (!parsed.success) throw new MalformedTokenError('callback token: payload breaks the claims schema');
   if (parsed.data.exp * 1000 <= now.getTime()) throw new ExpiredTokenError();
   const { v: _v, ...claims } = parsed.data;

@@ -4,7 +4,13 @@ import { InvalidKeyError } from '../../tenancy/errors.js';
 import { parseFileKey } from '../../tenancy/file-keys.js';
 import type { CapabilityDefinition, Emit, RunContext, RunOutcome } from '../capability.js';
 import { PermanentError } from '../errors.js';
-import { IMPORT_LIMITS, type ImportItem, oversizedMessage, parseImportFile } from './import/format.js';
+import {
+  emptyMessage,
+  IMPORT_LIMITS,
+  type ImportItem,
+  oversizedMessage,
+  parseImportFile,
+} from './import/format.js';
 import type { Issue } from './import/typed.js';
 
 export {
@@ -144,6 +150,8 @@ export const importCapability: CapabilityDefinition<ImportInput> = {
       };
       return quarantine(ctx, key, [issue], 1);
     }
+    if (info.size === 0)
+      return quarantine(ctx, key, [{ code: 'empty', message: emptyMessage(info.contentType) }], 1);
     const file = await ctx.files.get(key);
     if (!file) throw new PermanentError(`no upload at ${key}`, { code: 'import.notFound' });
     const parsed = parseImportFile(file.body);

@@ -1,11 +1,13 @@
+import { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { AwsClients } from '../../aws/clients.js';
+import { type AwsClients, clientSettings } from '../../aws/clients.js';
 import type { Config } from '../../config/index.js';
 import { buildManifest } from '../manifest.js';
 import { ensureBuckets } from './buckets.js';
 import { ensureKmsKey } from './kms.js';
 import { ensureQueues } from './queues.js';
 import { type BootstrapStep, StepLog } from './report.js';
+import { ensureTenantRole, tenantRoleName } from './role.js';
 import { ensureTable } from './table.js';
 import { ensureTopic } from './topic.js';
 
@@ -22,6 +24,8 @@ export interface BootstrapReport {
   readonly bulkQueueUrl: string;
   readonly topicArn: string;
   readonly kmsKeyArn: string;
+  /** The tenant-session role workers assume per tenant (SCANQ_TENANT_ROLE_ARN). */
+  readonly tenantRoleArn: string;
 }
 
 /**
@@ -47,6 +51,14 @@ export async function bootstrap(config: Config, clients: AwsClients): Promise<Bo
     kmsKeyArn,
     log,
   );
+  const iam = new IAMClient(clientSettings(config, 'iam'));
+  const tenantRoleArn = await ensureTenantRole(
+    iam,
+    tenantRoleName(config.prefix),
+    partition,
+    accountId,
+    log,
+  ).finally(() => iam.destroy());
   const queueUrl = urls.get(names.queue);
   const dlqUrl = urls.get(names.dlq);
   const bulkQueueUrl = urls.get(names.bulkQueue);
@@ -60,5 +72,6 @@ export async function bootstrap(config: Config, clients: AwsClients): Promise<Bo
     bulkQueueUrl,
     topicArn,
     kmsKeyArn,
+    tenantRoleArn,
   };
 }

@@ -2,7 +2,7 @@
 export type BootstrapAction = 'created' | 'updated' | 'unchanged' | 'unsupported';
 
 export interface BootstrapStep {
-  readonly resource: 'queue' | 'table' | 'index' | 'ttl' | 'pitr' | 'bucket' | 'kms-key' | 'topic';
+  readonly resource: 'queue' | 'table' | 'index' | 'ttl' | 'pitr' | 'bucket' | 'kms-key' | 'topic' | 'role';
   readonly name: string;
   readonly action: BootstrapAction;
   readonly detail?: string;

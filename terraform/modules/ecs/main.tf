@@ -63,6 +63,7 @@ locals {
     { name = "SCANQ_TOPIC_ARN", value = var.env["SCANQ_TOPIC_ARN"] },
     { name = "SCANQ_KMS_KEY_ID", value = var.env["SCANQ_KMS_KEY_ID"] },
     { name = "SCANQ_SECRETS_PREFIX", value = var.env["SCANQ_SECRETS_PREFIX"] },
+    { name = "SCANQ_TENANT_ROLE_ARN", value = var.env["SCANQ_TENANT_ROLE_ARN"] },
     { name = "LOG_LEVEL", value = var.log_level },
   ]
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyMessage } from '../../../src/jobs/capabilities/import/format.js';
 import { findJsonSyntaxError } from '../../../src/jobs/capabilities/import/json-syntax.js';
 import { IMPORT_LIMITS, parseImportFile } from '../../../src/jobs/index.js';
 
@@ -165,6 +166,25 @@ describe('Function: parseImportFile', () => {
         },
       ],
     });
+  });
+
+  it('says an empty file is empty, not invalid JSON, and how to upload it', () => {
+    const parsed = parseImportFile(new Uint8Array(0));
+
+    expect(parsed.ok ? [] : parsed.issues).toEqual([
+      { code: 'empty', message: expect.stringMatching(/^the file is empty \(0 bytes\).*curl --upload-file/) },
+    ]);
+  });
+
+  it.each([
+    [
+      'application/x-www-form-urlencoded',
+      /uploaded as a form \(content-type application\/x-www-form-urlencoded\)/,
+    ],
+    ['application/json', /^the file is empty \(0 bytes\): the upload sent no body/],
+    [undefined, /^the file is empty \(0 bytes\): the upload sent no body/],
+  ])('names a form upload (%s) as the cause of an empty file', (contentType, expected) => {
+    expect(emptyMessage(contentType)).toMatch(expected);
   });
 
   it('refuses bytes that are not UTF-8', () => {

@@ -38,6 +38,7 @@ describe('Function: buildProgram', () => {
       'scheduler',
       'enqueue',
       'jobs',
+      'risks',
     ]);
   });
 });

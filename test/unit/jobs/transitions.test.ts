@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  cancelJob,
   claimJob,
   claimResend,
+  deleteFinishedCondition,
   expireAsyncJob,
   finishJob,
   handOffJob,
@@ -16,6 +18,7 @@ import {
   type StatusCode,
   statusCode,
   statusValue,
+  stopJob,
   type Transition,
 } from '../../../src/jobs/index.js';
 import { TABLE } from '../../../src/local-aws/manifest.js';
@@ -267,6 +270,67 @@ describe('Function: insertJob (the six rules)', () => {
   });
 });
 
+describe('Function: cancelJob, stopJob, deleteFinishedCondition (job control)', () => {
+  const actor = { at: NOW, by: 'alice' };
+
+  it('cancel takes only a job no worker runs (JQ, JQA, JRA) to JF with code cancelled, out of by-open', () => {
+    const cancel = cancelJob(actor);
+    expect(admitted(cancel)).toEqual(['JQ', 'JRA', 'JQA']);
+    expect(new Set(edge('cancel').from)).toEqual(new Set(admitted(cancel)));
+    expect(holds(cancel.condition, undefined)).toBe(false);
+    const after = applyUpdate(stored('JQ', { openKey: 'open#1', sweepAt: NOW.toISOString() }), cancel.update);
+    expect(statusCode(after.status)).toBe(edge('cancel').to);
+    expect(after).toMatchObject({
+      errorCode: 'cancelled',
+      error: 'cancelled by alice',
+      finished: NOW.toISOString(),
+    });
+    expect(after.openKey).toBeUndefined();
+    expect(after.sweepAt).toBeUndefined();
+    expect(indexKeysWritten(cancel)).toEqual(['openKey', 'sweepAt']);
+  });
+
+  it('stop takes only JR, keeps the status and the lease, and marks cancelRequested', () => {
+    const stop = stopJob(actor);
+    expect(admitted(stop)).toEqual(['JR']);
+    expect(edge('stop').from).toEqual(['JR']);
+    const before = stored('JR');
+    const after = applyUpdate(before, stop.update);
+    expect(after.status).toBe(before.status);
+    expect(after.leaseUntil).toBe(before.leaseUntil);
+    expect(after).toMatchObject({ cancelRequested: NOW.toISOString(), cancelledBy: 'alice' });
+    expect(indexKeysWritten(stop)).toEqual([]);
+  });
+
+  it('a stopped job renews (the owner learns of the stop from what it wrote) and fails with code cancelled', () => {
+    const running = applyUpdate(stored('JR'), stopJob(actor).update);
+    expect(holds(renewLease(OWNER, NOW).condition, running)).toBe(true);
+    const failed = applyUpdate(
+      running,
+      finishJob(OWNER, {
+        code: 'JF',
+        now: NOW,
+        execution: EXECUTION,
+        error: 'cancelled',
+        errorCode: 'cancelled',
+      }).update,
+    );
+    expect(failed).toMatchObject({ errorCode: 'cancelled' });
+    expect(failed.resultKey).toBeUndefined();
+  });
+
+  it('a pass removes an errorCode; delete is allowed only on a finished job whose status is unchanged', () => {
+    const passed = applyUpdate(
+      stored('JR', { errorCode: 'cancelled' }),
+      finishJob(OWNER, { code: 'JP', now: NOW, execution: EXECUTION, resultKey: 'r' }).update,
+    );
+    expect(passed.errorCode).toBeUndefined();
+    const seen = statusValue('JF', ago(HOUR));
+    expect(admitted({ update: {}, condition: deleteFinishedCondition(seen) })).toEqual(['JF']);
+    expect(holds(deleteFinishedCondition(statusValue('JQ', ago(HOUR))), stored('JQ'))).toBe(false);
+  });
+});
+
 describe('Constant: STATE_MACHINE', () => {
   /** The status codes that can follow `from`. */
   const nextStatuses = (from: StatusCode | 'none') =>
@@ -277,6 +341,7 @@ describe('Constant: STATE_MACHINE', () => {
     expect(nextStatuses('JF')).toEqual(new Set(['JQ']));
     expect(nextStatuses('none')).toEqual(new Set(['JQ']));
     expect(nextStatuses('JRA')).toEqual(new Set(['JQ', 'JQA', 'JF']));
+    expect(nextStatuses('JR')).toEqual(new Set(['JQ', 'JR', 'JRA', 'JP', 'JF']));
   });
 
   it('is the table docs/STATES.md shows, edge for edge', () => {

@@ -102,6 +102,7 @@ describe('Ops assets: deploy/prometheus and deploy/grafana', () => {
     m.swept('resent', 1);
     m.scheduleFired('acme');
     m.httpRequest('GET', '/healthz', 200, 0.001);
+    m.unknownJob('acme');
     const text = (await telemetry.prometheus?.()) ?? '';
     await telemetry.shutdown();
     // Assess

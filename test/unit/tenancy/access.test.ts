@@ -29,6 +29,9 @@ const EXPECTED: Record<Role, Record<Action, boolean>> = {
     'tenant:write': true,
     'tenant:assume': true,
     'dlq:manage': true,
+    'job:control': true,
+    'job:delete': true,
+    'tenant:pause': true,
   },
   analyst: {
     'job:enqueue': true,
@@ -43,6 +46,9 @@ const EXPECTED: Record<Role, Record<Action, boolean>> = {
     'tenant:write': false,
     'tenant:assume': true,
     'dlq:manage': false,
+    'job:control': true,
+    'job:delete': false,
+    'tenant:pause': false,
   },
   readonly: {
     'job:enqueue': false,
@@ -57,6 +63,9 @@ const EXPECTED: Record<Role, Record<Action, boolean>> = {
     'tenant:write': false,
     'tenant:assume': false,
     'dlq:manage': false,
+    'job:control': false,
+    'job:delete': false,
+    'tenant:pause': false,
   },
   service: {
     'job:enqueue': true,
@@ -71,6 +80,9 @@ const EXPECTED: Record<Role, Record<Action, boolean>> = {
     'tenant:write': false,
     'tenant:assume': false,
     'dlq:manage': false,
+    'job:control': true,
+    'job:delete': false,
+    'tenant:pause': false,
   },
 };
 

@@ -36,12 +36,20 @@ const capability = (run: CapabilityDefinition['run'], over: Partial<CapabilityDe
     ...over,
   }) satisfies CapabilityDefinition;
 
-function setup(cap: CapabilityDefinition, options: { attempt?: number; shutdown?: AbortSignal } = {}) {
+function setup(
+  cap: CapabilityDefinition,
+  options: { attempt?: number; shutdown?: AbortSignal; stored?: Record<string, unknown> } = {},
+) {
   const queue = new FakeQueue();
   const store = new FakeStore();
   const key = '#job#t1#noop';
   const attempt = options.attempt ?? 1;
-  const record = storedJob(key, { status: `JR#${NOW.toISOString()}`, owner: 'w-1:aa', attempt });
+  const record = storedJob(key, {
+    status: `JR#${NOW.toISOString()}`,
+    owner: 'w-1:aa',
+    attempt,
+    ...options.stored,
+  });
   const deps: AttemptDeps = {
     queue,
     events: { publish: async () => {} },
@@ -78,6 +86,40 @@ function setup(cap: CapabilityDefinition, options: { attempt?: number; shutdown?
 }
 
 describe('Function: runAttempt', () => {
+  it('finishes a job whose claim carried a cancel request JF `cancelled`, without running it or writing a result', async () => {
+    // Prepare: an owner died after job control asked its job to stop; this claim took it over.
+    let ran = false;
+    const { deps, input, queue, store } = setup(
+      capability(async () => {
+        ran = true;
+        return { kind: 'done', result: {} };
+      }),
+      { stored: { cancelRequested: NOW.toISOString(), cancelledBy: 'alice' } },
+    );
+
+    // Act
+    const end = await runAttempt(deps, input);
+
+    // Assess
+    expect(end).toBe('failed');
+    expect(ran).toBe(false);
+    expect(store.writes).toEqual([
+      {
+        op: 'finish',
+        key: '#job#t1#noop',
+        request: {
+          code: 'JF',
+          now: NOW,
+          execution: { worker: 'w-1', startedAt: NOW.toISOString() },
+          error: 'cancelled by alice',
+          errorCode: 'cancelled',
+        },
+      },
+    ]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.calls).toEqual([{ op: 'ack', handle: 'rh-1' }]);
+  });
+
   it('hands an async job off until its deadline, with the execution record, then acknowledges', async () => {
     // Prepare
     const { deps, input, queue, store } = setup(

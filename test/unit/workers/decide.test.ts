@@ -41,6 +41,15 @@ describe('Function: stepBeforeRun', () => {
     expect(stepBeforeRun(policy(attempt))?.kind).toBe(kind);
   });
 
+  it('a cancel request stored on the job wins over the budget: cancel, naming who asked', () => {
+    expect(stepBeforeRun(policy(1), { cancelRequested: NOW.toISOString(), cancelledBy: 'bob' })).toEqual({
+      kind: 'cancel',
+      reason: 'cancelled by bob',
+    });
+    expect(stepBeforeRun(policy(9), { cancelRequested: NOW.toISOString() })?.kind).toBe('cancel');
+    expect(stepBeforeRun(policy(1), {})).toBeUndefined();
+  });
+
   it('names the spent budget in the reason', () => {
     expect(stepBeforeRun(policy(4))).toEqual({
       kind: 'fail',
@@ -96,6 +105,24 @@ describe('Function: stepAfterRun', () => {
     [
       'lease lost while shutting down → abandon (the job is another attempt’s)',
       threw(new Error('aborted'), { leaseLost: true, shuttingDown: true }),
+      1,
+      { kind: 'abandon' },
+    ],
+    [
+      'cancelled by job control → cancel, whatever the abort made the capability throw',
+      threw(new TransientError('aborted'), { cancelled: true }),
+      1,
+      { kind: 'cancel', reason: 'cancelled by job control' },
+    ],
+    [
+      'cancelled on the last attempt while shutting down → cancel (not a release)',
+      threw(new Error('aborted'), { cancelled: true, shuttingDown: true }),
+      3,
+      { kind: 'cancel' },
+    ],
+    [
+      'lease lost and cancelled → abandon (the job is another attempt’s to end)',
+      threw(new Error('aborted'), { cancelled: true, leaseLost: true }),
       1,
       { kind: 'abandon' },
     ],

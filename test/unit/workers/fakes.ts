@@ -160,9 +160,12 @@ export class FakeStore implements JobStore {
     return { claimed: true, lease: { key, owner: request.owner, attempt: 1, phase: 'JQ', record } };
   }
 
-  renew(lease: Lease, until: Date) {
+  /** Renewals answer `cancelled` (job control asked the job to stop) while this is set. */
+  cancelled = false;
+
+  renew(lease: Lease, until: Date): Promise<'held' | 'lost' | 'cancelled'> {
     this.writes.push({ op: 'renew', key: lease.key, request: until });
-    return Promise.resolve(!this.fenced);
+    return Promise.resolve(this.fenced ? 'lost' : this.cancelled ? 'cancelled' : 'held');
   }
   finish(lease: Lease, request: FinishRequest) {
     this.writes.push({ op: 'finish', key: lease.key, request });

@@ -5,7 +5,7 @@ import { TtlCache } from '../../../src/lib/ttl-cache.js';
 import { raceAbort } from '../../../src/workers/attempt.js';
 import { backoffMs, classifyFailure } from '../../../src/workers/failure.js';
 import { TenantGate } from '../../../src/workers/fairness.js';
-import { startHeartbeat } from '../../../src/workers/heartbeat.js';
+import { type BeatResult, startHeartbeat } from '../../../src/workers/heartbeat.js';
 import { InjectedFaultError } from '../../../tools/instrument/faults.js';
 
 const awsError = (name: string, fields: Record<string, unknown>) =>
@@ -108,21 +108,25 @@ describe('Class: TtlCache', () => {
 });
 
 describe('Function: startHeartbeat', () => {
-  it('beats on its interval and reports a lost lease once', async () => {
+  it.each([
+    ['lost', 'onLost'],
+    ['cancelled', 'onCancelled'],
+  ] as const)('beats on its interval and reports %s once, then stops', async (ending, callback) => {
     vi.useFakeTimers();
     try {
-      const results = [true, true, false];
-      const beat = vi.fn(async () => results.shift() ?? false);
-      const onLost = vi.fn();
+      const results: BeatResult[] = ['held', 'held', ending];
+      const beat = vi.fn(async (): Promise<BeatResult> => results.shift() ?? 'held');
+      const calls = { onLost: vi.fn(), onCancelled: vi.fn() };
       const stop = startHeartbeat({
         intervalMs: 1_000,
         beat,
-        onLost,
+        ...calls,
         log: createLogger({ level: 'silent' }),
       });
       await vi.advanceTimersByTimeAsync(3_500);
       expect(beat).toHaveBeenCalledTimes(3);
-      expect(onLost).toHaveBeenCalledTimes(1);
+      expect(calls[callback]).toHaveBeenCalledTimes(1);
+      expect(calls[callback === 'onLost' ? 'onCancelled' : 'onLost']).not.toHaveBeenCalled();
       await vi.advanceTimersByTimeAsync(5_000);
       expect(beat).toHaveBeenCalledTimes(3);
       stop();

@@ -162,6 +162,11 @@ export function parseImportFile(bytes: Uint8Array, limits: ImportLimits = IMPORT
     issues.add({ code: 'oversized', message: oversizedMessage(bytes.byteLength, limits.maxBytes) });
     return fail();
   }
+  // Said as it is: "invalid JSON at line 1, column 1" would send the user looking at their file.
+  if (bytes.byteLength === 0) {
+    issues.add({ code: 'empty', message: emptyMessage() });
+    return fail();
+  }
   const json = decode(bytes, issues);
   if (issues.total > 0) return fail();
   if (!Array.isArray(json)) {
@@ -184,6 +189,20 @@ export function parseImportFile(bytes: Uint8Array, limits: ImportLimits = IMPORT
   const valid = items.filter((i): i is ImportItem => i !== undefined);
   checkRepeats(valid, issues);
   return issues.total > 0 ? fail() : { ok: true, items: valid };
+}
+
+/**
+ * The reason of an empty file. `contentType` is what the upload stored: a form type means the body
+ * was sent as a form (`curl --data-binary` without a content type), which the local S3 emulator
+ * (moto) consumes as form fields and stores as 0 bytes.
+ */
+export function emptyMessage(contentType?: string): string {
+  const form =
+    contentType !== undefined &&
+    /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(contentType);
+  return form
+    ? `the file is empty (0 bytes): it was uploaded as a form (content-type ${contentType}), so the body was not stored; upload it with curl --upload-file FILE URL (or send content-type: application/json)`
+    : 'the file is empty (0 bytes): the upload sent no body; upload it with curl --upload-file FILE URL';
 }
 
 /** The reason of a file over the size limit (also used before it is read). */

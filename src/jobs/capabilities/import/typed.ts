@@ -21,6 +21,7 @@ export type TypedSchema =
 export type IssueCode =
   | 'invalidEncoding'
   | 'invalidJson'
+  | 'empty'
   | 'oversized'
   | 'notAList'
   | 'noItems'

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { testEnv } from '../helpers/aws.js';
+import { runCli, TOOLS_BIN } from '../helpers/cli.js';
+
+/** The pinned Schemathesis of scripts/ensure-schemathesis.sh (CI installs it in .ci/run). */
+const VERSION = /SCANQ_SCHEMATHESIS_VERSION:-([\d.]+)/.exec(
+  readFileSync(fileURLToPath(new URL('../../scripts/ensure-schemathesis.sh', import.meta.url)), 'utf8'),
+)?.[1];
+const ST = fileURLToPath(new URL(`../../.tools/schemathesis-${VERSION}/bin/st`, import.meta.url));
+/** Outside CI a machine without Schemathesis skips; in CI a missing one fails. */
+const skip = !existsSync(ST) && !process.env.CI;
+
+describe('Command: fuzz-api (smoke)', () => {
+  it.skipIf(skip)(
+    'runs Schemathesis from the API document over every operation: no 5xx, no undocumented status, no schema break',
+    async () => {
+      // Prepare / Act: `npm run fuzz:api` in small, against this run's endpoint.
+      const cli = await runCli(
+        ['fuzz-api', '--max-examples', '4', '--workers', '2', '--seed', '1', '--st', ST, '--quiet'],
+        testEnv(),
+        150_000,
+        TOOLS_BIN,
+      );
+
+      // Assess
+      const summary = cli.stdout.trimEnd().split('\n').slice(-4);
+      process.stdout.write(`${summary.join('\n')}\n`);
+      expect(cli.code, `${cli.stdout.slice(-3000)}\n${cli.stderr.slice(-3000)}`).toBe(0);
+      expect(summary.at(-1)).toBe('fuzz:api OK');
+      const counted = /schemathesis: (\d+) cases over (\d+) operations/.exec(summary.join('\n'));
+      expect(Number(counted?.[1])).toBeGreaterThanOrEqual(150);
+      expect(Number(counted?.[2])).toBeGreaterThanOrEqual(20);
+      expect(summary.join('\n')).toContain('failed checks: 0 (none); run errors: 0');
+    },
+    180_000,
+  );
+});
