@@ -33,6 +33,7 @@ module "ecs" {
     sweeper   = aws_iam_role.process["sweeper"].arn
   }
   jobs_queue_name = aws_sqs_queue.jobs.name
+  bulk_queue_name = aws_sqs_queue.bulk.name
   log_bucket = {
     bucket     = module.access_logs.bucket
     alb_prefix = module.access_logs.alb_prefix

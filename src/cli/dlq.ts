@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { resolveResources } from '../aws/index.js';
 import { type DlqEntry, DlqPurgeError, dlqDepth, listDlq, purgeDlq, redriveDlq } from '../workers/dlq.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
@@ -30,6 +30,18 @@ export function dlqTable(entries: readonly DlqEntry[]): string[] {
     ]),
   ];
   return alignColumns(rows);
+}
+
+/** `--lane`: where `redrive` sends messages back. */
+const LANE_HELP =
+  'queue to send them to: jobs, or bulk for a large redrive that should wait behind other tenants';
+
+interface RedriveOptions {
+  readonly max?: number;
+  readonly tenant?: string;
+  readonly lane: 'jobs' | 'bulk';
+  readonly yes?: boolean;
+  readonly json?: boolean;
 }
 
 /** `scanq dlq ls|redrive|purge`: inspect the dead-letter queue, send its messages back, or delete them. */
@@ -74,9 +86,10 @@ export function registerDlq(program: Command): void {
     .description('send DLQ messages back to the jobs queue (asks first on a terminal)')
     .option('--max <n>', 'most messages sent back (default: all)', parseMax)
     .option('--tenant <tenant>', "only this tenant's messages")
+    .addOption(new Option('--lane <lane>', LANE_HELP).choices(['jobs', 'bulk']).default('jobs'))
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--json', 'print the result as JSON')
-    .action((options: { max?: number; tenant?: string; yes?: boolean; json?: boolean }) =>
+    .action((options: RedriveOptions) =>
       runCommand(async () => {
         // Refused before any AWS call: a script must say --yes, nothing is touched otherwise.
         if (!options.yes && !process.stdin.isTTY) {
@@ -87,7 +100,9 @@ export function registerDlq(program: Command): void {
         }
         const { config, clients, log } = commandContext('dlq');
         try {
-          const queues = await resolveResources(config, clients);
+          const resources = await resolveResources(config, clients);
+          const queueUrl = options.lane === 'bulk' ? resources.bulkQueueUrl : resources.queueUrl;
+          const queues = { queueUrl, dlqUrl: resources.dlqUrl };
           if (!options.yes) {
             const depth = await dlqDepth(clients.sqs, queues.dlqUrl);
             const what = `${options.max === undefined ? 'all' : `up to ${options.max}`} messages${

@@ -365,7 +365,7 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
     return { ecs, policy, target, workerService };
   }
 
-  it('tracks visible messages of the jobs queue divided by running tasks of the worker service', () => {
+  it("tracks visible messages of both lanes' queues divided by running tasks of the worker service", () => {
     // Prepare
     const { ecs, policy, workerService } = scaling(deploy());
     const cluster = ecs.instance('aws_ecs_cluster.this');
@@ -395,14 +395,22 @@ describe('Module: terraform/modules/ecs worker scaling', () => {
       };
     };
 
+    // The numerator is the sum of the two queues' visible messages (an expression `a + b`).
+    const sum = numerator === undefined ? undefined : metrics.get(numerator);
+    const terms = text(sum && ecs.value(sum.body, 'expression'), 'backlog expression')
+      .split('+')
+      .map((term) => metric(term.trim()));
+
     // Assess
     expect(ecs.value(policy.block.body, 'policy_type')).toBe('TargetTrackingScaling');
     expect(returned).toHaveLength(1);
-    expect(metric(numerator)).toEqual({
-      namespace: 'AWS/SQS',
-      name: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: names.queue },
-    });
+    expect(terms).toEqual(
+      [names.queue, names.bulkQueue].map((queue) => ({
+        namespace: 'AWS/SQS',
+        name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: queue },
+      })),
+    );
     expect(metric(denominator)).toEqual({
       namespace: 'ECS/ContainerInsights',
       name: 'RunningTaskCount',

@@ -18,8 +18,12 @@ export interface Lane {
 }
 
 /** Bootstraps `{label}-{random}` on `endpoint` with a producer. */
-export async function openLane(endpoint: Endpoint, label: string): Promise<Lane> {
-  const stack = await openStack(endpoint, runPrefix(label));
+export async function openLane(
+  endpoint: Endpoint,
+  label: string,
+  extra: Readonly<Record<string, string>> = {},
+): Promise<Lane> {
+  const stack = await openStack(endpoint, runPrefix(label), extra);
   const producerMeter = createMeter();
   const clients = createAwsClients(stack.config, { middleware: producerMeter.middleware });
   const producer = await createProducer(stack.config, { clients, log: createLogger({ level: 'silent' }) });

@@ -39,8 +39,9 @@ export async function inLane<T>(
   ctx: BenchContext,
   label: string,
   body: (lane: Lane) => Promise<T>,
+  extra: Readonly<Record<string, string>> = {},
 ): Promise<T> {
-  const lane = await openLane(ctx.endpoint, label);
+  const lane = await openLane(ctx.endpoint, label, extra);
   try {
     return await body(lane);
   } finally {

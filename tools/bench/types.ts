@@ -87,6 +87,8 @@ export interface FairnessPhase {
   readonly workers: number;
   readonly floodJobs: number;
   readonly quietJobs: number;
+  /** The lane budget of the phase's tenants (SCANQ_LANE_RATE, SCANQ_LANE_BURST). */
+  readonly laneBudget: { readonly ratePerSecond: number; readonly burst: number };
   /** The quiet tenant's dwell with nobody else around. */
   readonly unloaded: Summary;
   /** The quiet tenant's dwell while the flood is being worked off. */

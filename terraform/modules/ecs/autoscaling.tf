@@ -1,6 +1,6 @@
 # Workers scale on the backlog per task: target tracking keeps
 #
-#   ApproximateNumberOfMessagesVisible(jobs queue) / RunningTaskCount(worker service)
+#   (ApproximateNumberOfMessagesVisible(jobs queue) + …(bulk queue)) / RunningTaskCount(worker service)
 #
 # at worker.target_backlog_per_task (desired tasks ≈ visible messages ÷ target), between
 # worker.min_count and worker.max_count. RunningTaskCount comes from Container Insights
@@ -48,6 +48,33 @@ resource "aws_appautoscaling_policy" "worker_backlog" {
       }
 
       metrics {
+        id          = "bulk"
+        label       = "Messages visible in the bulk queue"
+        return_data = false
+
+        metric_stat {
+          stat = "Average"
+
+          metric {
+            namespace   = "AWS/SQS"
+            metric_name = "ApproximateNumberOfMessagesVisible"
+
+            dimensions {
+              name  = "QueueName"
+              value = var.bulk_queue_name
+            }
+          }
+        }
+      }
+
+      metrics {
+        id          = "backlog"
+        label       = "Messages visible in both lanes' queues"
+        expression  = "visible + bulk"
+        return_data = false
+      }
+
+      metrics {
         id          = "running"
         label       = "Running worker tasks"
         return_data = false
@@ -75,7 +102,7 @@ resource "aws_appautoscaling_policy" "worker_backlog" {
       metrics {
         id          = "backlog_per_task"
         label       = "Visible messages per running worker task"
-        expression  = "visible / running"
+        expression  = "backlog / running"
         return_data = true
       }
     }

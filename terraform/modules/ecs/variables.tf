@@ -37,6 +37,12 @@ variable "jobs_queue_name" {
   nullable    = false
 }
 
+variable "bulk_queue_name" {
+  description = "Name of the bulk queue (the second lane), whose backlog scales the worker service too."
+  type        = string
+  nullable    = false
+}
+
 variable "log_bucket" {
   description = "Bucket (and key prefix) of the load balancer's access logs."
   type = object({
