@@ -109,7 +109,11 @@ describe('Command: scanq enqueue', () => {
     lines.push(JSON.stringify({ capability: 'noop', target: 'h1.example.com' }));
     const file = join(dir, 'jobs.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const before = await queueDepth(stack.clients.sqs, stack.report.queueUrl);
+    // Both lanes: the tenant's burst goes to the jobs queue, the rest to the bulk queue.
+    const depth = async () =>
+      (await queueDepth(stack.clients.sqs, stack.report.queueUrl)) +
+      (await queueDepth(stack.clients.sqs, stack.report.bulkQueueUrl));
+    const before = await depth();
     const result = await cli('enqueue', '--tenant', 'acme', '--file', file, '--chunk', '64', '--json');
     expect(result.code).toBe(1);
     const summary = json<Record<string, unknown>>(result.stdout);
@@ -125,7 +129,7 @@ describe('Command: scanq enqueue', () => {
       { line: 21, errors: [expect.stringMatching(/^capability: unknown capability/)] },
       { line: 32, errors: ['target: must not be empty'] },
     ]);
-    expect((await queueDepth(stack.clients.sqs, stack.report.queueUrl)) - before).toBe(250);
+    expect((await depth()) - before).toBe(250);
     const human = await cli('enqueue', '--tenant', 'acme', '--file', file);
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/api/index.js';
 import { jobKey } from '../../src/jobs/index.js';
+import { putProfile } from '../../src/tenancy/index.js';
 import { putAccountSecret } from '../../src/tenancy/secrets.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -93,6 +94,9 @@ const keyOf = (job: Planned) => jobKey(job.target, job.capability);
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
   stack = await createTestStack('obs');
+  // The API stores nothing for a tenant without its profile (404 tenant.notFound).
+  for (const tenant of [ALPHA, BETA])
+    await putProfile(tableOf(stack, serviceContext(tenant)), { name: tenant });
   [weak, hardened] = await Promise.all([
     seedWeakAccount(stack.config, 'obsweak'),
     seedHardenedAccount(stack.config, 'obshard'),

@@ -91,7 +91,11 @@ describe('Function: producer.enqueue', () => {
         }),
       )
     ).flat();
-    const messages = await drainQueue(stack.clients.sqs, stack.report.queueUrl);
+    // Each tenant's burst goes to the jobs lane and the rest to the bulk lane: one message each in all.
+    const messages = [
+      ...(await drainQueue(stack.clients.sqs, stack.report.queueUrl)),
+      ...(await drainQueue(stack.clients.sqs, stack.report.bulkQueueUrl)),
+    ];
 
     // Assess
     expect(results).toHaveLength(1_000);

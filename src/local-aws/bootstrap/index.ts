@@ -1,4 +1,3 @@
-import { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { type AwsClients, clientSettings } from '../../aws/clients.js';
 import type { Config } from '../../config/index.js';
@@ -51,14 +50,13 @@ export async function bootstrap(config: Config, clients: AwsClients): Promise<Bo
     kmsKeyArn,
     log,
   );
-  const iam = new IAMClient(clientSettings(config, 'iam'));
   const tenantRoleArn = await ensureTenantRole(
-    iam,
+    clientSettings(config, 'iam'),
     tenantRoleName(config.prefix),
     partition,
     accountId,
     log,
-  ).finally(() => iam.destroy());
+  );
   const queueUrl = urls.get(names.queue);
   const dlqUrl = urls.get(names.dlq);
   const bulkQueueUrl = urls.get(names.bulkQueue);

@@ -1,4 +1,4 @@
-import { CreateRoleCommand, GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClientConfig } from '@aws-sdk/client-iam';
 import { isAwsError, type StepLog } from './report.js';
 
 /** Name of the tenant-session role (terraform `aws_iam_role.tenant_session` has the same). */
@@ -27,30 +27,42 @@ function trustPolicy(partition: string, accountId: string): string {
  * session policy exactly as on AWS, where terraform declares its permissions and boundary.
  */
 export async function ensureTenantRole(
-  iam: IAMClient,
+  settings: IAMClientConfig,
   name: string,
   partition: string,
   accountId: string,
   log: StepLog,
 ): Promise<string> {
+  // Loaded here, not at the top: the CLI's shared context imports local-aws, and a worker image
+  // must not load the IAM client it never uses (test/integration/package.test.ts).
+  const { CreateRoleCommand, GetRoleCommand, IAMClient } = await import('@aws-sdk/client-iam');
+  const iam = new IAMClient(settings);
   try {
-    const out = await iam.send(new GetRoleCommand({ RoleName: name }));
-    if (out.Role?.Arn) {
-      log.add({ resource: 'role', name, action: 'unchanged' });
-      return out.Role.Arn;
-    }
-  } catch (error) {
-    if (!isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) throw error;
+    return await createUnlessPresent();
+  } finally {
+    iam.destroy();
   }
-  const out = await iam.send(
-    new CreateRoleCommand({
-      RoleName: name,
-      AssumeRolePolicyDocument: trustPolicy(partition, accountId),
-      Description: 'scanq tenant sessions: capabilities of one tenant (session policy per tenant)',
-      MaxSessionDuration: 43_200,
-    }),
-  );
-  if (!out.Role?.Arn) throw new Error(`CreateRole ${name} returned no ARN`);
-  log.add({ resource: 'role', name, action: 'created' });
-  return out.Role.Arn;
+
+  async function createUnlessPresent(): Promise<string> {
+    try {
+      const out = await iam.send(new GetRoleCommand({ RoleName: name }));
+      if (out.Role?.Arn) {
+        log.add({ resource: 'role', name, action: 'unchanged' });
+        return out.Role.Arn;
+      }
+    } catch (error) {
+      if (!isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) throw error;
+    }
+    const out = await iam.send(
+      new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: trustPolicy(partition, accountId),
+        Description: 'scanq tenant sessions: capabilities of one tenant (session policy per tenant)',
+        MaxSessionDuration: 43_200,
+      }),
+    );
+    if (!out.Role?.Arn) throw new Error(`CreateRole ${name} returned no ARN`);
+    log.add({ resource: 'role', name, action: 'created' });
+    return out.Role.Arn;
+  }
 }
