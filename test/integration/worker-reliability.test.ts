@@ -209,7 +209,16 @@ describe('Command: scanq worker — reliability', () => {
     );
     expect((objects.Contents ?? []).map((o) => o.Key)).toEqual([done?.resultKey]);
     expect(executionsOf(done).map((e) => [e.status, e.attempt])).toEqual([['JP', 2]]);
-    const published = (await events()).map((e) => e.body).filter((b) => b.key === key);
+    // Events leave in batches after the finish has won: wait for the winner's, then for anything
+    // the resumed zombie could still publish, and read them all.
+    const mine = async () => (await events()).map((e) => e.body).filter((b) => b.key === key);
+    await eventually(
+      async () => ((await mine()).length > 0 ? true : undefined),
+      15_000,
+      "the winner's event",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const published = await mine();
     expect(published.map((b) => [b.status, b.attempt])).toEqual([['JP', 2]]);
   }, 120_000);
 
