@@ -45,7 +45,8 @@ describe('Command: scanq worker (telemetry off and on)', () => {
         const item = await tableOf(stack, ctx).get(`#job#${target}#noop`, { consistent: true });
         return String(item?.status ?? '').startsWith('JP#') ? true : undefined;
       },
-      30_000,
+      // A job in the bulk lane waits up to an idle worker's 20 s jobs long poll.
+      60_000,
       `${target} passed`,
     );
     const metrics = status
