@@ -173,10 +173,15 @@ function settledWhen(deps: DemoDeps, main: TenantTable, enqueued: Enqueued, plan
       const risks = await main.query({ prefix: '#risk#', consistent: true, limit: 1000 });
       if (risks.items.filter((risk) => risk.lastJob === enqueued.posture).length < plantedRisks) return false;
     }
-    // The scheduler writes the run's execution item after enqueueing its jobs.
+    // The scheduler writes the run's execution item after enqueueing its jobs, but `jobs` may have
+    // been read before that: the run counts once the jobs it accepted are in `jobs` (so terminal).
     const runs = await main.query({ prefix: `#execution#schedule#${enqueued.scheduleId}#`, limit: 1 });
     deps.check();
-    return runs.items.length > 0;
+    const run = runs.items[0];
+    if (!run) return false;
+    const known = new Set(jobs.get(DEMO_TENANTS.main)?.map((job) => job.key));
+    const fired = Array.isArray(run.jobs) ? (run.jobs as { key?: unknown; accepted?: unknown }[]) : [];
+    return fired.every((job) => job.accepted !== true || (typeof job.key === 'string' && known.has(job.key)));
   };
 }
 

@@ -107,6 +107,12 @@ export interface PollerOptions {
   readonly queue: LanedReceive;
   /** The bulk queue gets at least one receive in this many (receive-policy.ts). Default 4. */
   readonly bulkEvery?: number;
+  /**
+   * A long poll of the jobs queue waits at most this long (seconds), so bulk work arriving while
+   * the worker is idle waits no longer for the next look at the bulk queue. Undefined: the queue's
+   * own long-poll wait.
+   */
+  readonly longPollSeconds?: number;
   /** Jobs at once; no receive asks for more messages than slots are free. */
   readonly concurrency: number;
   /** Admits a message (returns the job to run) or disposes of it (returns undefined). Never throws. */
@@ -167,7 +173,7 @@ export function createPoller(options: PollerOptions) {
           next.lane,
           room,
           stopping.signal,
-          next.wait === 'short' ? 0 : undefined,
+          next.wait === 'short' ? 0 : options.longPollSeconds,
         );
         order = afterReceive(order, next.lane, room, messages.length);
         failures = 0;

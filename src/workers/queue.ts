@@ -35,6 +35,9 @@ export function deferStep(receiveCount: number, maxReceiveCount: number, reserve
   return Number.isFinite(receiveCount) && receiveCount + 1 + reserve <= maxReceiveCount ? 'hold' : 'resend';
 }
 
+/** A receive's long-poll wait unless configured (`scanq worker --wait-time`), seconds: SQS's maximum. */
+export const DEFAULT_WAIT_SECONDS = 20;
+
 export interface SqsJobQueueOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
@@ -148,7 +151,7 @@ export function sqsJobQueue(options: SqsJobQueueOptions): SqsJobQueue {
 
   return {
     async receive(max, signal, wait) {
-      const waitTimeSeconds = wait ?? options.waitTimeSeconds ?? 20;
+      const waitTimeSeconds = wait ?? options.waitTimeSeconds ?? DEFAULT_WAIT_SECONDS;
       const out = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,

@@ -32,7 +32,7 @@ import { tableJobStore } from './lease.js';
 import { createPauseHook } from './pause.js';
 import { createPoller } from './poller.js';
 import type { ReceivedMessage } from './ports.js';
-import { lanedJobQueue, sqsJobQueue } from './queue.js';
+import { DEFAULT_WAIT_SECONDS, lanedJobQueue, sqsJobQueue } from './queue.js';
 import type { TenantSessions } from './tenant-session.js';
 
 /**
@@ -40,6 +40,13 @@ import type { TenantSessions } from './tenant-session.js';
  * a job slot, so a fuller batch costs only latency of the event and of the delete.
  */
 const BATCH_LINGER_MS = 100;
+
+/**
+ * An idle worker's long poll of the jobs queue lasts at most this long (seconds) before it looks at
+ * the bulk queue again: the most a bulk job arriving at an idle worker waits, for one short bulk
+ * receive per wait (docs/WORKER.md "Lanes").
+ */
+const IDLE_BULK_LOOK_SECONDS = 5;
 
 import { WorkerStats } from './stats.js';
 
@@ -245,6 +252,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     admit: dispatcher.admit,
     log,
     bulkEvery: config.lanes.bulkEvery,
+    longPollSeconds: Math.min(deps.waitTimeSeconds ?? DEFAULT_WAIT_SECONDS, IDLE_BULK_LOOK_SECONDS),
   });
   let untrack: (() => void) | undefined;
 

@@ -406,7 +406,9 @@ describe('Command: scanq worker — reliability', () => {
     const [second] = await fixture.enqueue('twice', [
       { capability: 'test-sleep', target: 'short', input: { ms: 3_000 } },
     ]);
-    await running(String(second?.key));
+    await running(String(second?.key)).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the worker's last lines:\n${patient.lines.slice(-40).join('\n')}`);
+    });
     patient.kill('SIGTERM');
     await patient.waitFor(/draining/);
     patient.kill('SIGTERM');

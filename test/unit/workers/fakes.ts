@@ -121,12 +121,25 @@ export class FakeLanes implements LanedReceive {
   /** Every receive, in order. */
   readonly receives: { lane: Lane; max: number; got: number; wait: number | undefined }[] = [];
 
+  /** A long poll with a wait answers empty after `wait` × this many ms; undefined: only an abort ends it. */
+  constructor(readonly msPerSecond?: number) {}
+
   async receive(lane: Lane, max: number, signal: AbortSignal, wait?: number): Promise<ReceivedMessage[]> {
     const got = this.waiting[lane].splice(0, max);
     this.receives.push({ lane, max, got: got.length, wait });
     if (got.length > 0 || wait === 0) return got;
-    return new Promise((_, reject) => {
-      const abort = () => reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const timer =
+        wait !== undefined && this.msPerSecond !== undefined
+          ? setTimeout(() => {
+              signal.removeEventListener('abort', abort);
+              resolve([]);
+            }, wait * this.msPerSecond)
+          : undefined;
+      const abort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
       if (signal.aborted) abort();
       else signal.addEventListener('abort', abort, { once: true });
     });

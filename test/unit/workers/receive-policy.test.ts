@@ -108,6 +108,36 @@ describe('Function: createPoller (two lanes)', () => {
     expect(started.filter((t) => t === 'quiet')).toHaveLength(5);
   });
 
+  it('an idle worker looks at the bulk queue after each capped long poll of the jobs queue', async () => {
+    // Prepare: both lanes empty; a long poll lasts its wait in ms (5 s → 5 ms).
+    const lanes = new FakeLanes(1);
+    const started: string[] = [];
+    const poller = createPoller({
+      queue: lanes,
+      concurrency: 2,
+      receivers: 1,
+      longPollSeconds: 5,
+      log,
+      admit: async (message) => async () => {
+        started.push(JSON.parse(message.Body ?? '{}').target);
+      },
+    });
+    poller.start();
+    await vi.waitFor(() => expect(lanes.receives.length).toBeGreaterThanOrEqual(3));
+
+    // Act: bulk work arrives while the worker is idle.
+    lanes.waiting.bulk.push(jobMessage(7));
+    await vi.waitFor(() => expect(started).toEqual(['t7']));
+    poller.stop();
+    await poller.idle(1_000);
+
+    // Assess: every long poll (of the jobs queue) waited the cap; bulk was short-polled between them.
+    const long = lanes.receives.filter((r) => r.wait !== 0);
+    expect(long.length).toBeGreaterThan(0);
+    expect(long.every((r) => r.lane === LANE.jobs && r.wait === 5)).toBe(true);
+    expect(lanes.receives.some((r) => r.lane === LANE.bulk && r.wait === 0 && r.got === 1)).toBe(true);
+  });
+
   it('keeps receiving from bulk while the jobs lane never runs dry (guaranteed share)', async () => {
     // Prepare: more jobs-lane work than the test will take, and a bulk backlog.
     const lanes = new FakeLanes();
