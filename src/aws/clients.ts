@@ -54,6 +54,16 @@ export interface ClientOptions {
   readonly maxAttempts?: number;
 }
 
+/**
+ * Socket limits of every request. The SDK sets none by default, so a connection that stalls (a
+ * peer that stops answering, a lost packet on a kept-alive socket) would hold its call forever — a
+ * job's finish, or a lease's heartbeat, waiting on it for good. A connect gets 5 s; a socket
+ * silent for 30 s (more than SQS's longest long poll, 20 s) ends the request with a `TimeoutError`,
+ * which the SDK retries like any transient error (an ambiguous write: the engine's conditions
+ * already decide those).
+ */
+export const AWS_SOCKET_LIMITS = { connectionTimeout: 5_000, socketTimeout: 30_000 } as const;
+
 /** Client settings for one service: region, endpoint and, on local endpoints, dummy credentials. */
 export function clientSettings(config: Config, service: Service, options: ClientOptions = {}) {
   const endpoint = config.endpoints[service];
@@ -62,6 +72,7 @@ export function clientSettings(config: Config, service: Service, options: Client
     ...(endpoint ? { endpoint } : {}),
     ...(config.localCredentials ? { credentials: config.localCredentials } : {}),
     maxAttempts: options.maxAttempts ?? config.awsMaxAttempts,
+    requestHandler: { ...AWS_SOCKET_LIMITS },
   };
 }
 
