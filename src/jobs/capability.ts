@@ -100,6 +100,12 @@ export interface CapabilityDefinition<Input = unknown> {
   readonly bounds?: { readonly maxTimeoutMs?: number; readonly maxAttempts?: number };
   /** Validates what `run` returns as its result; a result that breaks it fails the job. Default none. */
   readonly result?: z.ZodType;
+  /**
+   * `false`: the capability never emits assets or risks, so its runs skip the findings lifecycle
+   * (no read of the risks an earlier run of the job reported: one query less per job). An emit
+   * from it fails the attempt at once (`job.badResult`). Default true.
+   */
+  readonly findings?: boolean;
   /** Runs one attempt. Throw `PermanentError` to fail at once, anything else is retried. */
   run(ctx: RunContext, input: Input, emit: Emit): Promise<RunOutcome>;
   /** Async capabilities: ingests what the outside scanner returned (`JQA` → `JP`/`JF`). */

@@ -46,6 +46,8 @@ export interface CapabilitySpec<I extends z.ZodType, R extends z.ZodType<Record<
   readonly bounds?: CapabilityDefinition['bounds'];
   /** Validates what `run` returns; a result that breaks it fails the job (`job.badResult`). Default: any object. */
   readonly result?: R;
+  /** `false`: never emits assets or risks, and its runs skip the findings lifecycle (one query less per job). Default true. */
+  readonly findings?: boolean;
   /** Cascade: true when this capability should run on an asset another job emitted. */
   readonly match?: (asset: AssetRecord) => boolean;
   /** Cascade: the target of a job spawned for a matched asset. Default the asset's value. */
@@ -92,6 +94,7 @@ export function defineCapability<
     maxAttempts,
     ...(spec.bounds ? { bounds: spec.bounds } : {}),
     ...(spec.result ? { result: spec.result } : {}),
+    ...(spec.findings === false ? { findings: false } : {}),
     ...(spec.match ? { match: spec.match } : {}),
     ...(spec.cascadeTarget ? { cascadeTarget: spec.cascadeTarget } : {}),
     async run(ctx, input, emit) {
@@ -113,6 +116,7 @@ function problemOf(value: unknown): string | undefined {
     return 'maxAttempts: not a whole number ≥ 1';
   const input = c.input as { safeParse?: unknown } | undefined;
   if (typeof input?.safeParse !== 'function') return 'input: not a zod schema';
+  if (c.findings !== undefined && typeof c.findings !== 'boolean') return 'findings: not true or false';
   return undefined;
 }
 

@@ -153,7 +153,7 @@ export async function runAttempt(deps: AttemptDeps, a: AttemptInput): Promise<At
       return a.store.renew(lease, until);
     },
   });
-  const { emit, findings } = collector();
+  const { emit, findings } = collector(capability);
   try {
     // A capability that ignores its signal still loses the race: the attempt ends on time.
     const ran = await inSpan(spansOf(deps), `run ${capability.name}`, {}, () =>
@@ -310,7 +310,8 @@ async function conclude(
   // would be fenced now), so each write is retried on its own and, if it still fails, logged.
   a.aside(async () => {
     await Promise.all([
-      ...(fields.code === STATUS.passed
+      // A capability without findings has none to record, and no earlier run's to close.
+      ...(fields.code === STATUS.passed && capability.findings !== false
         ? [
             afterFinish(a, 'findings', () =>
               writeFindings(

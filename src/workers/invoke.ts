@@ -20,17 +20,27 @@ import type { Findings } from './outcome.js';
 export const MAX_FINDINGS = 10_000;
 
 /** The `emit` a capability gets, and what it collected. */
-export function collector(): { emit: Emit; findings: Findings } {
+export function collector(capability: Pick<CapabilityDefinition, 'name' | 'findings'>): {
+  emit: Emit;
+  findings: Findings;
+} {
   const findings: Findings = { assets: [], risks: [] };
-  const room = () => findings.assets.length + findings.risks.length < MAX_FINDINGS;
+  const room = (what: string) => {
+    if (capability.findings === false)
+      throw new PermanentError(
+        `capability ${capability.name} returned a bad result: emitted ${what} but declares findings: false`,
+        { code: 'job.badResult' },
+      );
+    return findings.assets.length + findings.risks.length < MAX_FINDINGS;
+  };
   return {
     findings,
     emit: {
       asset(asset: AssetRecord) {
-        if (room()) findings.assets.push(asset);
+        if (room('an asset')) findings.assets.push(asset);
       },
       risk(risk: RiskRecord) {
-        if (room()) findings.risks.push(risk);
+        if (room('a risk')) findings.risks.push(risk);
       },
     },
   };

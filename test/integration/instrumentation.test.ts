@@ -58,6 +58,9 @@ describe('Instrumentation: call statistics and fault injection plug in from tool
     expect(stats?.calls['S3.PutObject']).toBe(1);
     expect(stats?.calls['DynamoDB.PutItem']).toBeUndefined(); // the execution record rides on the finish
     expect(stats?.calls['SNS.PublishBatch']).toBe(1);
+    // One query: the tenant's pause items (cached). None for the risks an earlier run reported:
+    // noop declares no findings.
+    expect(stats?.calls['DynamoDB.Query']).toBe(1);
     expect(stats?.capacity.UpdateItem).toBeGreaterThan(0);
     expect(stats?.faults).toEqual({});
     expect(stats?.extra.jobs).toMatchObject({ claimed: 1, passed: 1 });

@@ -10,6 +10,7 @@ export const noop: CapabilityDefinition<{ sleepMs?: number | undefined }> = {
   input: z.strictObject({ sleepMs: z.number().int().min(0).max(60_000).optional() }),
   timeoutMs: 30_000,
   maxAttempts: 3,
+  findings: false,
   async run(ctx, input) {
     if (input.sleepMs) await sleep(input.sleepMs, undefined, { signal: ctx.signal });
     return { kind: 'done', result: { target: ctx.target, slept: input.sleepMs ?? 0 } };

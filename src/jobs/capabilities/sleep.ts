@@ -16,6 +16,7 @@ export const sleep: CapabilityDefinition<{ ms: number }> = {
   input: z.strictObject({ ms: z.number().int().min(0).max(MAX_SLEEP_MS).default(1_000) }),
   timeoutMs: MAX_SLEEP_MS + 5_000,
   maxAttempts: 3,
+  findings: false,
   async run(ctx, input) {
     const started = Date.now();
     try {

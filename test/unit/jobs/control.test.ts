@@ -6,12 +6,13 @@ import {
   defineCapability,
   isPaused,
   JobValidationError,
+  PermanentError,
   pauseKey,
   pauseStateOf,
   validateJobRequests,
 } from '../../../src/jobs/index.js';
 import { pausedStep, pauseHideSeconds } from '../../../src/workers/decide.js';
-import { checkOutcome } from '../../../src/workers/invoke.js';
+import { checkOutcome, collector } from '../../../src/workers/invoke.js';
 
 describe('Function: defineCapability', () => {
   const base = { name: 'my-scan', input: z.strictObject({}), run: async () => ({}) };
@@ -54,6 +55,41 @@ describe('Function: checkOutcome', () => {
     const check = () => checkOutcome(capability, outcome as never);
     if (error) expect(check).toThrow(error);
     else expect(check()).toBe(outcome);
+  });
+});
+
+describe('Function: collector', () => {
+  const asset = { type: 'host', value: 'h1' } as const;
+  const risk = { asset, name: 'r1', severity: 'low' } as const;
+
+  it('collects what a capability emits', () => {
+    const { emit, findings } = collector({ name: 'c' });
+    emit.asset(asset);
+    emit.risk(risk as never);
+    expect(findings).toEqual({ assets: [asset], risks: [risk] });
+  });
+
+  it('fails the attempt at once when a capability that declares findings: false emits', () => {
+    const { emit, findings } = collector(
+      defineCapability({
+        name: 'my-scan',
+        input: z.strictObject({}),
+        timeout: '1m',
+        findings: false,
+        run: async () => ({}),
+      }),
+    );
+    expect(() => emit.asset(asset)).toThrow(
+      /my-scan returned a bad result: emitted an asset but declares findings: false/,
+    );
+    expect(() => emit.risk(risk as never)).toThrow(PermanentError);
+    expect(findings).toEqual({ assets: [], risks: [] });
+  });
+
+  it('noop and sleep declare no findings; every other built-in may report some', () => {
+    const registry = builtinCapabilities();
+    const none = registry.names().filter((name) => registry.get(name)?.findings === false);
+    expect(none.sort()).toEqual(['noop', 'sleep']);
   });
 });
 
