@@ -149,31 +149,42 @@ export function workerPhase(ctx: BenchContext, count: number): Promise<WorkerPha
 }
 
 /** The naive baseline on its own share of jobs. */
+/**
+ * The baseline reads one queue: a lane budget no enqueue of the phase exhausts keeps every job in
+ * the jobs queue (with the default budget most would wait in the bulk queue it never reads).
+ */
+const BASELINE_LANE_ENV = { SCANQ_LANE_RATE: '100000', SCANQ_LANE_BURST: '100000' } as const;
+
 export function baselinePhase(ctx: BenchContext, count: number): Promise<BaselinePhase> {
   const { progress } = ctx;
-  return inLane(ctx, 'base', async (lane) => {
-    const { stack } = lane;
-    progress.phase(`naive baseline (one sqs-consumer, batchSize 1): enqueue ${count}`);
-    const jobs = await enqueueMany(lane.producer, {
-      tenants: tenantNames('base', ctx.options.tenants),
-      count,
-      label: 'base',
-    });
-    progress.phase('naive baseline: run');
-    let timelines: Timeline[] = [];
-    const run = await runBaseline(stack, async () => {
-      timelines = await waitForJobs(stack, jobs, {
-        timeoutMs: PHASE_TIMEOUT_MS,
-        onProgress: (n, total) => progress.update(n, total, 'done'),
+  return inLane(
+    ctx,
+    'base',
+    async (lane) => {
+      const { stack } = lane;
+      progress.phase(`naive baseline (one sqs-consumer, batchSize 1): enqueue ${count}`);
+      const jobs = await enqueueMany(lane.producer, {
+        tenants: tenantNames('base', ctx.options.tenants),
+        count,
+        label: 'base',
       });
-    });
-    const t = throughputOf(timelines);
-    progress.note(`${t.steady.toFixed(0)} jobs/s`);
-    return {
-      jobs: jobs.length,
-      throughput: t,
-      usage: usageOf([run.meter.read(), lane.producerMeter.read()], jobs.length, run.cpuMs, 0),
-      errors: run.errors,
-    };
-  });
+      progress.phase('naive baseline: run');
+      let timelines: Timeline[] = [];
+      const run = await runBaseline(stack, async () => {
+        timelines = await waitForJobs(stack, jobs, {
+          timeoutMs: PHASE_TIMEOUT_MS,
+          onProgress: (n, total) => progress.update(n, total, 'done'),
+        });
+      });
+      const t = throughputOf(timelines);
+      progress.note(`${t.steady.toFixed(0)} jobs/s`);
+      return {
+        jobs: jobs.length,
+        throughput: t,
+        usage: usageOf([run.meter.read(), lane.producerMeter.read()], jobs.length, run.cpuMs, 0),
+        errors: run.errors,
+      };
+    },
+    BASELINE_LANE_ENV,
+  );
 }
