@@ -82,7 +82,7 @@ export function parseStatus(value: string): StatusCode {
 const parseLimit = positiveInt('--limit', MAX_LIMIT);
 
 /** The key `jobs get` reads: given as is, or built from --capability and --target like an enqueue would. */
-export function keyOf(
+function keyOf(
   key: string | undefined,
   options: { capability?: string; target?: string },
 ): string | string[] {
@@ -181,20 +181,13 @@ export function registerJobs(program: Command): void {
         options: { tenant: string; capability?: string; target?: string; json?: boolean },
       ) =>
         runCommand(async () => {
-          const resolved = keyOf(key, options);
-          const ctx = operatorContext(
-            options.tenant,
-            Array.isArray(resolved) ? resolved.join('; ') : undefined,
-          );
-          if (!ctx || Array.isArray(resolved)) return EXIT.usage;
+          const named = namedJob(key, options, operatorContext);
+          if (!named) return EXIT.usage;
           const { config, clients } = commandContext('jobs');
           try {
-            const table = new TenantTable({ doc: clients.doc, tableName: config.resources.table }, ctx);
-            const job = await readJob(table, resolved, { consistent: true });
-            if (!job) {
-              process.stderr.write(`scanq: no job ${resolved} in tenant ${ctx.tenant}\n`);
-              return EXIT.failure;
-            }
+            const table = new TenantTable({ doc: clients.doc, tableName: config.resources.table }, named.ctx);
+            const job = await readNamedJob(table, named.key);
+            if (!job) return EXIT.failure;
             if (options.json) out(JSON.stringify(job, null, 2));
             else printJob(job);
             return EXIT.ok;
@@ -207,14 +200,25 @@ export function registerJobs(program: Command): void {
   registerJobControl(group);
 }
 
-/** The key a control command names: given, or built from --capability and --target. */
-function controlKey(
+/**
+ * The job a command names (its key, or --capability and --target) and the context it acts in
+ * (`contextOf`: an operator or an admin of --tenant); undefined once the usage problem is printed.
+ */
+export function namedJob(
   key: string | undefined,
   options: { tenant: string; capability?: string; target?: string },
+  contextOf: (tenant: string, problem?: string) => TenantContext | undefined,
 ): { ctx: TenantContext; key: string } | undefined {
   const resolved = keyOf(key, options);
-  const ctx = adminOperator(options.tenant, Array.isArray(resolved) ? resolved.join('; ') : undefined);
+  const ctx = contextOf(options.tenant, Array.isArray(resolved) ? resolved.join('; ') : undefined);
   return ctx && !Array.isArray(resolved) ? { ctx, key: resolved } : undefined;
+}
+
+/** The stored job `key` in the table's tenant, or undefined once "no job" is printed. */
+export async function readNamedJob(table: TenantTable, key: string): Promise<JobRecord | undefined> {
+  const job = await readJob(table, key, { consistent: true });
+  if (!job) process.stderr.write(`scanq: no job ${key} in tenant ${table.tenant}\n`);
+  return job;
 }
 
 type ControlVerb = 'cancel' | 'retry' | 'delete';
@@ -242,7 +246,7 @@ function registerJobControl(group: Command): void {
           options: { tenant: string; capability?: string; target?: string; json?: boolean },
         ) =>
           runCommand(async () => {
-            const named = controlKey(key, options);
+            const named = namedJob(key, options, adminOperator);
             if (!named) return EXIT.usage;
             const { config, clients, log } = commandContext('jobs');
             try {

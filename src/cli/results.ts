@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { readJob } from '../jobs/index.js';
 import { TenantFiles, TenantTable } from '../tenancy/index.js';
 import { commandContext, EXIT, out, runCommand } from './context.js';
 import { operatorContext } from './enqueue.js';
-import { keyOf } from './jobs.js';
+import { namedJob, readNamedJob } from './jobs.js';
 
 /**
  * `scanq results get`: a finished job's result document (docs/RESULTS.md), read through the tenant's
@@ -25,22 +24,16 @@ export function registerResults(program: Command): void {
         options: { tenant: string; capability?: string; target?: string; url?: boolean },
       ) =>
         runCommand(async () => {
-          const resolved = keyOf(key, options);
-          const ctx = operatorContext(
-            options.tenant,
-            Array.isArray(resolved) ? resolved.join('; ') : undefined,
-          );
-          if (!ctx || Array.isArray(resolved)) return EXIT.usage;
+          const named = namedJob(key, options, operatorContext);
+          if (!named) return EXIT.usage;
+          const { ctx } = named;
           const { config, clients } = commandContext('results');
           try {
             const table = new TenantTable({ doc: clients.doc, tableName: config.resources.table }, ctx);
-            const job = await readJob(table, resolved, { consistent: true });
-            if (!job) {
-              process.stderr.write(`scanq: no job ${resolved} in tenant ${ctx.tenant}\n`);
-              return EXIT.failure;
-            }
+            const job = await readNamedJob(table, named.key);
+            if (!job) return EXIT.failure;
             if (job.resultKey === undefined) {
-              process.stderr.write(`scanq: job ${resolved} has no result (it is ${job.code})\n`);
+              process.stderr.write(`scanq: job ${named.key} has no result (it is ${job.code})\n`);
               return EXIT.failure;
             }
             const r = config.resources;
