@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { LANE, type Lane } from '../producer/index.js';
+import type { Lane } from '../producer/index.js';
 import { backoffMs } from './failure.js';
 import type { ReceivedMessage } from './ports.js';
 import { afterReceive, INITIAL_RECEIVE_STATE, nextReceive, type ReceiveState } from './receive-policy.js';
@@ -125,17 +125,6 @@ export interface PollerOptions {
    * (a backlog); otherwise they are used at once. Default 20 ms.
    */
   readonly lingerMs?: number;
-  /**
-   * Slots only the jobs queue fills, through a receive loop of their own that always long-polls
-   * it: while bulk work holds every other slot, a quiet tenant's job starts as soon as it arrives
-   * instead of waiting for a batch of slots to come free. Default {@link reservedSlots}.
-   */
-  readonly reserve?: number;
-}
-
-/** The jobs-lane reserve of a worker with `concurrency` slots: one in eight, none below 4 slots. Pure. */
-export function reservedSlots(concurrency: number): number {
-  return concurrency >= 4 ? Math.max(1, Math.floor(concurrency / 8)) : 0;
 }
 
 /**
@@ -149,13 +138,10 @@ export function reservedSlots(concurrency: number): number {
  * slowest job.
  */
 export function createPoller(options: PollerOptions) {
-  const reserve = Math.min(options.reserve ?? reservedSlots(options.concurrency), options.concurrency - 1);
-  const shared = options.concurrency - Math.max(0, reserve);
-  const batch = Math.max(1, Math.min(10, shared));
-  const receivers = options.receivers ?? Math.max(2, Math.ceil(shared / 10));
+  const batch = Math.max(1, Math.min(10, options.concurrency));
+  const receivers = options.receivers ?? Math.max(2, Math.ceil(options.concurrency / 10));
   const lingerMs = options.lingerMs ?? 20;
-  const slots = new Slots(shared);
-  const reserved = reserve > 0 ? new Slots(reserve) : undefined;
+  const slots = new Slots(options.concurrency);
   const bulkEvery = options.bulkEvery ?? 4;
   // One receive order per process, shared by its loops.
   let order: ReceiveState = INITIAL_RECEIVE_STATE;
@@ -163,49 +149,15 @@ export function createPoller(options: PollerOptions) {
   const stopping = new AbortController();
   let loops: Promise<void>[] = [];
 
-  const start = (run: () => Promise<void>, pool: Slots) => {
+  const start = (run: () => Promise<void>) => {
     const job = run()
       .catch((error: unknown) => options.log.error({ error: coerceError(error) }, 'job runner threw'))
       .finally(() => {
         running.delete(job);
-        pool.give(1);
+        slots.give(1);
       });
     running.add(job);
   };
-
-  /** Admits what a receive brought; each message runs in a slot of `pool` or gives it back. */
-  const admitAll = (messages: readonly ReceivedMessage[], pool: Slots) =>
-    Promise.all(
-      messages.map(async (message) => {
-        const run = await options.admit(message);
-        if (run) start(run, pool);
-        else pool.give(1);
-        return run !== undefined;
-      }),
-    );
-
-  /** The reserve's loop: long polls of the jobs queue only, for as many messages as reserved slots are free. */
-  async function reserveLoop(pool: Slots): Promise<void> {
-    let failures = 0;
-    while (!stopping.signal.aborted) {
-      const room = await pool.take(Math.min(reserve, batch), 0, stopping.signal);
-      if (room === 0) break;
-      let messages: ReceivedMessage[];
-      try {
-        messages = await options.queue.receive(LANE.jobs, room, stopping.signal, undefined);
-        failures = 0;
-      } catch (error) {
-        pool.received(room);
-        if (stopping.signal.aborted) break;
-        failures++;
-        options.log.warn({ error: coerceError(error) }, 'receive failed');
-        await sleep(backoffMs(failures, 100, 5_000), undefined, { signal: stopping.signal }).catch(() => {});
-        continue;
-      }
-      pool.received(room - messages.length);
-      await admitAll(messages, pool);
-    }
-  }
 
   async function receiveLoop(): Promise<void> {
     let failures = 0;
@@ -235,7 +187,14 @@ export function createPoller(options: PollerOptions) {
         continue;
       }
       slots.received(room - messages.length);
-      const admitted = await admitAll(messages, slots);
+      const admitted = await Promise.all(
+        messages.map(async (message) => {
+          const run = await options.admit(message);
+          if (run) start(run);
+          else slots.give(1);
+          return run !== undefined;
+        }),
+      );
       // A full answer of runnable work is a backlog; one with messages disposed of (a capped
       // tenant's flood) is not: its slots came back, and scanning on at once reaches other tenants.
       // An empty short poll (the other lane's turn came up empty) says nothing about the backlog.
@@ -245,20 +204,16 @@ export function createPoller(options: PollerOptions) {
   }
 
   return {
-    /** Receive loops this process runs (the reserve's included). */
-    receivers: receivers + (reserved ? 1 : 0),
-    /** Slots only the jobs queue fills. */
-    reserve: reserved ? reserve : 0,
+    /** Receive loops this process runs. */
+    receivers,
     start(): void {
       if (loops.length > 0) return;
       loops = Array.from({ length: receivers }, () => receiveLoop());
-      if (reserved) loops.push(reserveLoop(reserved));
     },
     /** Stops receiving at once (aborts long polls); jobs already admitted go on. */
     stop(): void {
       stopping.abort();
       slots.wake();
-      reserved?.wake();
     },
     /** Jobs admitted and not yet ended. */
     inFlight(): number {

@@ -291,7 +291,6 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
           bulkQueue: deps.resources.bulkQueueUrl,
           concurrency,
           receivers: poller.receivers,
-          reservedForJobsQueue: poller.reserve,
           tenantCap: defaultCap ?? 'profile limits only',
         },
         'worker started',

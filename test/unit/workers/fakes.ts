@@ -126,32 +126,18 @@ export class FakeLanes implements LanedReceive {
 
   async receive(lane: Lane, max: number, signal: AbortSignal, wait?: number): Promise<ReceivedMessage[]> {
     const got = this.waiting[lane].splice(0, max);
-    const record = { lane, max, got: got.length, wait };
-    this.receives.push(record);
+    this.receives.push({ lane, max, got: got.length, wait });
     if (got.length > 0 || wait === 0) return got;
-    // A long poll answers as soon as messages arrive (looked for every 5 ms), like SQS's.
     return new Promise((resolve, reject) => {
-      const end = () => {
-        clearTimeout(timer);
-        clearInterval(look);
-        signal.removeEventListener('abort', abort);
-      };
       const timer =
         wait !== undefined && this.msPerSecond !== undefined
           ? setTimeout(() => {
-              end();
+              signal.removeEventListener('abort', abort);
               resolve([]);
             }, wait * this.msPerSecond)
           : undefined;
-      const look = setInterval(() => {
-        const arrived = this.waiting[lane].splice(0, max);
-        if (arrived.length === 0) return;
-        end();
-        record.got = arrived.length;
-        resolve(arrived);
-      }, 5);
       const abort = () => {
-        end();
+        clearTimeout(timer);
         reject(signal.reason);
       };
       if (signal.aborted) abort();

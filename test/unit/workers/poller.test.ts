@@ -125,7 +125,6 @@ describe('Function: createPoller', () => {
       queue: oneLane(queue),
       concurrency: 4,
       receivers: 2,
-      reserve: 0, // the shared slots' counting (the jobs-lane reserve has a test of its own)
       lingerMs: 0,
       log,
       admit: async (message) => {
