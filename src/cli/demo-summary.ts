@@ -143,12 +143,17 @@ async function resultsSection(deps: SummaryDeps, main: string, other: string): P
   );
 }
 
+/** The per-target answers a schedule run's execution item recorded (scheduler/runs.ts `RunJob`). Pure. */
+export function firedJobs(run: Item): { key?: unknown; accepted?: unknown; reason?: unknown }[] {
+  return Array.isArray(run.jobs)
+    ? (run.jobs as { key?: unknown; accepted?: unknown; reason?: unknown }[])
+    : [];
+}
+
 async function scheduleSection(deps: SummaryDeps, main: string): Promise<void> {
   const runs = await deps.table(main).query({ prefix: `#execution#schedule#${deps.scheduleId}#` });
   for (const run of runs.items) {
-    const jobs = Array.isArray(run.jobs)
-      ? (run.jobs as { key?: unknown; accepted?: unknown; reason?: unknown }[])
-      : [];
+    const jobs = firedJobs(run);
     const what = jobs.map(
       (j) => `${String(j.key)} ${j.accepted ? 'enqueued' : `refused (${String(j.reason)})`}`,
     );

@@ -15,7 +15,7 @@ import { ownContext, TenantTable } from '../tenancy/index.js';
 import { DemoApi, demoToken } from './demo-api.js';
 import { DemoError } from './demo-errors.js';
 import { type DemoConsole, watchJobs } from './demo-progress.js';
-import { printSummary } from './demo-summary.js';
+import { firedJobs, printSummary } from './demo-summary.js';
 import type { DemoTargets } from './demo-targets.js';
 
 /** The demo's tenants: `main` gets the scans and the weak account, `other` a few noop jobs. */
@@ -180,8 +180,9 @@ function settledWhen(deps: DemoDeps, main: TenantTable, enqueued: Enqueued, plan
     const run = runs.items[0];
     if (!run) return false;
     const known = new Set(jobs.get(DEMO_TENANTS.main)?.map((job) => job.key));
-    const fired = Array.isArray(run.jobs) ? (run.jobs as { key?: unknown; accepted?: unknown }[]) : [];
-    return fired.every((job) => job.accepted !== true || (typeof job.key === 'string' && known.has(job.key)));
+    return firedJobs(run).every(
+      (job) => job.accepted !== true || (typeof job.key === 'string' && known.has(job.key)),
+    );
   };
 }
 
