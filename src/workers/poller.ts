@@ -101,6 +101,8 @@ export class Slots {
 export interface LanedReceive {
   /** Receives up to `max` from the lane; `waitTimeSeconds` 0 answers at once, undefined long-polls. */
   receive(lane: Lane, max: number, signal: AbortSignal, waitTimeSeconds?: number): Promise<ReceivedMessage[]>;
+  /** Hides the message for `seconds` (0: visible again at once) — a stopping poller gives back what it received. */
+  setVisibility(message: ReceivedMessage, seconds: number): Promise<void>;
 }
 
 export interface PollerOptions {
@@ -147,6 +149,11 @@ export function createPoller(options: PollerOptions) {
   let order: ReceiveState = INITIAL_RECEIVE_STATE;
   const running = new Set<Promise<void>>();
   const stopping = new AbortController();
+  // Receives are never aborted by stop(): a long poll given up by its client is still answered by
+  // SQS, and the messages it takes stay hidden for their visibility timeout (a minute of dwell, one
+  // receive of the DLQ's count). A stopping loop waits for its receive (≤ its wait) and gives back
+  // what it brought. Only the queue's own stuck-receive timeout ends one early.
+  const receiving = new AbortController().signal;
   let loops: Promise<void>[] = [];
 
   const start = (run: () => Promise<void>) => {
@@ -158,6 +165,20 @@ export function createPoller(options: PollerOptions) {
       });
     running.add(job);
   };
+
+  /** Makes messages received after stop() visible again at once, for other workers. */
+  async function giveBack(messages: readonly ReceivedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await Promise.all(
+      messages.map((message) =>
+        options.queue.setVisibility(message, 0).catch((error: unknown) =>
+          // Not lost: the message comes back after its visibility timeout.
+          options.log.warn({ messageId: message.MessageId, error: coerceError(error) }, 'give-back failed'),
+        ),
+      ),
+    );
+    options.log.info({ messages: messages.length }, 'stopping: gave back messages received after stop');
+  }
 
   async function receiveLoop(): Promise<void> {
     let failures = 0;
@@ -172,7 +193,7 @@ export function createPoller(options: PollerOptions) {
         messages = await options.queue.receive(
           next.lane,
           room,
-          stopping.signal,
+          receiving,
           next.wait === 'short' ? 0 : options.longPollSeconds,
         );
         order = afterReceive(order, next.lane, room, messages.length);
@@ -187,6 +208,11 @@ export function createPoller(options: PollerOptions) {
         continue;
       }
       slots.received(room - messages.length);
+      if (stopping.signal.aborted) {
+        await giveBack(messages);
+        slots.give(messages.length);
+        break;
+      }
       const admitted = await Promise.all(
         messages.map(async (message) => {
           const run = await options.admit(message);
@@ -210,7 +236,10 @@ export function createPoller(options: PollerOptions) {
       if (loops.length > 0) return;
       loops = Array.from({ length: receivers }, () => receiveLoop());
     },
-    /** Stops receiving at once (aborts long polls); jobs already admitted go on. */
+    /**
+     * Stops receiving: no new receive starts; one already out is answered (≤ its long-poll wait)
+     * and its messages are made visible again. Jobs already admitted go on.
+     */
     stop(): void {
       stopping.abort();
       slots.wake();

@@ -45,7 +45,7 @@ describe('Command: scanq worker (telemetry off and on)', () => {
         const item = await tableOf(stack, ctx).get(`#job#${target}#noop`, { consistent: true });
         return String(item?.status ?? '').startsWith('JP#') ? true : undefined;
       },
-      // A job in the bulk lane waits up to an idle worker's 20 s jobs long poll.
+      // A job in the bulk lane waits up to an idle worker's capped jobs long poll (5 s).
       60_000,
       `${target} passed`,
     );

@@ -72,20 +72,21 @@ export type QueueCall =
 
 export class FakeQueue implements JobQueue {
   readonly calls: QueueCall[] = [];
-  /** Each receive takes the next batch; when none is left, it waits like a long poll until aborted. */
+  /**
+   * Each receive takes the next batch; when none is left, it waits like a long poll (`longPollMs`)
+   * and answers none, or fails once its signal aborts.
+   */
   readonly batches: ReceivedMessage[][] = [];
   /** The `max` of every receive. */
   readonly asked: number[] = [];
+
+  constructor(readonly longPollMs = 20) {}
 
   async receive(max: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
     this.asked.push(max);
     const next = this.batches.shift();
     if (next) return next.slice(0, max);
-    return new Promise((_, reject) => {
-      const abort = () => reject(signal.reason);
-      if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
-    });
+    return longPoll(this.longPollMs, signal);
   }
 
   async ack(message: ReceivedMessage): Promise<boolean> {
@@ -109,40 +110,51 @@ export class FakeQueue implements JobQueue {
 
 /** Every receive goes to `queue`, whatever its lane (tests of receiving that are not about lanes). */
 export function oneLane(queue: FakeQueue): LanedReceive {
-  return { receive: (_lane, max, signal) => queue.receive(max, signal) };
+  return {
+    receive: (_lane, max, signal) => queue.receive(max, signal),
+    setVisibility: (message, seconds) => queue.setVisibility(message, seconds),
+  };
+}
+
+/** An empty long poll: answers none after `ms`, or fails once `signal` aborts. */
+function longPoll(ms: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve([]);
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
 }
 
 /**
  * Two lanes of messages: each receive takes up to `max` from its lane's list; a short poll
- * (`waitTimeSeconds` 0) of an empty lane answers none at once, a long poll waits until aborted.
+ * (`waitTimeSeconds` 0) of an empty lane answers none at once, a long poll answers none after its
+ * wait (the queue's 20 s when none is given) × `msPerSecond` ms.
  */
 export class FakeLanes implements LanedReceive {
   readonly waiting: Record<Lane, ReceivedMessage[]> = { jobs: [], bulk: [] };
   /** Every receive, in order. */
   readonly receives: { lane: Lane; max: number; got: number; wait: number | undefined }[] = [];
+  /** Messages made visible again (`setVisibility`), with the seconds. */
+  readonly visibility: { id: string | undefined; seconds: number }[] = [];
 
-  /** A long poll with a wait answers empty after `wait` × this many ms; undefined: only an abort ends it. */
-  constructor(readonly msPerSecond?: number) {}
+  constructor(readonly msPerSecond = 1) {}
 
   async receive(lane: Lane, max: number, signal: AbortSignal, wait?: number): Promise<ReceivedMessage[]> {
     const got = this.waiting[lane].splice(0, max);
     this.receives.push({ lane, max, got: got.length, wait });
     if (got.length > 0 || wait === 0) return got;
-    return new Promise((resolve, reject) => {
-      const timer =
-        wait !== undefined && this.msPerSecond !== undefined
-          ? setTimeout(() => {
-              signal.removeEventListener('abort', abort);
-              resolve([]);
-            }, wait * this.msPerSecond)
-          : undefined;
-      const abort = () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      };
-      if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
-    });
+    return longPoll((wait ?? 20) * this.msPerSecond, signal);
+  }
+
+  async setVisibility(message: ReceivedMessage, seconds: number): Promise<void> {
+    this.visibility.push({ id: message.MessageId, seconds });
   }
 }
 

@@ -210,4 +210,53 @@ describe('Function: createPoller', () => {
     // Assess
     expect(await poller.idle(1_000)).toBe(true);
   });
+
+  it('lets a long poll out at stop() finish, and gives back what it brought instead of running it', async () => {
+    // Prepare: a queue whose second receive is a long poll that brings a message only after stop().
+    const queue = new FakeQueue();
+    queue.batches.push([jobMessage(1)]);
+    const receive = queue.receive.bind(queue);
+    let answer: (messages: ReceivedMessage[]) => void = () => {};
+    let polls = 0;
+    queue.receive = async (max, signal) => {
+      polls++;
+      if (polls === 2)
+        return new Promise<ReceivedMessage[]>((resolve) => {
+          answer = resolve;
+        });
+      return receive(max, signal);
+    };
+    const started: string[] = [];
+    const poller = createPoller({
+      queue: oneLane(queue),
+      concurrency: 2,
+      receivers: 1,
+      lingerMs: 0,
+      log,
+      admit: async (message) => async () => {
+        started.push(message.MessageId ?? '');
+      },
+    });
+    poller.start();
+    await vi.waitFor(() => expect(polls).toBe(2));
+
+    // Act: stop while the long poll is out; SQS answers it afterwards with a message.
+    poller.stop();
+    let idle: boolean | undefined;
+    const stopped = poller.idle(1_000).then((done) => {
+      idle = done;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const beforeAnswer = idle;
+    answer([jobMessage(2)]);
+    await stopped;
+
+    // Assess: the poll was not abandoned (the poller waited for it); its message was not run but
+    // made visible again at once for another worker.
+    expect(beforeAnswer).toBeUndefined();
+    expect(idle).toBe(true);
+    expect(started).toEqual(['m-1']);
+    expect(queue.calls).toEqual([{ op: 'visibility', handle: jobMessage(2).ReceiptHandle, seconds: 0 }]);
+    expect(polls).toBe(2);
+  });
 });
