@@ -40,6 +40,7 @@ export {
   type LaneBudget,
   type LaneChooser,
   lanesOf,
+  minimumTake,
   takeTokens,
 } from './lanes.js';
 export {

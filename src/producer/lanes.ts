@@ -4,7 +4,8 @@
  * as GCRA's one number, the tenant's theoretical arrival time (`tat`): a full bucket is a `tat`
  * at or before now, each job moves it one refill interval on, and the jobs that fit are those
  * that keep it within the burst tolerance of now. One conditional write per enqueue call shares
- * it between producer processes; a process that already knows the bucket is empty writes nothing.
+ * it between producer processes; a process that already knows the bucket holds too few tokens for
+ * the call (`minimumTake`) writes nothing.
  */
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -45,6 +46,17 @@ export function takeTokens(tat: number | undefined, now: number, count: number, 
   const free = Math.floor((now + budget.burst * interval - base + EPSILON_MS) / interval);
   const fits = Math.max(0, Math.min(count, free));
   return { fits, tat: base + fits * interval };
+}
+
+/**
+ * The fewest tokens a call of `count` messages writes the bucket for: all of them, or half a burst
+ * for a call larger than that. A flood's calls then write the bucket once per half a burst of
+ * refill instead of once per refill interval; a call that would move fewer jobs to the jobs lane
+ * sends them all to bulk without a write (the estimate errs toward the bulk lane, never past the
+ * budget). Pure.
+ */
+export function minimumTake(count: number, budget: LaneBudget): number {
+  return Math.max(1, Math.min(count, Math.ceil(budget.burst / 2)));
 }
 
 /** The lane of each of `count` messages when the first `fits` are within the budget. Pure. */
@@ -126,8 +138,9 @@ export function createLaneChooser(options: LaneChooserOptions): LaneChooser {
       for (let attempt = 1; attempt <= (options.attempts ?? 3); attempt++) {
         const at = now();
         const take = takeTokens(expected, at, count, budget);
-        // Known empty: the stored bucket is at least as spent as the one seen, so nothing fits.
-        if (take.fits === 0) return lanesOf(count, 0);
+        // Known (nearly) empty: the stored bucket is at least as spent as the one seen, so no more
+        // than `fits` fit — fewer than are worth a write.
+        if (take.fits < minimumTake(count, budget)) return lanesOf(count, 0);
         try {
           await write(table, expected, at, take, budget);
           seen.set(tenant, take.tat);

@@ -39,6 +39,42 @@ export async function subscribeToTopic(stack: TestStack) {
   };
 }
 
+/**
+ * What a test that waited in vain for a job saw: both lanes' message counts, the job item, and
+ * each worker's last log lines. Appended to the timeout's message, so a flaky run explains itself.
+ */
+export async function explainWait(
+  stack: TestStack,
+  ctx: TenantContext,
+  key: string,
+  workers: readonly {
+    readonly child: { readonly pid?: number | undefined };
+    readonly lines: readonly string[];
+  }[],
+): Promise<string> {
+  const lanes = await Promise.all(
+    [stack.report.queueUrl, stack.report.bulkQueueUrl].map(async (url) => {
+      const out = await stack.clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'VisibilityTimeout',
+          ],
+        }),
+      );
+      return `${url.split('/').pop()}: ${JSON.stringify(out.Attributes)}`;
+    }),
+  );
+  const item = await tableOf(stack, ctx).get(key, { consistent: true });
+  return [
+    ...lanes,
+    `job ${key}: ${JSON.stringify(item)}`,
+    ...workers.map((w) => `worker ${String(w.child.pid)}'s last lines:\n${w.lines.slice(-15).join('\n')}`),
+  ].join('\n');
+}
+
 /** Sets the jobs queue's visibility timeout (tests shorten it to see redelivery quickly). */
 export async function setQueueVisibility(stack: TestStack, seconds: number): Promise<void> {
   await stack.clients.sqs.send(

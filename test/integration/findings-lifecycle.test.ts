@@ -9,6 +9,7 @@ import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aw
 import { testRegistry } from '../helpers/capabilities.js';
 import { LocalServers } from '../helpers/local-servers.js';
 import {
+  explainWait,
   serviceContext,
   setQueueVisibility,
   stackEnv,
@@ -220,7 +221,9 @@ describe('Risk lifecycle across scans (real worker processes, a local web server
       async () => ((await table.get(key, { consistent: true }))?.attempt === 1 ? true : undefined),
       15_000,
       'the first claim',
-    );
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await explainWait(stack, serviceContext(TENANT), key, [zombie])}`);
+    });
 
     // Act: stop the first worker mid-scan; a second takes the expired lease over and finishes; the
     // first resumes and tries to conclude attempt 1.

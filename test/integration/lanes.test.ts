@@ -64,4 +64,32 @@ describe('Function: createLaneChooser (the tenant bucket on the table)', () => {
     expect(noisy.filter((lane) => lane === LANE.jobs)).toHaveLength(3);
     expect(quiet).toEqual([LANE.jobs, LANE.jobs]);
   });
+
+  it('writes the bucket for a large call only when half a burst fits: fewer go to bulk unwritten, a single job still gets its token', async () => {
+    // Prepare: burst 20 at 10/s, emptied at t; 0.5 s later 5 tokens have refilled (fewer than 10).
+    let at = Date.parse('2026-12-03T21:00:00Z');
+    const chooser = createLaneChooser({
+      budget: { ratePerSecond: 10, burst: 20 },
+      profileOf: getProfile,
+      profileTtlMs: 60_000,
+      log,
+      now: () => at,
+    });
+    const table = tableOf(stack, serviceContext('bucket-flood'));
+    await chooser.choose(table, 20);
+    const emptied = (await table.get(LANE_BUCKET_KEY, { consistent: true }))?.tat;
+    at += 500;
+
+    // Act: a call of 25 (5 would fit: fewer than half a burst), then a call of 1.
+    const flood = await chooser.choose(table, 25);
+    const afterFlood = (await table.get(LANE_BUCKET_KEY, { consistent: true }))?.tat;
+    const single = await chooser.choose(table, 1);
+    const afterSingle = (await table.get(LANE_BUCKET_KEY, { consistent: true }))?.tat;
+
+    // Assess: the large call went to bulk and left the bucket as it was; the single job took one token.
+    expect(flood.every((lane) => lane === LANE.bulk)).toBe(true);
+    expect(afterFlood).toBe(emptied);
+    expect(single).toEqual([LANE.jobs]);
+    expect(afterSingle).toBe(Number(emptied) + 100);
+  });
 });

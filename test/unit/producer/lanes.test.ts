@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetOf, LANE, lanesOf, takeTokens } from '../../../src/producer/index.js';
+import { budgetOf, LANE, lanesOf, minimumTake, takeTokens } from '../../../src/producer/index.js';
 
 const budget = { ratePerSecond: 10, burst: 20 };
 const T0 = 1_000_000;
@@ -70,6 +70,20 @@ describe('Function: takeTokens', () => {
 
     // Assess: 2 s later the bucket holds 20 again, as if only the burst had been sent.
     expect(takeTokens(take.tat, T0 + 2_000, 100, budget).fits).toBe(20);
+  });
+});
+
+describe('Function: minimumTake', () => {
+  it.each([
+    [1, 20, 1],
+    [5, 20, 5],
+    [10, 20, 10],
+    [11, 20, 10],
+    [10_000, 20, 10],
+    [25, 41, 21],
+    [3, 1, 1],
+  ])('a call of %i with a burst of %i writes for at least %i tokens', (count, burst, least) => {
+    expect(minimumTake(count, { ratePerSecond: 10, burst })).toBe(least);
   });
 });
 
