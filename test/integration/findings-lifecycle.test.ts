@@ -207,8 +207,10 @@ describe('Risk lifecycle across scans (real worker processes, a local web server
     // Prepare: test-findings sleeps 4 s without watching its signal (room for a slow poll on a loaded machine), then reports a risk naming
     // its attempt (see worker-reliability.test.ts for the timing).
     await setQueueVisibility(stack, 2);
+    // The earlier workers stop with SIGTERM: a SIGKILLed worker's long poll is still answered by
+    // SQS, with the visibility it asked for before the change above (60 s), and took this job.
     for (const w of workers.splice(0)) {
-      w.kill('SIGKILL');
+      w.kill('SIGTERM');
       await w.exited;
     }
     const zombie = await worker();
