@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { Lane } from '../producer/index.js';
+import { LANE, type Lane } from '../producer/index.js';
 import { backoffMs } from './failure.js';
 import type { ReceivedMessage } from './ports.js';
 import { afterReceive, INITIAL_RECEIVE_STATE, nextReceive, type ReceiveState } from './receive-policy.js';
@@ -127,6 +127,17 @@ export interface PollerOptions {
    * (a backlog); otherwise they are used at once. Default 20 ms.
    */
   readonly lingerMs?: number;
+  /**
+   * Slots only the jobs queue fills, through a receive loop of their own that always long-polls
+   * it: while bulk work holds every other slot, a quiet tenant's job starts as soon as it arrives
+   * instead of waiting for a batch of slots to come free. Default {@link reservedSlots}.
+   */
+  readonly reserve?: number;
+}
+
+/** The jobs-lane reserve of a worker with `concurrency` slots: one in eight, none below 4 slots. Pure. */
+export function reservedSlots(concurrency: number): number {
+  return concurrency >= 4 ? Math.max(1, Math.floor(concurrency / 8)) : 0;
 }
 
 /**
@@ -140,10 +151,16 @@ export interface PollerOptions {
  * slowest job.
  */
 export function createPoller(options: PollerOptions) {
-  const batch = Math.max(1, Math.min(10, options.concurrency));
-  const receivers = options.receivers ?? Math.max(2, Math.ceil(options.concurrency / 10));
+  const reserve = Math.max(
+    0,
+    Math.min(options.reserve ?? reservedSlots(options.concurrency), options.concurrency - 1),
+  );
+  const shared = options.concurrency - reserve;
+  const batch = Math.max(1, Math.min(10, shared));
+  const receivers = options.receivers ?? Math.max(2, Math.ceil(shared / 10));
   const lingerMs = options.lingerMs ?? 20;
-  const slots = new Slots(options.concurrency);
+  const slots = new Slots(shared);
+  const reserved = reserve > 0 ? new Slots(reserve) : undefined;
   const bulkEvery = options.bulkEvery ?? 4;
   // One receive order per process, shared by its loops.
   let order: ReceiveState = INITIAL_RECEIVE_STATE;
@@ -156,12 +173,12 @@ export function createPoller(options: PollerOptions) {
   const receiving = new AbortController().signal;
   let loops: Promise<void>[] = [];
 
-  const start = (run: () => Promise<void>) => {
+  const start = (run: () => Promise<void>, pool: Slots) => {
     const job = run()
       .catch((error: unknown) => options.log.error({ error: coerceError(error) }, 'job runner threw'))
       .finally(() => {
         running.delete(job);
-        slots.give(1);
+        pool.give(1);
       });
     running.add(job);
   };
@@ -180,15 +197,19 @@ export function createPoller(options: PollerOptions) {
     options.log.info({ messages: messages.length }, 'stopping: gave back messages received after stop');
   }
 
-  async function receiveLoop(): Promise<void> {
+  /**
+   * One receive loop over `pool`. The shared loops follow the receive policy over both lanes; the
+   * reserve's loop (`pool` = the reserved slots) only long-polls the jobs queue.
+   */
+  async function receiveLoop(pool: Slots, reserveLoop = false): Promise<void> {
     let failures = 0;
     // The last answer was full of runnable work: a backlog waits, so a few ms for more free slots cost no dwell.
     let backlog = false;
     while (!stopping.signal.aborted) {
-      const room = await slots.take(batch, backlog ? lingerMs : 0, stopping.signal);
+      const room = await pool.take(reserveLoop ? reserve : batch, backlog ? lingerMs : 0, stopping.signal);
       if (room === 0) break;
       let messages: ReceivedMessage[];
-      const next = nextReceive(order, bulkEvery);
+      const next = reserveLoop ? ({ lane: LANE.jobs, wait: 'long' } as const) : nextReceive(order, bulkEvery);
       try {
         messages = await options.queue.receive(
           next.lane,
@@ -196,45 +217,47 @@ export function createPoller(options: PollerOptions) {
           receiving,
           next.wait === 'short' ? 0 : options.longPollSeconds,
         );
-        order = afterReceive(order, next.lane, room, messages.length);
+        if (!reserveLoop) order = afterReceive(order, next.lane, room, messages.length);
         failures = 0;
       } catch (error) {
-        slots.received(room);
-        // stop() aborts the long poll on purpose.
+        pool.received(room);
         if (stopping.signal.aborted) break;
         failures++;
         options.log.warn({ error: coerceError(error) }, 'receive failed');
         await sleep(backoffMs(failures, 100, 5_000), undefined, { signal: stopping.signal }).catch(() => {});
         continue;
       }
-      slots.received(room - messages.length);
+      pool.received(room - messages.length);
       if (stopping.signal.aborted) {
         await giveBack(messages);
-        slots.give(messages.length);
+        pool.give(messages.length);
         break;
       }
       const admitted = await Promise.all(
         messages.map(async (message) => {
           const run = await options.admit(message);
-          if (run) start(run);
-          else slots.give(1);
+          if (run) start(run, pool);
+          else pool.give(1);
           return run !== undefined;
         }),
       );
       // A full answer of runnable work is a backlog; one with messages disposed of (a capped
       // tenant's flood) is not: its slots came back, and scanning on at once reaches other tenants.
       // An empty short poll (the other lane's turn came up empty) says nothing about the backlog.
-      if (messages.length > 0 || next.wait === 'long')
+      if (!reserveLoop && (messages.length > 0 || next.wait === 'long'))
         backlog = messages.length === room && admitted.every(Boolean);
     }
   }
 
   return {
-    /** Receive loops this process runs. */
-    receivers,
+    /** Receive loops this process runs (the reserve's included). */
+    receivers: receivers + (reserved ? 1 : 0),
+    /** Slots only the jobs queue fills. */
+    reserve,
     start(): void {
       if (loops.length > 0) return;
-      loops = Array.from({ length: receivers }, () => receiveLoop());
+      loops = Array.from({ length: receivers }, () => receiveLoop(slots));
+      if (reserved) loops.push(receiveLoop(reserved, true));
     },
     /**
      * Stops receiving: no new receive starts; one already out is answered (≤ its long-poll wait)
@@ -243,6 +266,7 @@ export function createPoller(options: PollerOptions) {
     stop(): void {
       stopping.abort();
       slots.wake();
+      reserved?.wake();
     },
     /** Jobs admitted and not yet ended. */
     inFlight(): number {

@@ -291,6 +291,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
           bulkQueue: deps.resources.bulkQueueUrl,
           concurrency,
           receivers: poller.receivers,
+          reservedForJobsQueue: poller.reserve,
           tenantCap: defaultCap ?? 'profile limits only',
         },
         'worker started',

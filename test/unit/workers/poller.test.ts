@@ -124,6 +124,7 @@ describe('Function: createPoller', () => {
     const poller = createPoller({
       queue: oneLane(queue),
       concurrency: 4,
+      reserve: 0, // the shared slots' counting (the jobs-lane reserve has a test of its own)
       receivers: 2,
       lingerMs: 0,
       log,

@@ -138,6 +138,37 @@ describe('Function: createPoller (two lanes)', () => {
     expect(lanes.receives.some((r) => r.lane === LANE.bulk && r.wait === 0 && r.got === 1)).toBe(true);
   });
 
+  it('starts a quiet job at once in a reserved slot while bulk work holds every other slot', async () => {
+    // Prepare: C = 8 with one slot reserved for the jobs queue; a bulk flood of jobs that never end.
+    const lanes = new FakeLanes();
+    lanes.waiting.bulk.push(...Array.from({ length: 100 }, (_, i) => jobMessage(i, { tenant: 'noisy' })));
+    const started: string[] = [];
+    const poller = createPoller({
+      queue: lanes,
+      concurrency: 8,
+      reserve: 1,
+      receivers: 1,
+      lingerMs: 0,
+      log,
+      admit: async (message) => async () => {
+        started.push(JSON.parse(message.Body ?? '{}').tenant);
+        await new Promise(() => {}); // holds its slot for good
+      },
+    });
+    poller.start();
+    await vi.waitFor(() => expect(started).toHaveLength(7));
+
+    // Act: a quiet tenant's job arrives on the jobs queue while the seven shared slots are all busy.
+    lanes.waiting.jobs.push(jobMessage(1_000, { tenant: 'quiet' }));
+    await vi.waitFor(() => expect(started).toContain('quiet'));
+    poller.stop();
+
+    // Assess: bulk work never took the reserved slot; the quiet job took it.
+    expect(started.filter((t) => t === 'noisy')).toHaveLength(7);
+    expect(poller.reserve).toBe(1);
+    expect(lanes.receives.filter((r) => r.lane === LANE.bulk).every((r) => r.max <= 7)).toBe(true);
+  });
+
   it('keeps receiving from bulk while the jobs lane never runs dry (guaranteed share)', async () => {
     // Prepare: more jobs-lane work than the test will take, and a bulk backlog.
     const lanes = new FakeLanes();
@@ -147,6 +178,7 @@ describe('Function: createPoller (two lanes)', () => {
     const poller = createPoller({
       queue: lanes,
       concurrency: 10,
+      reserve: 0, // the shared loops' order alone
       receivers: 1,
       lingerMs: 0,
       bulkEvery: 4,
