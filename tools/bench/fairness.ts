@@ -2,12 +2,14 @@
  * Fairness phase of `scanq bench`: a quiet tenant's dwell alone, then while another tenant floods;
  * and the flood tenant's throughput against the same flood of a tenant alone (work conservation).
  */
+
+import type { Stack } from './endpoint.js';
 import { type BenchContext, inLane, PHASE_TIMEOUT_MS, phaseDir } from './phases.js';
 import { startWorkers } from './processes.js';
 import { dwellTimes, per, summarize, type Timeline, throughput } from './stats.js';
-import type { FairnessPhase } from './types.js';
+import type { DwellSplit, FairnessPhase } from './types.js';
 import { workerTotals } from './usage.js';
-import { enqueueMany, enqueuePaced, waitForJobs } from './workload.js';
+import { type Enqueued, enqueueMany, enqueuePaced, readTimelinesByJob, waitForJobs } from './workload.js';
 
 /** Jobs the quiet tenant sends, at 10 per second, alone and during the flood. */
 const QUIET_JOBS = 40;
@@ -25,6 +27,24 @@ function steadyOf(timelines: readonly Timeline[]): number {
     timelines.map((x) => x.claimedAt ?? x.queuedAt),
     timelines.map((x) => x.finishedAt ?? x.queuedAt),
   ).steady;
+}
+
+/**
+ * Where the paced jobs' dwell went: the enqueue call (the insert, the lane bucket and the send —
+ * endpoint latency, before the message is on any queue) and the rest, from the queue to the claim
+ * (queueing behind other work, the receive, the admission). Lanes can shorten only the second.
+ */
+async function dwellSplit(stack: Stack, jobs: readonly Enqueued[]): Promise<DwellSplit> {
+  const timelines = await readTimelinesByJob(stack, jobs);
+  const enqueue: number[] = [];
+  const queueToClaim: number[] = [];
+  for (const job of jobs) {
+    const t = timelines.get(`${job.tenant} ${job.key}`);
+    if (t?.claimedAt === undefined || job.sentAt === undefined) continue;
+    enqueue.push(Math.max(0, job.sentAt - t.queuedAt));
+    queueToClaim.push(Math.max(0, t.claimedAt - job.sentAt));
+  }
+  return { enqueue: summarize(enqueue), queueToClaim: summarize(queueToClaim) };
 }
 
 export function fairnessPhase(ctx: BenchContext, count: number, floodJobs: number): Promise<FairnessPhase> {
@@ -75,6 +95,7 @@ export function fairnessPhase(ctx: BenchContext, count: number, floodJobs: numbe
         });
         await Promise.all(workers.map((w) => w.stop()));
         const flooded = summarize(dwellTimes(quiet));
+        const split = { unloaded: await dwellSplit(stack, alone), flooded: await dwellSplit(stack, during) };
         const floodThroughput = steadyOf(noisy);
         const unfloodedThroughput = steadyOf(solo);
         const totals = workerTotals(workers);
@@ -92,6 +113,7 @@ export function fairnessPhase(ctx: BenchContext, count: number, floodJobs: numbe
           quietJobs: QUIET_JOBS,
           unloaded,
           flooded,
+          split,
           floodLeftWhenQuietDone: noisy.filter((x) => (x.finishedAt ?? 0) > quietDone).length,
           p99Ratio: per(flooded.p99, unloaded.p99),
           floodThroughput,

@@ -143,6 +143,7 @@ export function formatReport(report: BenchReport): string[] {
   const sizes = report.phases[0]?.itemBytes;
   if (sizes)
     lines.push('', `item size: finished job ${sizes.job} B (its history holds the execution record)`);
+  const splitOf = (x: Summary) => `${f0(x.p50)}/${f0(x.p99)}`;
   for (const fair of report.fairness) {
     lines.push(
       '',
@@ -151,6 +152,9 @@ export function formatReport(report: BenchReport): string[] {
         `flood jobs still unfinished when the quiet tenant was done: ${fair.floodLeftWhenQuietDone}; ` +
         `flood throughput ${f0(fair.floodThroughput)} jobs/s vs ${f0(fair.unfloodedThroughput)} unflooded (×${f2(fair.throughputRatio)}, target ≥ 0.90); ` +
         `deferrals ${f2(fair.deferralsPerJob)}/job`,
+      `  quiet dwell split p50/p99 ms — the enqueue call (insert, lane bucket, send): alone ${splitOf(fair.split.unloaded.enqueue)}, ` +
+        `during the flood ${splitOf(fair.split.flooded.enqueue)}; from the queue to the claim: alone ${splitOf(fair.split.unloaded.queueToClaim)}, ` +
+        `during the flood ${splitOf(fair.split.flooded.queueToClaim)}`,
     );
   }
   const long = report.long;

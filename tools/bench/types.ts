@@ -83,6 +83,12 @@ export interface BaselinePhase {
   readonly errors: number;
 }
 
+/** Dwell in two parts (ms): the enqueue call, and its message from the queue to the claim. */
+export interface DwellSplit {
+  readonly enqueue: Summary;
+  readonly queueToClaim: Summary;
+}
+
 export interface FairnessPhase {
   readonly workers: number;
   readonly floodJobs: number;
@@ -93,6 +99,8 @@ export interface FairnessPhase {
   readonly unloaded: Summary;
   /** The quiet tenant's dwell while the flood is being worked off. */
   readonly flooded: Summary;
+  /** Each quiet dwell in two: until its enqueue call returned (insert, lane, send), and from then to its claim. */
+  readonly split: { readonly unloaded: DwellSplit; readonly flooded: DwellSplit };
   /** Flood jobs not finished yet when the last quiet job finished. */
   readonly floodLeftWhenQuietDone: number;
   readonly p99Ratio: number;

@@ -11,6 +11,8 @@ import { type Timeline, timelineOf } from './stats.js';
 export interface Enqueued {
   readonly tenant: string;
   readonly key: string;
+  /** When the enqueue call that sent it returned (epoch ms): its message was on the queue by then. */
+  readonly sentAt?: number;
 }
 
 /** Tenants `{label}-t0 … {label}-t{count-1}`. */
@@ -28,10 +30,16 @@ function serviceContext(tenant: string) {
 }
 
 /** Keeps what was accepted and sent; counts the rest (a benchmark must not silently lose jobs). */
-function collect(results: readonly EnqueueResult[], tenant: string, into: Enqueued[]): number {
+function collect(
+  results: readonly EnqueueResult[],
+  tenant: string,
+  into: Enqueued[],
+  sentAt?: number,
+): number {
   let problems = 0;
   for (const r of results) {
-    if (r.accepted && r.enqueued) into.push({ tenant, key: r.key });
+    if (r.accepted && r.enqueued)
+      into.push({ tenant, key: r.key, ...(sentAt === undefined ? {} : { sentAt }) });
     else problems++;
   }
   return problems;
@@ -107,7 +115,7 @@ export async function enqueuePaced(
     const request = { capability: 'noop', target: targetOf(options.label, (options.offset ?? 0) + i) };
     calls.push(
       producer.enqueue(serviceContext(options.tenant), [request]).then((results) => {
-        problems += collect(results, options.tenant, out);
+        problems += collect(results, options.tenant, out, Date.now());
       }),
     );
   }
@@ -164,8 +172,16 @@ export async function readJobs(stack: Stack, jobs: readonly Enqueued[]): Promise
 
 /** Timelines of `jobs`; jobs without an item get none. */
 export async function readTimelines(stack: Stack, jobs: readonly Enqueued[]): Promise<Timeline[]> {
+  return [...(await readTimelinesByJob(stack, jobs)).values()];
+}
+
+/** Timelines of `jobs` keyed `{tenant} {key}` (as `readJobs`). */
+export async function readTimelinesByJob(
+  stack: Stack,
+  jobs: readonly Enqueued[],
+): Promise<Map<string, Timeline>> {
   const items = await readJobs(stack, jobs);
-  return [...items.values()].map((item) => timelineOf(item.history));
+  return new Map([...items].map(([id, item]) => [id, timelineOf(item.history)]));
 }
 
 /**
