@@ -142,13 +142,13 @@ export function reservedSlots(concurrency: number): number {
 
 /**
  * Receive loops feeding the dispatcher from the two lanes. A loop receives when about a batch of
- * slots (min(10, concurrency)) is free — or, when no other receive is out, whatever is free (after
- * a short linger when its last answer was a backlog) — and asks SQS for no more messages than the
- * slots it took, so every message it brings can start at once. Which lane it asks, and whether it
+ * shared slots (min(10, concurrency − reserve)) is free — or, when no other receive is out,
+ * whatever is free (after a short linger when its last answer was a backlog) — and asks SQS for no
+ * more messages than the slots it took, so every message it brings can start at once. Which lane it asks, and whether it
  * may long-poll, is the receive policy's (receive-policy.ts): the jobs queue first, the bulk queue
  * whenever the jobs queue has nothing for the free slots and at least once in `bulkEvery`
  * receives. A loop only admits its messages and goes on, so receiving never waits for the
- * slowest job.
+ * slowest job. The reserved slots have a loop of their own that only long-polls the jobs queue.
  */
 export function createPoller(options: PollerOptions) {
   const reserve = Math.max(
