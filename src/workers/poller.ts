@@ -101,8 +101,6 @@ export class Slots {
 export interface LanedReceive {
   /** Receives up to `max` from the lane; `waitTimeSeconds` 0 answers at once, undefined long-polls. */
   receive(lane: Lane, max: number, signal: AbortSignal, waitTimeSeconds?: number): Promise<ReceivedMessage[]>;
-  /** Hides the message for `seconds` (0: visible again at once) — a stopping poller gives back what it received. */
-  setVisibility(message: ReceivedMessage, seconds: number): Promise<void>;
 }
 
 export interface PollerOptions {
@@ -168,8 +166,9 @@ export function createPoller(options: PollerOptions) {
   const stopping = new AbortController();
   // Receives are never aborted by stop(): a long poll given up by its client is still answered by
   // SQS, and the messages it takes stay hidden for their visibility timeout (a minute of dwell, one
-  // receive of the DLQ's count). A stopping loop waits for its receive (≤ its wait) and gives back
-  // what it brought. Only the queue's own stuck-receive timeout ends one early.
+  // receive of the DLQ's count). A stopping loop waits for its receive (≤ its wait) and admits what
+  // it brought like any answer — the worker drains before it stops the poller, so admission makes
+  // those messages visible again at once. Only the queue's own stuck-receive timeout ends one early.
   const receiving = new AbortController().signal;
   let loops: Promise<void>[] = [];
 
@@ -182,20 +181,6 @@ export function createPoller(options: PollerOptions) {
       });
     running.add(job);
   };
-
-  /** Makes messages received after stop() visible again at once, for other workers. */
-  async function giveBack(messages: readonly ReceivedMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await Promise.all(
-      messages.map((message) =>
-        options.queue.setVisibility(message, 0).catch((error: unknown) =>
-          // Not lost: the message comes back after its visibility timeout.
-          options.log.warn({ messageId: message.MessageId, error: coerceError(error) }, 'give-back failed'),
-        ),
-      ),
-    );
-    options.log.info({ messages: messages.length }, 'stopping: gave back messages received after stop');
-  }
 
   /**
    * One receive loop over `pool`. The shared loops follow the receive policy over both lanes; the
@@ -228,11 +213,6 @@ export function createPoller(options: PollerOptions) {
         continue;
       }
       pool.received(room - messages.length);
-      if (stopping.signal.aborted) {
-        await giveBack(messages);
-        pool.give(messages.length);
-        break;
-      }
       const admitted = await Promise.all(
         messages.map(async (message) => {
           const run = await options.admit(message);
@@ -261,7 +241,8 @@ export function createPoller(options: PollerOptions) {
     },
     /**
      * Stops receiving: no new receive starts; one already out is answered (≤ its long-poll wait)
-     * and its messages are made visible again. Jobs already admitted go on.
+     * and its messages go to `admit` (which, draining, makes them visible again). Jobs already
+     * admitted go on.
      */
     stop(): void {
       stopping.abort();

@@ -110,10 +110,7 @@ export class FakeQueue implements JobQueue {
 
 /** Every receive goes to `queue`, whatever its lane (tests of receiving that are not about lanes). */
 export function oneLane(queue: FakeQueue): LanedReceive {
-  return {
-    receive: (_lane, max, signal) => queue.receive(max, signal),
-    setVisibility: (message, seconds) => queue.setVisibility(message, seconds),
-  };
+  return { receive: (_lane, max, signal) => queue.receive(max, signal) };
 }
 
 /** An empty long poll: answers none after `ms`, or fails once `signal` aborts. */
@@ -141,8 +138,6 @@ export class FakeLanes implements LanedReceive {
   readonly waiting: Record<Lane, ReceivedMessage[]> = { jobs: [], bulk: [] };
   /** Every receive, in order. */
   readonly receives: { lane: Lane; max: number; got: number; wait: number | undefined }[] = [];
-  /** Messages made visible again (`setVisibility`), with the seconds. */
-  readonly visibility: { id: string | undefined; seconds: number }[] = [];
 
   constructor(readonly msPerSecond = 1) {}
 
@@ -151,10 +146,6 @@ export class FakeLanes implements LanedReceive {
     this.receives.push({ lane, max, got: got.length, wait });
     if (got.length > 0 || wait === 0) return got;
     return longPoll((wait ?? 20) * this.msPerSecond, signal);
-  }
-
-  async setVisibility(message: ReceivedMessage, seconds: number): Promise<void> {
-    this.visibility.push({ id: message.MessageId, seconds });
   }
 }
 

@@ -212,7 +212,7 @@ describe('Function: createPoller', () => {
     expect(await poller.idle(1_000)).toBe(true);
   });
 
-  it('lets a long poll out at stop() finish, and gives back what it brought instead of running it', async () => {
+  it('lets a long poll out at stop() finish, and hands what it brought to a draining admission that gives it back', async () => {
     // Prepare: a queue whose second receive is a long poll that brings a message only after stop().
     const queue = new FakeQueue();
     queue.batches.push([jobMessage(1)]);
@@ -221,27 +221,38 @@ describe('Function: createPoller', () => {
     let polls = 0;
     queue.receive = async (max, signal) => {
       polls++;
+      // Like the SDK: an aborted receive fails (and what SQS still answers it with is lost to us).
       if (polls === 2)
-        return new Promise<ReceivedMessage[]>((resolve) => {
+        return new Promise<ReceivedMessage[]>((resolve, reject) => {
           answer = resolve;
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
         });
       return receive(max, signal);
     };
     const started: string[] = [];
+    // The worker's admission (dispatcher.ts): while draining, a message is made visible again at once.
+    let draining = false;
     const poller = createPoller({
       queue: oneLane(queue),
       concurrency: 2,
       receivers: 1,
       lingerMs: 0,
       log,
-      admit: async (message) => async () => {
-        started.push(message.MessageId ?? '');
+      admit: async (message) => {
+        if (draining) {
+          await queue.setVisibility(message, 0);
+          return undefined;
+        }
+        return async () => {
+          started.push(message.MessageId ?? '');
+        };
       },
     });
     poller.start();
     await vi.waitFor(() => expect(polls).toBe(2));
 
-    // Act: stop while the long poll is out; SQS answers it afterwards with a message.
+    // Act: the worker drains, then stops the poller while the long poll is out; SQS answers it afterwards with a message.
+    draining = true;
     poller.stop();
     let idle: boolean | undefined;
     const stopped = poller.idle(1_000).then((done) => {
