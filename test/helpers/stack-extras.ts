@@ -8,6 +8,7 @@ import {
 import { ownContext, type TenantContext, TenantTable } from '../../src/tenancy/index.js';
 import type { TestStack } from './aws.js';
 import { drainQueue } from './queue.js';
+import type { WorkerProcess } from './worker-process.js';
 
 /** An SQS queue subscribed to the stack's topic; returns a function reading the notifications so far. */
 export async function subscribeToTopic(stack: TestStack) {
@@ -47,10 +48,7 @@ export async function explainWait(
   stack: TestStack,
   ctx: TenantContext,
   key: string,
-  workers: readonly {
-    readonly child: { readonly pid?: number | undefined };
-    readonly lines: readonly string[];
-  }[],
+  workers: readonly Pick<WorkerProcess, 'child' | 'lines'>[],
 ): Promise<string> {
   const lanes = await Promise.all(
     [stack.report.queueUrl, stack.report.bulkQueueUrl].map(async (url) => {

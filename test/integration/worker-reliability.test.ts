@@ -18,6 +18,7 @@ import { runCli } from '../helpers/cli.js';
 import { queueDepth } from '../helpers/queue.js';
 import {
   executionsOf,
+  explainWait,
   serviceContext,
   setQueueVisibility,
   stackEnv,
@@ -381,7 +382,8 @@ describe('Command: scanq worker — reliability', () => {
     // and under load answers it late): a message handed to it comes back after the queue's
     // visibility, so keep that short. A job's own message gets its lease as visibility when claimed.
     await setQueueVisibility(fixture.stack, 2);
-    const table = tableOf(fixture.stack, serviceContext('twice'));
+    const { stack } = fixture;
+    const table = tableOf(stack, serviceContext('twice'));
     const running = async (key: string) =>
       eventually(
         async () => {
@@ -389,7 +391,7 @@ describe('Command: scanq worker — reliability', () => {
           return String(item?.status).startsWith('JR#') ? true : undefined;
         },
         // A job past its tenant's lane budget waits in the bulk queue until an idle worker's jobs
-        // long poll (20 s) ends: give it that, plus start-up under load.
+        // long poll (capped at 5 s) ends: give it that, plus start-up under load.
         45_000,
         'the job to run',
       );
@@ -410,8 +412,10 @@ describe('Command: scanq worker — reliability', () => {
     const [second] = await fixture.enqueue('twice', [
       { capability: 'test-sleep', target: 'short', input: { ms: 3_000 } },
     ]);
-    await running(String(second?.key)).catch((error: unknown) => {
-      throw new Error(`${String(error)}; the worker's last lines:\n${patient.lines.slice(-40).join('\n')}`);
+    await running(String(second?.key)).catch(async (error: unknown) => {
+      throw new Error(
+        `${String(error)}\n${await explainWait(stack, serviceContext('twice'), String(second?.key), [patient])}`,
+      );
     });
     patient.kill('SIGTERM');
     await patient.waitFor(/draining/);

@@ -148,13 +148,13 @@ export function workerPhase(ctx: BenchContext, count: number): Promise<WorkerPha
   });
 }
 
-/** The naive baseline on its own share of jobs. */
 /**
  * The baseline reads one queue: a lane budget no enqueue of the phase exhausts keeps every job in
  * the jobs queue (with the default budget most would wait in the bulk queue it never reads).
  */
 const BASELINE_LANE_ENV = { SCANQ_LANE_RATE: '100000', SCANQ_LANE_BURST: '100000' } as const;
 
+/** The naive baseline on its own share of jobs. */
 export function baselinePhase(ctx: BenchContext, count: number): Promise<BaselinePhase> {
   const { progress } = ctx;
   return inLane(
