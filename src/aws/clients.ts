@@ -85,6 +85,20 @@ export function clientSettings(config: Config, service: Service, options: Client
  */
 export const REMOVED_MIDDLEWARE = ['loggerMiddleware'] as const;
 
+/**
+ * What an S3 client adds to `clientSettings`. Path-style addressing on a local endpoint. Checksums
+ * only where an operation requires one (`DeleteObjects`): every upload scanq makes is a whole body
+ * in one request, whose SHA-256 the SigV4 signature already carries (`x-amz-content-sha256`) and
+ * S3 checks, so the SDK's default CRC32 on top cost ~0.15 ms of CPU per result object for nothing
+ * (docs/PERFORMANCE.md, "Footprint").
+ */
+export function s3Settings(config: Config) {
+  return {
+    forcePathStyle: config.endpoints.s3 !== undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  } as const;
+}
+
 /** Creates every client from the config, each with `options.middleware`. */
 export function createAwsClients(config: Config, options: ClientOptions = {}): AwsClients {
   const settings = (service: Service) => clientSettings(config, service, options);
@@ -97,7 +111,7 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
     sqs: new SQSClient(settings('sqs')),
     dynamodb,
     doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    s3: new S3Client({ ...settings('s3'), forcePathStyle: config.endpoints.s3 !== undefined }),
+    s3: new S3Client({ ...settings('s3'), ...s3Settings(config) }),
     secrets: new SecretsManagerClient(settings('secretsManager')),
     sns: new SNSClient(settings('sns')),
     sts: new STSClient(settings('sts')),
@@ -114,7 +128,7 @@ export function createAwsClients(config: Config, options: ClientOptions = {}): A
   const withCredentials = (credentials: AwsCredentialIdentityProvider): ScopedClients => {
     const scoped = (service: Service) => ({ ...settings(service), credentials });
     const db = new DynamoDBClient(scoped('dynamodb'));
-    const s3 = new S3Client({ ...scoped('s3'), forcePathStyle: config.endpoints.s3 !== undefined });
+    const s3 = new S3Client({ ...scoped('s3'), ...s3Settings(config) });
     const secrets = new SecretsManagerClient(scoped('secretsManager'));
     instrument(db.middlewareStack, 'dynamodb');
     instrument(s3.middlewareStack, 's3');

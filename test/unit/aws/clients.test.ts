@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { AWS_SOCKET_LIMITS, createAwsClients } from '../../../src/aws/clients.js';
 import { loadConfig } from '../../../src/config/index.js';
@@ -48,6 +50,43 @@ describe('Function: createAwsClients', () => {
       expect(configs).toHaveLength(9);
       for (const settings of configs) expect(settings).toMatchObject(AWS_SOCKET_LIMITS);
       expect(AWS_SOCKET_LIMITS.socketTimeout).toBeGreaterThan(20_000); // above SQS's longest long poll
+    } finally {
+      scoped.destroy();
+      clients.destroy();
+      server.close();
+    }
+  });
+
+  it('uploads a whole body under its signed SHA-256, without the redundant CRC32', async () => {
+    // Prepare: a local S3 stand-in that keeps each request's headers.
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const config = loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+    const clients = createAwsClients(config);
+    const scoped = clients.withCredentials(async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }));
+    const body = JSON.stringify({ target: 'h1.example.com', slept: 0 });
+
+    try {
+      // Act: one result-sized upload through each S3 client.
+      for (const s3 of [clients.s3, scoped.s3]) {
+        await s3.send(new PutObjectCommand({ Bucket: 'results', Key: 't1/results/k.json', Body: body }));
+      }
+
+      // Assess: S3 can check the body against the signed hash; no CRC32 was computed for it.
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      expect(seen).toHaveLength(2);
+      for (const headers of seen) {
+        expect(headers['x-amz-content-sha256']).toBe(sha256);
+        expect(headers['x-amz-checksum-crc32']).toBeUndefined();
+        expect(headers['x-amz-sdk-checksum-algorithm']).toBeUndefined();
+      }
     } finally {
       scoped.destroy();
       clients.destroy();
