@@ -12,7 +12,14 @@ import { type EventPublisher, PublishError } from '../notify/index.js';
 import { inSpan, type SpanSource } from '../telemetry/index.js';
 import type { TenantContext, TenantFiles, TenantTable } from '../tenancy/index.js';
 import { type CascadeHook, cascadeAfterPass } from './cascade.js';
-import { type AttemptOutcome, type AttemptPolicy, type Step, stepAfterRun, stepBeforeRun } from './decide.js';
+import {
+  type AttemptOutcome,
+  type AttemptPolicy,
+  RENOTIFY_AFTER_SECONDS,
+  type Step,
+  stepAfterRun,
+  stepBeforeRun,
+} from './decide.js';
 import { startHeartbeat } from './heartbeat.js';
 import { collector, type InvokeDeps, invoke } from './invoke.js';
 import { type Findings, resultDocument, resultName, writeFindings, writeResult } from './outcome.js';
@@ -309,20 +316,7 @@ async function conclude(
   // The job is finished: a failure from here on must not be decided as the attempt's (its release
   // would be fenced now), so each write is retried on its own and, if it still fails, logged.
   a.aside(async () => {
-    await Promise.all([
-      // A capability without findings has none to record, and no earlier run's to close.
-      ...(fields.code === STATUS.passed && capability.findings !== false
-        ? [
-            afterFinish(a, 'findings', () =>
-              writeFindings(
-                a.table,
-                fields.findings,
-                { job: lease.key, capability: capability.name, at: now.toISOString(), resultKey },
-                deps.riskEvents,
-              ),
-            ),
-          ]
-        : []),
+    const [notified] = await Promise.all([
       inSpan(spans, 'notify', {}, () =>
         afterFinish(a, 'notification', () =>
           deps.events.publish({
@@ -336,24 +330,48 @@ async function conclude(
           }),
         ),
       ),
+      // A capability without findings has none to record, and no earlier run's to close.
+      ...(fields.code === STATUS.passed && capability.findings !== false
+        ? [
+            afterFinish(a, 'findings', () =>
+              writeFindings(
+                a.table,
+                fields.findings,
+                { job: lease.key, capability: capability.name, at: now.toISOString(), resultKey },
+                deps.riskEvents,
+              ),
+            ),
+          ]
+        : []),
     ]);
     if (fields.code === STATUS.passed && deps.cascade)
       await cascadeAfterPass(deps.cascade, { table: a.table, lease, log: a.log }, fields.findings.assets);
+    // The message comes back unacknowledged, and its next receiver publishes the event (dispatcher.ts `lostClaimStep`).
+    if (notified === 'failed') return setVisibility(deps, a, RENOTIFY_AFTER_SECONDS);
     await deps.queue.ack(a.message);
   });
   return fields.code === STATUS.passed ? 'passed' : 'failed';
 }
 
-/** A write after the terminal transition: up to 5 tries with doubling backoff, then an error log line. */
-async function afterFinish(a: AttemptInput, what: string, write: () => Promise<void>): Promise<void> {
+/**
+ * A write after the terminal transition: up to 5 tries with doubling backoff, then an error log
+ * line. `failed`: it may still succeed later; `refused`: SNS refused the event itself (SenderFault),
+ * which it would do again.
+ */
+async function afterFinish(
+  a: AttemptInput,
+  what: string,
+  write: () => Promise<void>,
+): Promise<'written' | 'failed' | 'refused'> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await write();
+      await write();
+      return 'written';
     } catch (error) {
-      // SNS refusing the event itself (SenderFault) will refuse it again.
-      if (attempt >= 5 || (error instanceof PublishError && !error.retryable)) {
+      const refused = error instanceof PublishError && !error.retryable;
+      if (attempt >= 5 || refused) {
         a.log.error({ error: coerceError(error) }, `job finished but its ${what} could not be written`);
-        return;
+        return refused ? 'refused' : 'failed';
       }
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
     }

@@ -122,3 +122,9 @@ export const MAX_PAUSE_HIDE_SECONDS = 300;
 export function pauseHideSeconds(pauseTtlMs: number): number {
   return Math.min(MAX_PAUSE_HIDE_SECONDS, Math.max(1, Math.ceil(pauseTtlMs / 1000)));
 }
+
+/**
+ * How long a finished job's message stays hidden when its event could not be published: then it
+ * comes back, and its next receiver publishes the event (dispatcher.ts `lostClaimStep`, `renotify`).
+ */
+export const RENOTIFY_AFTER_SECONDS = 10;

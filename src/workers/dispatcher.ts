@@ -7,9 +7,11 @@ import {
   type JobMessage,
   type JobRecord,
   STATUS,
+  TERMINAL,
 } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { type EventPublisher, type JobEvent, PublishError } from '../notify/index.js';
 import { LANE, type Lane } from '../producer/index.js';
 import {
   endAttemptSpan,
@@ -20,6 +22,7 @@ import {
   telemetryOff,
 } from '../telemetry/index.js';
 import type { AttemptEnd } from './attempt.js';
+import { RENOTIFY_AFTER_SECONDS } from './decide.js';
 import type { TenantGate } from './fairness.js';
 import type { PauseHook } from './pause.js';
 import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
@@ -71,24 +74,44 @@ export interface DispatcherDeps {
   readonly queueUrl?: string;
   /** Job control's pauses: a paused job's message is parked (pause.ts `parkPaused`). Default none. */
   readonly pause?: PauseHook;
+  /** Publishes a finished job's event again when its message comes back (`lostClaimStep`). */
+  readonly events: Pick<EventPublisher, 'publish'>;
+}
+
+/** A finished job's event, as its winning finish wrote it. Pure. */
+export function finishedEvent(tenant: string, stored: JobRecord): JobEvent {
+  return {
+    tenant,
+    key: stored.key,
+    capability: stored.capability,
+    status: stored.code,
+    attempt: stored.attempt,
+    ...(stored.resultKey === undefined ? {} : { resultKey: stored.resultKey }),
+    ...(stored.error === undefined ? {} : { error: stored.error }),
+  };
 }
 
 /** What to do with a message whose claim was lost, from the job as stored. Pure. */
 export type LostClaim =
   | { readonly kind: 'backup'; readonly visibleInSeconds: number }
   | { readonly kind: 'reject'; readonly reason: string }
+  | { readonly kind: 'renotify'; readonly event: JobEvent }
   | { readonly kind: 'ack' };
 
 /**
  * Someone else has the job, or it is done: never run it twice. Still running elsewhere → keep this
  * copy as a backup, visible again just after that lease ends; still queued (so the claim's
- * capability check failed) → the message is wrong: reject it; anything else (finished, handed
- * off, gone) → a duplicate: acknowledge it.
+ * capability check failed) → the message is wrong: reject it; finished, and this very message was
+ * received before (`receiveCount` > 1) → the worker that finished it may have stopped, or failed to
+ * publish, between its finish and its acknowledgement (which waits for the event): publish the
+ * finished job's event again, then acknowledge; anything else (finished, handed off, gone) → a
+ * duplicate: acknowledge it. So an event can come twice, never not at all.
  */
 export function lostClaimStep(
-  message: Pick<JobMessage, 'capability'>,
+  message: Pick<JobMessage, 'capability' | 'tenant'>,
   stored: JobRecord | undefined,
   now: Date,
+  receiveCount = 1,
 ): LostClaim {
   const leaseUntil = stored?.leaseUntil === undefined ? Number.NaN : Date.parse(stored.leaseUntil);
   if (stored?.code === STATUS.running && leaseUntil > now.getTime()) {
@@ -99,6 +122,9 @@ export function lostClaimStep(
       kind: 'reject',
       reason: `capability mismatch: message says ${message.capability}, job says ${stored.capability}`,
     };
+  }
+  if (stored && TERMINAL.has(stored.code) && receiveCount > 1) {
+    return { kind: 'renotify', event: finishedEvent(message.tenant, stored) };
   }
   return { kind: 'ack' };
 }
@@ -132,12 +158,30 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   async function lostClaim(message: ReceivedMessage, job: JobMessage, stored: JobRecord | undefined) {
     stats.count('duplicates');
-    const step = lostClaimStep(job, stored, deps.now());
+    const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+    const step = lostClaimStep(job, stored, deps.now(), receives);
     switch (step.kind) {
       case 'backup':
         return queue.setVisibility(message, step.visibleInSeconds);
       case 'reject':
         return reject(message, step.reason);
+      case 'renotify':
+        try {
+          await deps.events.publish(step.event);
+          log.info(
+            { tenant: job.tenant, key: job.key, attempt: step.event.attempt },
+            'finished job event published again',
+          );
+        } catch (error) {
+          log.error(
+            { tenant: job.tenant, key: job.key, error: coerceError(error) },
+            'finished job event not published',
+          );
+          // SNS may take it later; a refusal of the event itself would repeat for good.
+          if (!(error instanceof PublishError) || error.retryable)
+            return queue.setVisibility(message, RENOTIFY_AFTER_SECONDS);
+        }
+        return queue.ack(message);
       case 'ack':
         if (stored === undefined) {
           // Nothing to run and nothing to retry; but a producer or an operator sends what it should not.

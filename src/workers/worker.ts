@@ -204,6 +204,7 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
   };
   const dispatcher = createDispatcher({
     queue,
+    events,
     laneOf: queue.laneOf,
     telemetry,
     queueUrl: deps.resources.queueUrl,

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/index.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { createEventPublisher, type JobEvent } from '../../src/notify/index.js';
+import { createProducer } from '../../src/producer/index.js';
 import { createMeter } from '../../tools/instrument/call-stats.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
-import { subscribeToTopic } from '../helpers/stack-extras.js';
-import { eventually } from '../helpers/worker-process.js';
+import { serviceContext, stackEnv, subscribeToTopic, tableOf } from '../helpers/stack-extras.js';
+import { eventually, WorkerProcess } from '../helpers/worker-process.js';
 
 const event = (i: number): JobEvent => ({
   tenant: i % 2 === 0 ? 'acme' : 'globex',
@@ -57,4 +59,77 @@ describe('Function: createEventPublisher (SNS PublishBatch through the micro-bat
     expect(quarantined?.attributes).toEqual({ tenant: 'globex', status: 'JP', capability: 'noop' });
     clients.destroy();
   });
+});
+
+describe("Worker: a finished job's event is published even when its first worker could not", () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await createTestStack('renotify');
+  });
+  afterAll(async () => {
+    await destroyTestStack(stack);
+  });
+
+  it("hides the unacknowledged message, and the next worker to receive it publishes the winner's event once", async () => {
+    // Prepare: a subscribed queue; one job; a first worker whose every SNS publish fails.
+    const received = await subscribeToTopic(stack);
+    const producer = await createProducer(stack.config, {
+      clients: stack.clients,
+      log: createLogger({ level: 'silent' }),
+    });
+    const [job] = await producer.enqueue(serviceContext('renotify'), [{ capability: 'noop', target: 'one' }]);
+    producer.close();
+    const key = String(job?.key);
+    const first = new WorkerProcess(
+      stackEnv(stack, {
+        SCANQ_FAULT_RATE: '1',
+        SCANQ_FAULT_MATCH: '^SNS\\.PublishBatch$',
+        LOG_LEVEL: 'info',
+      }),
+      [],
+      undefined,
+      { bin: 'instrumented' },
+    );
+    let second: WorkerProcess | undefined;
+
+    try {
+      // Act: the first worker finishes the job, gives up on its event and stops; a second one starts.
+      await first.waitFor(/its notification could not be written/, 30_000);
+      first.kill('SIGTERM');
+      await first.exited;
+      const finished = await tableOf(stack, serviceContext('renotify')).get(key, { consistent: true });
+      const before = (await received()).filter((m) => m.body.key === key);
+      second = new WorkerProcess(stackEnv(stack, { LOG_LEVEL: 'info' }));
+      const events = await eventually(
+        async () => {
+          const mine = (await received()).filter((m) => m.body.key === key);
+          return mine.length > 0 ? mine : undefined;
+        },
+        40_000,
+        "the job's event",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+      // Assess: the job passed on the first worker's attempt, without an event then; the second
+      // worker did not run it again, and published exactly the event the winning finish stands for.
+      expect(String(finished?.status)).toMatch(/^JP#/);
+      expect(before).toEqual([]);
+      expect((await received()).filter((m) => m.body.key === key)).toHaveLength(1);
+      expect(events[0]?.body).toMatchObject({
+        type: 'job.finished',
+        key,
+        status: 'JP',
+        attempt: 1,
+        resultKey: finished?.resultKey,
+      });
+      expect(second.lines.some((l) => l.includes('finished job event published again'))).toBe(true);
+      const after = await tableOf(stack, serviceContext('renotify')).get(key, { consistent: true });
+      expect(after?.attempt).toBe(1);
+    } finally {
+      first.kill('SIGKILL');
+      second?.kill('SIGTERM');
+      await second?.exited;
+    }
+  }, 90_000);
 });

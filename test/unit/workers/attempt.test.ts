@@ -1,12 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type CapabilityDefinition, PermanentError, TransientError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
+import { PublishError } from '../../../src/notify/index.js';
 import { systemContext, TenantFiles, TenantTable } from '../../../src/tenancy/index.js';
 import { type AttemptDeps, type AttemptInput, runAttempt } from '../../../src/workers/attempt.js';
+import { RENOTIFY_AFTER_SECONDS } from '../../../src/workers/decide.js';
 import { FakeQueue, FakeStore, jobMessage, NOW, storedJob } from './fakes.js';
 
 /**
@@ -118,6 +120,54 @@ describe('Function: runAttempt', () => {
     ]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(queue.calls).toEqual([{ op: 'ack', handle: 'rh-1' }]);
+  });
+
+  it.each([
+    [
+      'SNS unavailable: the message is hidden, not acknowledged, so its next receiver publishes it',
+      new Error('socket hang up'),
+      5,
+      { op: 'visibility', handle: 'rh-1', seconds: RENOTIFY_AFTER_SECONDS },
+    ],
+    [
+      'SNS refused the event itself: acknowledged (it would refuse it again)',
+      new PublishError('InvalidParameter', 'bad attribute', false),
+      1,
+      { op: 'ack', handle: 'rh-1' },
+    ],
+  ])('after a won finish whose event cannot be published — %s', async (_name, error, tries, call) => {
+    // Prepare: a finish without a result object (a cancelled job), and a publisher that fails.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const { deps, input, queue } = setup(
+        capability(async () => ({ kind: 'done', result: {} })),
+        { stored: { cancelRequested: NOW.toISOString(), cancelledBy: 'alice' } },
+      );
+      let published = 0;
+      const failing: AttemptDeps = {
+        ...deps,
+        events: {
+          publish: async () => {
+            published++;
+            throw error;
+          },
+        },
+      };
+      const aside: Promise<void>[] = [];
+
+      // Act: the attempt, then what follows its finish (with its retries' backoff).
+      const end = await runAttempt(failing, { ...input, aside: (work) => aside.push(work()) });
+      const done = Promise.all(aside);
+      await vi.runAllTimersAsync();
+      await done;
+
+      // Assess
+      expect(end).toBe('failed');
+      expect(published).toBe(tries);
+      expect(queue.calls).toEqual([call]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hands an async job off until its deadline, with the execution record, then acknowledges', async () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { builtinCapabilities, InvalidJobRecordError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
+import { type JobEvent, PublishError } from '../../../src/notify/index.js';
 import { LANE } from '../../../src/producer/index.js';
 import type { AttemptEnd } from '../../../src/workers/attempt.js';
+import { RENOTIFY_AFTER_SECONDS } from '../../../src/workers/decide.js';
 import {
   type ClaimedAttempt,
   createDispatcher,
@@ -21,8 +23,14 @@ function setup(over: Partial<DispatcherDeps> & { end?: AttemptEnd; cap?: number 
   const store = new FakeStore();
   const stats = new WorkerStats();
   const ran: ClaimedAttempt[] = [];
+  const published: JobEvent[] = [];
   const dispatcher = createDispatcher({
     queue,
+    events: {
+      publish: async (event) => {
+        published.push(event);
+      },
+    },
     storeOf: () => store,
     runAttempt: async (claimed) => {
       ran.push(claimed);
@@ -40,7 +48,7 @@ function setup(over: Partial<DispatcherDeps> & { end?: AttemptEnd; cap?: number 
     groupByTenant: true,
     ...over,
   });
-  return { dispatcher, queue, store, stats, ran };
+  return { dispatcher, queue, store, stats, ran, published };
 }
 
 describe('Function: createDispatcher', () => {
@@ -275,33 +283,122 @@ describe('Function: createDispatcher', () => {
       expect(ran).toEqual([]);
       expect(stats.counts.duplicates).toBe(1);
     });
+
+    const finished = { status: 'JP#t', attempt: 2, resultKey: 'acme/results/2026-12-04/noop/x.json' };
+    const again = { ...jobMessage(1), Attributes: { ApproximateReceiveCount: '2' } };
+
+    it('finished, and this message was received before: publishes the finished event, then acknowledges', async () => {
+      // Prepare: the worker that finished the job stopped before its acknowledgement.
+      const { dispatcher, queue, store, published } = setup();
+      store.claims.set(KEY, { claimed: false, stored: storedJob(KEY, finished) });
+
+      // Act
+      await dispatcher.handle(again);
+
+      // Assess: the winner's event (its attempt and result), once, before the acknowledgement.
+      expect(published).toEqual([
+        {
+          tenant: 'acme',
+          key: KEY,
+          capability: 'noop',
+          status: 'JP',
+          attempt: 2,
+          resultKey: 'acme/results/2026-12-04/noop/x.json',
+        },
+      ]);
+      expect(queue.calls).toEqual([{ op: 'ack', handle: 'rh-1' }]);
+    });
+
+    it.each([
+      [
+        'SNS unavailable: hidden until it is tried again',
+        new Error('socket hang up'),
+        { op: 'visibility', handle: 'rh-1', seconds: RENOTIFY_AFTER_SECONDS },
+      ],
+      [
+        'SNS refused the event itself: acknowledged (it would refuse it again)',
+        new PublishError('InvalidParameter', 'bad attribute', false),
+        { op: 'ack', handle: 'rh-1' },
+      ],
+    ])('finished and received before, the publish fails — %s', async (_name, error, call) => {
+      // Prepare
+      const { dispatcher, queue, store } = setup({
+        events: {
+          publish: async () => {
+            throw error;
+          },
+        },
+      });
+      store.claims.set(KEY, { claimed: false, stored: storedJob(KEY, finished) });
+
+      // Act
+      await dispatcher.handle(again);
+
+      // Assess
+      expect(queue.calls).toEqual([call]);
+    });
   });
 });
 
 describe('Function: lostClaimStep', () => {
-  const message = { capability: 'noop' } as const;
+  const message = { capability: 'noop', tenant: 'acme' } as const;
   it.each([
-    ['no stored job', undefined, { kind: 'ack' }],
+    ['no stored job', undefined, 1, { kind: 'ack' }],
     [
       'JR with a lease ending in 9 s',
       { status: 'JR#t', leaseUntil: new Date(NOW.getTime() + 9_000).toISOString() },
+      2,
       { kind: 'backup', visibleInSeconds: 10 },
     ],
     [
       'JR with an expired lease (a takeover raced us)',
       { status: 'JR#t', leaseUntil: new Date(NOW.getTime() - 1).toISOString() },
+      2,
       { kind: 'ack' },
     ],
-    ['JR without a lease', { status: 'JR#t' }, { kind: 'ack' }],
+    ['JR without a lease', { status: 'JR#t' }, 1, { kind: 'ack' }],
     [
       'JQA of another capability',
       { status: 'JQA#t', capability: 'external' },
+      2,
       { kind: 'reject', reason: 'capability mismatch: message says noop, job says external' },
     ],
-    ['JF', { status: 'JF#t' }, { kind: 'ack' }],
-  ])('%s', (_name, stored, step) => {
-    expect(lostClaimStep(message, stored === undefined ? undefined : storedJob(KEY, stored), NOW)).toEqual(
-      step,
-    );
+    ['JF', { status: 'JF#t' }, 1, { kind: 'ack' }],
+    [
+      'JP, first receive of this message (a second message of the job)',
+      { status: 'JP#t' },
+      1,
+      { kind: 'ack' },
+    ],
+    [
+      'JP, this message received before (its worker stopped before the acknowledgement)',
+      { status: 'JP#t', attempt: 3, resultKey: 'acme/results/k.json' },
+      2,
+      {
+        kind: 'renotify',
+        event: {
+          tenant: 'acme',
+          key: KEY,
+          capability: 'noop',
+          status: 'JP',
+          attempt: 3,
+          resultKey: 'acme/results/k.json',
+        },
+      },
+    ],
+    [
+      'JF, this message received before',
+      { status: 'JF#t', attempt: 1, error: 'boom' },
+      4,
+      {
+        kind: 'renotify',
+        event: { tenant: 'acme', key: KEY, capability: 'noop', status: 'JF', attempt: 1, error: 'boom' },
+      },
+    ],
+    ['JRA received before: handed off, nothing finished', { status: 'JRA#t' }, 2, { kind: 'ack' }],
+    ['no stored job, received before', undefined, 3, { kind: 'ack' }],
+  ])('%s', (_name, stored, receives, step) => {
+    const record = stored === undefined ? undefined : storedJob(KEY, stored);
+    expect(lostClaimStep(message, record, NOW, receives)).toEqual(step);
   });
 });
