@@ -128,6 +128,13 @@ export function formatReport(report: BenchReport): string[] {
     ...runTable(report),
   ];
   for (const p of report.phases)
+    if (p.cpuSplit)
+      lines.push(
+        `W=${p.workers} workers' CPU: start-up ${f0(p.cpuSplit.startupMs)} ms (all of them), ` +
+          `${f2(p.cpuSplit.loadedMsPerJob)} ms/job over the prefilled jobs, ` +
+          `${f2(p.cpuSplit.lightMsPerJob)} ms/job over the one-at-a-time trickle`,
+      );
+  for (const p of report.phases)
     if (p.warnings.count > 0)
       lines.push(
         `W=${p.workers}: ${p.warnings.count} warning/error log lines, first: ${p.warnings.first ?? ''}`,

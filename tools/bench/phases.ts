@@ -10,7 +10,7 @@ import { type Lane, openLane } from './lane.js';
 import { startWorkers } from './processes.js';
 import type { Progress } from './progress.js';
 import { dwellTimes, mergeCounts, per, summarize, type Timeline, throughput } from './stats.js';
-import { treeCpuMs } from './system-cpu.js';
+import { processesCpuMs, treeCpuMs } from './system-cpu.js';
 import type { BaselinePhase, BenchOptions, WorkerPhase } from './types.js';
 import { scale, usageOf, warningsOf, workerTotals } from './usage.js';
 import { enqueueMany, enqueuePaced, readItems, tenantNames, waitForJobs } from './workload.js';
@@ -83,12 +83,15 @@ export function workerPhase(ctx: BenchContext, count: number): Promise<WorkerPha
       statsDir: phaseDir(ctx, label),
       label,
     });
+    const workersCpu = () => processesCpuMs(workers.map((w) => w.pid));
+    const cpuStarted = workersCpu();
     try {
       progress.phase(`${count} worker(s): run`);
       const loaded = await waitForJobs(stack, jobs, {
         timeoutMs: PHASE_TIMEOUT_MS,
         onProgress: (n, total) => progress.update(n, total, 'done'),
       });
+      const cpuLoaded = workersCpu();
       progress.phase(`${count} worker(s): light load, ${options.lightJobs} jobs at ${options.lightRate}/s`);
       const light = await enqueuePaced(lane.producer, {
         tenant: `${label}-light`,
@@ -97,6 +100,7 @@ export function workerPhase(ctx: BenchContext, count: number): Promise<WorkerPha
         label: `${label}-light`,
       });
       const lightTimes = await waitForJobs(stack, light, { timeoutMs: PHASE_TIMEOUT_MS });
+      const cpuLight = workersCpu();
       await Promise.all(workers.map((w) => w.stop()));
       const emulatorEnd = treeCpuMs(ctx.endpoint.pids);
       const totals = workerTotals(workers);
@@ -134,6 +138,15 @@ export function workerPhase(ctx: BenchContext, count: number): Promise<WorkerPha
           ? { machine: { emulatorCpuMsPerJob, jobsPerSecond: cpuBound, share: per(t.steady, cpuBound) } }
           : {}),
         itemBytes: await sampleSizes(lane, `${label}-light`),
+        ...(cpuStarted !== undefined && cpuLoaded !== undefined && cpuLight !== undefined
+          ? {
+              cpuSplit: {
+                startupMs: cpuStarted,
+                loadedMsPerJob: per(cpuLoaded - cpuStarted, jobs.length),
+                lightMsPerJob: per(cpuLight - cpuLoaded, light.length),
+              },
+            }
+          : {}),
       };
       const requests = Object.values(usage.callsPerJob).reduce((sum, n) => sum + n, 0);
       progress.note(

@@ -63,3 +63,18 @@ export function treeCpuMs(roots: readonly number[]): number | undefined {
   for (const root of roots) visit(root);
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
+
+/** CPU ms used so far by the processes `pids` themselves (not their children); undefined without `/proc`. */
+export function processesCpuMs(pids: readonly number[]): number | undefined {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (!stat) return undefined;
+      ticks += stat.ticks;
+    } catch {
+      return undefined;
+    }
+  }
+  return pids.length > 0 ? (ticks * 1000) / TICKS_PER_SECOND : undefined;
+}

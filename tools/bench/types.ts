@@ -43,6 +43,16 @@ export interface Usage {
   readonly peakRssKb: number;
 }
 
+/**
+ * The workers' CPU of a phase in parts: start-up until every one listens, the prefilled jobs (per
+ * job), the trickle that follows them (per job: one job at a time, nothing to batch with).
+ */
+export interface CpuSplit {
+  readonly startupMs: number;
+  readonly loadedMsPerJob: number;
+  readonly lightMsPerJob: number;
+}
+
 /** One worker-count phase. */
 export interface WorkerPhase {
   readonly workers: number;
@@ -57,6 +67,8 @@ export interface WorkerPhase {
   readonly usage: Usage;
   /** Workers only: what the measured window ran. */
   readonly workerCallsPerJob: Readonly<Record<string, number>>;
+  /** Where the workers' CPU (`usage.cpuMsPerJob`) went, from `/proc` (absent elsewhere). */
+  readonly cpuSplit?: CpuSplit;
   /** Messages deferred (tenant at its cap) per job. */
   readonly deferralsPerJob: number;
   /** Warning and error log lines of the workers, and the first one's message. */

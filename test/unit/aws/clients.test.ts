@@ -1,22 +1,38 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { AWS_SOCKET_LIMITS, createAwsClients } from '../../../src/aws/clients.js';
 import { loadConfig } from '../../../src/config/index.js';
 
+/** The clients, and a tenant session's, of a config whose endpoint is a local server answering `listener`. */
+async function clientsOnLocalServer(listener: RequestListener) {
+  const server = createServer(listener);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const config = loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+  const clients = createAwsClients(config);
+  const scoped = clients.withCredentials(async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }));
+  return {
+    port,
+    clients,
+    scoped,
+    close() {
+      scoped.destroy();
+      clients.destroy();
+      server.close();
+    },
+  };
+}
+
 describe('Function: createAwsClients', () => {
   it('gives every client, the tenant-session ones too, a connect and a socket timeout', async () => {
     // Prepare: a local server, so each handler resolves its settings on a real request.
-    const server = createServer((_, res) => res.end('{}'));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    const config = loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
-    const clients = createAwsClients(config);
-    const scoped = clients.withCredentials(async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }));
+    const local = await clientsOnLocalServer((_, res) => res.end('{}'));
+    const { port, clients, scoped } = local;
     const all = [
       clients.sqs,
       clients.dynamodb,
@@ -51,26 +67,19 @@ describe('Function: createAwsClients', () => {
       for (const settings of configs) expect(settings).toMatchObject(AWS_SOCKET_LIMITS);
       expect(AWS_SOCKET_LIMITS.socketTimeout).toBeGreaterThan(20_000); // above SQS's longest long poll
     } finally {
-      scoped.destroy();
-      clients.destroy();
-      server.close();
+      local.close();
     }
   });
 
   it('uploads a whole body under its signed SHA-256, without the redundant CRC32', async () => {
     // Prepare: a local S3 stand-in that keeps each request's headers.
     const seen: Record<string, string | string[] | undefined>[] = [];
-    const server = createServer((req, res) => {
+    const local = await clientsOnLocalServer((req, res) => {
       seen.push(req.headers);
       req.resume();
       req.on('end', () => res.end());
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    const config = loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
-    const clients = createAwsClients(config);
-    const scoped = clients.withCredentials(async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }));
+    const { clients, scoped } = local;
     const body = JSON.stringify({ target: 'h1.example.com', slept: 0 });
 
     try {
@@ -88,9 +97,7 @@ describe('Function: createAwsClients', () => {
         expect(headers['x-amz-sdk-checksum-algorithm']).toBeUndefined();
       }
     } finally {
-      scoped.destroy();
-      clients.destroy();
-      server.close();
+      local.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { table } from '../../../tools/bench/format.js';
-import { parseStat } from '../../../tools/bench/system-cpu.js';
+import { parseStat, processesCpuMs } from '../../../tools/bench/system-cpu.js';
 import { capacityUnits } from '../../../tools/instrument/call-stats.js';
 
 describe('Function: table', () => {
@@ -43,5 +43,22 @@ describe('Function: parseStat', () => {
 
   it('refuses what is not a stat line', () => {
     expect(parseStat('garbage')).toBeUndefined();
+  });
+});
+
+describe.runIf(process.platform === 'linux')('Function: processesCpuMs', () => {
+  it('reads the CPU a live process has used, and nothing for a process that is gone', () => {
+    // Prepare: burn a little CPU in this process.
+    const before = processesCpuMs([process.pid]) ?? Number.NaN;
+    const until = Date.now() + 60;
+    while (Date.now() < until) Math.sqrt(Math.random());
+
+    // Act
+    const after = processesCpuMs([process.pid]) ?? Number.NaN;
+
+    // Assess
+    expect(after).toBeGreaterThan(before);
+    expect(processesCpuMs([2 ** 22 + 1])).toBeUndefined();
+    expect(processesCpuMs([])).toBeUndefined();
   });
 });
