@@ -3,6 +3,8 @@ import {
   CANCELLED,
   type CapabilityDefinition,
   effectiveLimits,
+  type JobRecord,
+  resultEnvelopeSchema,
   STATUS,
   TransientError,
 } from '../jobs/index.js';
@@ -119,7 +121,11 @@ function markFailure(code: string): void {
 }
 
 /** A visibility change that may fail without failing the attempt (the lease is what counts). */
-async function setVisibility(deps: AttemptDeps, a: AttemptInput, seconds: number): Promise<void> {
+async function setVisibility(
+  deps: AttemptDeps,
+  a: Pick<AttemptInput, 'message' | 'log'>,
+  seconds: number,
+): Promise<void> {
   await deps.queue
     .setVisibility(a.message, seconds)
     .catch((error: unknown) =>
@@ -265,8 +271,8 @@ export async function carryOut(
  * is the attempt's execution record); only when that finish wins, the findings and the
  * notification, then the acknowledgement. A fenced attempt (a zombie whose lease another attempt
  * took over) deletes its result object and leaves no finding and no event: what it saw is not what
- * the job recorded. A crash between the finish and the findings loses no data: the result object
- * the job names holds them.
+ * the job recorded. A crash between the finish and the acknowledgement loses nothing: the message
+ * comes back, and `redoAfterFinish` applies the findings from the result object the job names.
  */
 async function conclude(
   deps: AttemptDeps,
@@ -315,42 +321,134 @@ async function conclude(
   }
   // The job is finished: a failure from here on must not be decided as the attempt's (its release
   // would be fenced now), so each write is retried on its own and, if it still fails, logged.
-  a.aside(async () => {
-    const [notified] = await Promise.all([
-      inSpan(spans, 'notify', {}, () =>
-        afterFinish(a, 'notification', () =>
-          deps.events.publish({
-            tenant: ctx.tenant,
-            key: lease.key,
-            capability: capability.name,
-            status: fields.code,
-            attempt: lease.attempt,
-            ...(resultKey === undefined ? {} : { resultKey }),
-            ...(fields.error ? { error: fields.error } : {}),
-          }),
-        ),
-      ),
-      // A capability without findings has none to record, and no earlier run's to close.
-      ...(fields.code === STATUS.passed && capability.findings !== false
-        ? [
-            afterFinish(a, 'findings', () =>
-              writeFindings(
-                a.table,
-                fields.findings,
-                { job: lease.key, capability: capability.name, at: now.toISOString(), resultKey },
-                deps.riskEvents,
-              ),
-            ),
-          ]
-        : []),
-    ]);
-    if (fields.code === STATUS.passed && deps.cascade)
-      await cascadeAfterPass(deps.cascade, { table: a.table, lease, log: a.log }, fields.findings.assets);
-    // The message comes back unacknowledged, and its next receiver publishes the event (dispatcher.ts `lostClaimStep`).
-    if (notified === 'failed') return setVisibility(deps, a, RENOTIFY_AFTER_SECONDS);
-    await deps.queue.ack(a.message);
-  });
+  a.aside(() =>
+    afterWin(deps, a, {
+      code: fields.code,
+      lease,
+      at: now.toISOString(),
+      ...(resultKey === undefined ? {} : { resultKey }),
+      ...(fields.error ? { error: fields.error } : {}),
+      findings: fields.findings,
+    }),
+  );
   return fields.code === STATUS.passed ? 'passed' : 'failed';
+}
+
+/** A won finish: what follows it needs these. */
+interface Won {
+  readonly code: typeof STATUS.passed | typeof STATUS.failed;
+  /** The attempt that won (its key, number and the job as claimed: the cascade's parent). */
+  readonly lease: Lease;
+  /** The finish's time: the findings' `at`. */
+  readonly at: string;
+  readonly resultKey?: string;
+  readonly error?: string;
+  readonly findings: Findings;
+}
+
+/** What following a finish uses of an attempt (or of a message that came back). */
+type AfterWinInput = Pick<AttemptInput, 'capability' | 'ctx' | 'table' | 'message' | 'log'>;
+
+/**
+ * What follows a won finish: the event and the findings (a pass, of a capability that has them),
+ * the cascade (a pass), then the acknowledgement. When a write still fails after its retries the
+ * message is not acknowledged but hidden for `RENOTIFY_AFTER_SECONDS`: it comes back, and its next
+ * receiver does all of it again (`redoAfterFinish`).
+ */
+async function afterWin(deps: AttemptDeps, a: AfterWinInput, won: Won): Promise<void> {
+  const { capability, ctx } = a;
+  const writes = await Promise.all([
+    inSpan(spansOf(deps), 'notify', {}, () =>
+      afterFinish(a, 'notification', () =>
+        deps.events.publish({
+          tenant: ctx.tenant,
+          key: won.lease.key,
+          capability: capability.name,
+          status: won.code,
+          attempt: won.lease.attempt,
+          ...(won.resultKey === undefined ? {} : { resultKey: won.resultKey }),
+          ...(won.error === undefined ? {} : { error: won.error }),
+        }),
+      ),
+    ),
+    // A capability without findings has none to record, and no earlier run's to close.
+    ...(won.code === STATUS.passed && capability.findings !== false
+      ? [
+          afterFinish(a, 'findings', () =>
+            writeFindings(
+              a.table,
+              won.findings,
+              { job: won.lease.key, capability: capability.name, at: won.at, resultKey: won.resultKey },
+              deps.riskEvents,
+            ),
+          ),
+        ]
+      : []),
+  ]);
+  if (won.code === STATUS.passed && deps.cascade)
+    await cascadeAfterPass(
+      deps.cascade,
+      { table: a.table, lease: won.lease, log: a.log },
+      won.findings.assets,
+    );
+  if (writes.includes('failed')) return setVisibility(deps, a, RENOTIFY_AFTER_SECONDS);
+  await deps.queue.ack(a.message);
+}
+
+const NO_FINDINGS: Findings = { assets: [], risks: [] };
+
+/**
+ * A finished job's message came back after it was received before (dispatcher.ts
+ * `lostClaimStep`, `redo`): the worker that won the finish stopped, or gave up on a write, before
+ * its acknowledgement. Does what follows the finish again, from the job as stored and the result
+ * document it names. The findings keep the newest run's view whatever the order (src/findings), the
+ * cascade's inserts refuse jobs that exist: only the event can so come twice.
+ */
+export async function redoAfterFinish(
+  deps: AttemptDeps,
+  a: AfterWinInput & Pick<AttemptInput, 'files'>,
+  stored: JobRecord,
+): Promise<void> {
+  const { code } = stored;
+  if (code !== STATUS.passed && code !== STATUS.failed) return;
+  const needsFindings =
+    code === STATUS.passed && (a.capability.findings !== false || deps.cascade !== undefined);
+  const findings =
+    needsFindings && stored.resultKey !== undefined ? await readFindings(a, stored.resultKey) : NO_FINDINGS;
+  a.log.info({ status: code, attempt: stored.attempt }, 'finished job: doing what follows its finish again');
+  await afterWin(deps, a, {
+    code,
+    lease: {
+      key: stored.key,
+      owner: stored.owner ?? '',
+      attempt: stored.attempt,
+      phase: stored.phase,
+      record: stored,
+    },
+    at: stored.finished ?? stored.updated,
+    ...(stored.resultKey === undefined ? {} : { resultKey: stored.resultKey }),
+    ...(stored.error === undefined ? {} : { error: stored.error }),
+    findings,
+  });
+}
+
+/** The findings of a result document; none (and a warning) when it is gone or not a v1 document. */
+async function readFindings(a: Pick<AttemptInput, 'files' | 'log'>, key: string): Promise<Findings> {
+  const file = await a.files.get(key);
+  let parsed: ReturnType<typeof resultEnvelopeSchema.safeParse> | undefined;
+  try {
+    parsed = file
+      ? resultEnvelopeSchema.safeParse(JSON.parse(new TextDecoder().decode(file.body)))
+      : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.success) return { assets: parsed.data.assets, risks: parsed.data.risks };
+  a.log.warn(
+    { resultKey: key },
+    'the result document of a finished job is missing or unreadable: no findings to apply',
+  );
+  return NO_FINDINGS;
 }
 
 /**
@@ -359,7 +457,7 @@ async function conclude(
  * which it would do again.
  */
 async function afterFinish(
-  a: AttemptInput,
+  a: Pick<AttemptInput, 'log'>,
   what: string,
   write: () => Promise<void>,
 ): Promise<'written' | 'failed' | 'refused'> {

@@ -11,7 +11,6 @@ import {
 } from '../jobs/index.js';
 import { coerceError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { type EventPublisher, type JobEvent, PublishError } from '../notify/index.js';
 import { LANE, type Lane } from '../producer/index.js';
 import {
   endAttemptSpan,
@@ -22,7 +21,6 @@ import {
   telemetryOff,
 } from '../telemetry/index.js';
 import type { AttemptEnd } from './attempt.js';
-import { RENOTIFY_AFTER_SECONDS } from './decide.js';
 import type { TenantGate } from './fairness.js';
 import type { PauseHook } from './pause.js';
 import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
@@ -74,41 +72,40 @@ export interface DispatcherDeps {
   readonly queueUrl?: string;
   /** Job control's pauses: a paused job's message is parked (pause.ts `parkPaused`). Default none. */
   readonly pause?: PauseHook;
-  /** Publishes a finished job's event again when its message comes back (`lostClaimStep`). */
-  readonly events: Pick<EventPublisher, 'publish'>;
+  /**
+   * Does what follows a finish again for a finished job whose message came back (`lostClaimStep`'s
+   * `redo`; attempt.ts `redoAfterFinish`, bound to the tenant's table and files).
+   */
+  readonly redoAfterFinish: (finished: FinishedAgain) => Promise<void>;
 }
 
-/** A finished job's event, as its winning finish wrote it. Pure. */
-export function finishedEvent(tenant: string, stored: JobRecord): JobEvent {
-  return {
-    tenant,
-    key: stored.key,
-    capability: stored.capability,
-    status: stored.code,
-    attempt: stored.attempt,
-    ...(stored.resultKey === undefined ? {} : { resultKey: stored.resultKey }),
-    ...(stored.error === undefined ? {} : { error: stored.error }),
-  };
+/** A finished job whose message came back, for `redoAfterFinish`. */
+export interface FinishedAgain {
+  readonly tenant: string;
+  readonly capability: CapabilityDefinition;
+  readonly stored: JobRecord;
+  readonly message: ReceivedMessage;
+  readonly log: Logger;
 }
 
 /** What to do with a message whose claim was lost, from the job as stored. Pure. */
 export type LostClaim =
   | { readonly kind: 'backup'; readonly visibleInSeconds: number }
   | { readonly kind: 'reject'; readonly reason: string }
-  | { readonly kind: 'renotify'; readonly event: JobEvent }
+  | { readonly kind: 'redo' }
   | { readonly kind: 'ack' };
 
 /**
  * Someone else has the job, or it is done: never run it twice. Still running elsewhere → keep this
  * copy as a backup, visible again just after that lease ends; still queued (so the claim's
  * capability check failed) → the message is wrong: reject it; finished, and this very message was
- * received before (`receiveCount` > 1) → the worker that finished it may have stopped, or failed to
- * publish, between its finish and its acknowledgement (which waits for the event): publish the
- * finished job's event again, then acknowledge; anything else (finished, handed off, gone) → a
+ * received before (`receiveCount` > 1) → the worker that finished it may have stopped, or given up
+ * on a write, between its finish and its acknowledgement (which waits for the event, the findings
+ * and the cascade): do those again (`redo`); anything else (finished, handed off, gone) → a
  * duplicate: acknowledge it. So an event can come twice, never not at all.
  */
 export function lostClaimStep(
-  message: Pick<JobMessage, 'capability' | 'tenant'>,
+  message: Pick<JobMessage, 'capability'>,
   stored: JobRecord | undefined,
   now: Date,
   receiveCount = 1,
@@ -123,9 +120,7 @@ export function lostClaimStep(
       reason: `capability mismatch: message says ${message.capability}, job says ${stored.capability}`,
     };
   }
-  if (stored && TERMINAL.has(stored.code) && receiveCount > 1) {
-    return { kind: 'renotify', event: finishedEvent(message.tenant, stored) };
-  }
+  if (stored && TERMINAL.has(stored.code) && receiveCount > 1) return { kind: 'redo' };
   return { kind: 'ack' };
 }
 
@@ -156,7 +151,12 @@ export function createDispatcher(deps: DispatcherDeps) {
     await queue.defer(message, deps.groupByTenant ? job.tenant : undefined);
   }
 
-  async function lostClaim(message: ReceivedMessage, job: JobMessage, stored: JobRecord | undefined) {
+  async function lostClaim(
+    message: ReceivedMessage,
+    job: JobMessage,
+    capability: CapabilityDefinition,
+    stored: JobRecord | undefined,
+  ) {
     stats.count('duplicates');
     const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     const step = lostClaimStep(job, stored, deps.now(), receives);
@@ -165,23 +165,13 @@ export function createDispatcher(deps: DispatcherDeps) {
         return queue.setVisibility(message, step.visibleInSeconds);
       case 'reject':
         return reject(message, step.reason);
-      case 'renotify':
-        try {
-          await deps.events.publish(step.event);
-          log.info(
-            { tenant: job.tenant, key: job.key, attempt: step.event.attempt },
-            'finished job event published again',
-          );
-        } catch (error) {
-          log.error(
-            { tenant: job.tenant, key: job.key, error: coerceError(error) },
-            'finished job event not published',
-          );
-          // SNS may take it later; a refusal of the event itself would repeat for good.
-          if (!(error instanceof PublishError) || error.retryable)
-            return queue.setVisibility(message, RENOTIFY_AFTER_SECONDS);
+      case 'redo':
+        // `stored` is set: `redo` is for a finished job only.
+        if (stored) {
+          const jobLog = log.child({ tenant: job.tenant, key: job.key, capability: job.capability });
+          await deps.redoAfterFinish({ tenant: job.tenant, capability, stored, message, log: jobLog });
         }
-        return queue.ack(message);
+        return;
       case 'ack':
         if (stored === undefined) {
           // Nothing to run and nothing to retry; but a producer or an operator sends what it should not.
@@ -263,7 +253,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       }
       if (!claim.claimed) {
         endAttemptSpan(span, 'duplicate');
-        return lostClaim(message, job, claim.stored);
+        return lostClaim(message, job, capability, claim.stored);
       }
       stats.count('claimed');
       const dwellMs = now.getTime() - Date.parse(job.enqueuedAt);

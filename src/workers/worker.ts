@@ -25,7 +25,7 @@ import {
   type TenantProfile,
   TenantTable,
 } from '../tenancy/index.js';
-import { type AttemptDeps, runAttempt } from './attempt.js';
+import { type AttemptDeps, redoAfterFinish, runAttempt } from './attempt.js';
 import { createDispatcher } from './dispatcher.js';
 import { TenantGate } from './fairness.js';
 import { tableJobStore } from './lease.js';
@@ -202,26 +202,33 @@ export function createWorker(config: Config, deps: WorkerDeps): Worker {
     now,
     shutdown: shutdown.signal,
   };
+  /** A tenant's context, table and files: where an attempt and what follows its finish write. */
+  const tenantOf = (tenant: string) => {
+    const table = tableOf(tenant);
+    return {
+      ctx: table.context,
+      table,
+      files: new TenantFiles({ s3: deps.clients.s3, buckets }, table.context),
+    };
+  };
   const dispatcher = createDispatcher({
     queue,
-    events,
     laneOf: queue.laneOf,
     telemetry,
     queueUrl: deps.resources.queueUrl,
     storeOf: (tenant) => tableJobStore(tableOf(tenant)),
     runAttempt: (claimed) => {
-      const table = tableOf(claimed.tenant);
-      const files = new TenantFiles({ s3: deps.clients.s3, buckets }, table.context);
+      const own = tenantOf(claimed.tenant);
       return runAttempt(attemptDeps, {
         ...claimed,
-        ctx: table.context,
-        table,
-        files,
+        ...own,
         ...(deps.tenantSessions
-          ? { view: capabilityView(deps.tenantSessions, table, tableDeps.tableName, buckets) }
+          ? { view: capabilityView(deps.tenantSessions, own.table, tableDeps.tableName, buckets) }
           : {}),
       });
     },
+    redoAfterFinish: (finished) =>
+      redoAfterFinish(attemptDeps, { ...finished, ...tenantOf(finished.tenant) }, finished.stored),
     registry: deps.registry,
     gate: new TenantGate({
       concurrency,

@@ -5,6 +5,7 @@ import { createEventPublisher, type JobEvent } from '../../src/notify/index.js';
 import { createProducer } from '../../src/producer/index.js';
 import { createMeter } from '../../tools/instrument/call-stats.js';
 import { createTestStack, destroyTestStack, type TestStack } from '../helpers/aws.js';
+import { testRegistry } from '../helpers/capabilities.js';
 import { serviceContext, stackEnv, subscribeToTopic, tableOf } from '../helpers/stack-extras.js';
 import { eventually, WorkerProcess } from '../helpers/worker-process.js';
 
@@ -61,30 +62,36 @@ describe('Function: createEventPublisher (SNS PublishBatch through the micro-bat
   });
 });
 
-describe("Worker: a finished job's event is published even when its first worker could not", () => {
+describe('Worker: what follows a finish is done even when the worker that finished could not', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await createTestStack('renotify');
+    stack = await createTestStack('redo');
   });
   afterAll(async () => {
     await destroyTestStack(stack);
   });
 
-  it("hides the unacknowledged message, and the next worker to receive it publishes the winner's event once", async () => {
-    // Prepare: a subscribed queue; one job; a first worker whose every SNS publish fails.
+  it('hides the unacknowledged message; the next worker to receive it writes the findings and publishes the events, once', async () => {
+    // Prepare: a subscribed queue; a job that reports a risk; a first worker whose every SNS
+    // publish and every DynamoDB PutItem (the findings' writes; claim and finish are UpdateItem) fail.
     const received = await subscribeToTopic(stack);
     const producer = await createProducer(stack.config, {
       clients: stack.clients,
       log: createLogger({ level: 'silent' }),
+      registry: testRegistry(),
     });
-    const [job] = await producer.enqueue(serviceContext('renotify'), [{ capability: 'noop', target: 'one' }]);
+    const [job] = await producer.enqueue(serviceContext('redo'), [
+      { capability: 'test-findings', target: 'r1', input: { ms: 0 } },
+    ]);
     producer.close();
     const key = String(job?.key);
+    const table = tableOf(stack, serviceContext('redo'));
+    const riskKey = '#risk##asset#host#r1#test-finding';
     const first = new WorkerProcess(
       stackEnv(stack, {
         SCANQ_FAULT_RATE: '1',
-        SCANQ_FAULT_MATCH: '^SNS\\.PublishBatch$',
+        SCANQ_FAULT_MATCH: '^(SNS\\.PublishBatch|DynamoDB\\.PutItem)$',
         LOG_LEVEL: 'info',
       }),
       [],
@@ -92,40 +99,43 @@ describe("Worker: a finished job's event is published even when its first worker
       { bin: 'instrumented' },
     );
     let second: WorkerProcess | undefined;
+    const mine = async () => (await received()).filter((m) => m.body.key === key || m.body.job === key);
 
     try {
-      // Act: the first worker finishes the job, gives up on its event and stops; a second one starts.
+      // Act: the first worker finishes the job, gives up on what follows and stops; a second starts.
       await first.waitFor(/its notification could not be written/, 30_000);
+      await first.waitFor(/its findings could not be written/, 30_000);
       first.kill('SIGTERM');
       await first.exited;
-      const finished = await tableOf(stack, serviceContext('renotify')).get(key, { consistent: true });
-      const before = (await received()).filter((m) => m.body.key === key);
+      const finished = await table.get(key, { consistent: true });
+      const before = { events: await mine(), risk: await table.get(riskKey, { consistent: true }) };
       second = new WorkerProcess(stackEnv(stack, { LOG_LEVEL: 'info' }));
-      const events = await eventually(
-        async () => {
-          const mine = (await received()).filter((m) => m.body.key === key);
-          return mine.length > 0 ? mine : undefined;
-        },
+      await eventually(
+        async () => ((await mine()).length >= 2 ? true : undefined),
         40_000,
-        "the job's event",
+        "the job's event and its risk's",
       );
       await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-      // Assess: the job passed on the first worker's attempt, without an event then; the second
-      // worker did not run it again, and published exactly the event the winning finish stands for.
+      // Assess: passed on the first worker's attempt, with nothing after it then; the second worker
+      // did not run it again, wrote the risk from the result document and published both events once.
       expect(String(finished?.status)).toMatch(/^JP#/);
-      expect(before).toEqual([]);
-      expect((await received()).filter((m) => m.body.key === key)).toHaveLength(1);
-      expect(events[0]?.body).toMatchObject({
-        type: 'job.finished',
+      expect(before).toEqual({ events: [], risk: undefined });
+      const events = await mine();
+      expect(events.map((e) => e.body.type).sort()).toEqual(['job.finished', 'risk.opened']);
+      expect(events.find((e) => e.body.type === 'job.finished')?.body).toMatchObject({
         key,
         status: 'JP',
         attempt: 1,
         resultKey: finished?.resultKey,
       });
-      expect(second.lines.some((l) => l.includes('finished job event published again'))).toBe(true);
-      const after = await tableOf(stack, serviceContext('renotify')).get(key, { consistent: true });
-      expect(after?.attempt).toBe(1);
+      expect(await table.get(riskKey, { consistent: true })).toMatchObject({
+        status: 'open',
+        evidenceKey: finished?.resultKey,
+        evidence: { attempt: 1 },
+      });
+      expect(second.lines.some((l) => l.includes('doing what follows its finish again'))).toBe(true);
+      expect((await table.get(key, { consistent: true }))?.attempt).toBe(1);
     } finally {
       first.kill('SIGKILL');
       second?.kill('SIGTERM');

@@ -5,9 +5,15 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type CapabilityDefinition, PermanentError, TransientError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
+import type { JobEvent } from '../../../src/notify/index.js';
 import { PublishError } from '../../../src/notify/index.js';
 import { systemContext, TenantFiles, TenantTable } from '../../../src/tenancy/index.js';
-import { type AttemptDeps, type AttemptInput, runAttempt } from '../../../src/workers/attempt.js';
+import {
+  type AttemptDeps,
+  type AttemptInput,
+  redoAfterFinish,
+  runAttempt,
+} from '../../../src/workers/attempt.js';
 import { RENOTIFY_AFTER_SECONDS } from '../../../src/workers/decide.js';
 import { FakeQueue, FakeStore, jobMessage, NOW, storedJob } from './fakes.js';
 
@@ -272,5 +278,69 @@ describe('Function: runAttempt', () => {
 
     // Assess
     expect(queue.calls[0]).toEqual({ op: 'visibility', handle: 'rh-1', seconds: 92 });
+  });
+});
+
+describe('Function: redoAfterFinish', () => {
+  const KEY = '#job#t1#noop';
+  const redo = async (stored: Record<string, unknown>, publish: (event: JobEvent) => Promise<void>) => {
+    const { deps, input, queue } = setup(
+      capability(async () => ({ kind: 'done', result: {} }), { findings: false }),
+    );
+    const events: AttemptDeps = { ...deps, events: { publish } };
+    await redoAfterFinish(events, input, storedJob(KEY, stored));
+    return queue;
+  };
+
+  it.each([
+    [
+      'a pass (of a capability without findings: no result document read)',
+      { status: 'JP#t', attempt: 2, resultKey: 'acme/results/2026-12-04/noop/x/2-aa.json', finished: 't' },
+      { status: 'JP', attempt: 2, resultKey: 'acme/results/2026-12-04/noop/x/2-aa.json' },
+    ],
+    [
+      'a failure',
+      { status: 'JF#t', attempt: 3, error: 'gave up after 3 attempts: boom', finished: 't' },
+      { status: 'JF', attempt: 3, error: 'gave up after 3 attempts: boom' },
+    ],
+  ])(
+    'publishes the event of %s as the winning finish wrote it, then acknowledges',
+    async (_name, stored, event) => {
+      // Prepare
+      const published: JobEvent[] = [];
+
+      // Act
+      const queue = await redo(stored, async (e) => {
+        published.push(e);
+      });
+
+      // Assess
+      expect(published).toEqual([{ tenant: 'acme', key: KEY, capability: 'noop', ...event }]);
+      expect(queue.calls).toEqual([{ op: 'ack', handle: 'rh-1' }]);
+    },
+  );
+
+  it('hides the message again when the event still cannot be published', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      // Act
+      const done = redo({ status: 'JP#t', attempt: 1, finished: 't' }, async () => {
+        throw new Error('socket hang up');
+      });
+      await vi.runAllTimersAsync();
+      const queue = await done;
+
+      // Assess
+      expect(queue.calls).toEqual([{ op: 'visibility', handle: 'rh-1', seconds: RENOTIFY_AFTER_SECONDS }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does nothing for a job that is not finished', async () => {
+    const queue = await redo({ status: 'JR#t', attempt: 1 }, async () => {
+      throw new Error('must not publish');
+    });
+    expect(queue.calls).toEqual([]);
   });
 });

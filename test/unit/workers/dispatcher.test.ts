@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { builtinCapabilities, InvalidJobRecordError } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/lib/logger.js';
-import { type JobEvent, PublishError } from '../../../src/notify/index.js';
 import { LANE } from '../../../src/producer/index.js';
 import type { AttemptEnd } from '../../../src/workers/attempt.js';
-import { RENOTIFY_AFTER_SECONDS } from '../../../src/workers/decide.js';
 import {
   type ClaimedAttempt,
   createDispatcher,
   type DispatcherDeps,
+  type FinishedAgain,
   lostClaimStep,
 } from '../../../src/workers/dispatcher.js';
 import { TenantGate } from '../../../src/workers/fairness.js';
@@ -23,13 +22,11 @@ function setup(over: Partial<DispatcherDeps> & { end?: AttemptEnd; cap?: number 
   const store = new FakeStore();
   const stats = new WorkerStats();
   const ran: ClaimedAttempt[] = [];
-  const published: JobEvent[] = [];
+  const redone: FinishedAgain[] = [];
   const dispatcher = createDispatcher({
     queue,
-    events: {
-      publish: async (event) => {
-        published.push(event);
-      },
+    redoAfterFinish: async (finished) => {
+      redone.push(finished);
     },
     storeOf: () => store,
     runAttempt: async (claimed) => {
@@ -48,7 +45,7 @@ function setup(over: Partial<DispatcherDeps> & { end?: AttemptEnd; cap?: number 
     groupByTenant: true,
     ...over,
   });
-  return { dispatcher, queue, store, stats, ran, published };
+  return { dispatcher, queue, store, stats, ran, redone };
 }
 
 describe('Function: createDispatcher', () => {
@@ -284,64 +281,32 @@ describe('Function: createDispatcher', () => {
       expect(stats.counts.duplicates).toBe(1);
     });
 
-    const finished = { status: 'JP#t', attempt: 2, resultKey: 'acme/results/2026-12-04/noop/x.json' };
-    const again = { ...jobMessage(1), Attributes: { ApproximateReceiveCount: '2' } };
-
-    it('finished, and this message was received before: publishes the finished event, then acknowledges', async () => {
+    it('finished, and this message was received before: does what follows the finish again', async () => {
       // Prepare: the worker that finished the job stopped before its acknowledgement.
-      const { dispatcher, queue, store, published } = setup();
-      store.claims.set(KEY, { claimed: false, stored: storedJob(KEY, finished) });
-
-      // Act
-      await dispatcher.handle(again);
-
-      // Assess: the winner's event (its attempt and result), once, before the acknowledgement.
-      expect(published).toEqual([
-        {
-          tenant: 'acme',
-          key: KEY,
-          capability: 'noop',
-          status: 'JP',
-          attempt: 2,
-          resultKey: 'acme/results/2026-12-04/noop/x.json',
-        },
-      ]);
-      expect(queue.calls).toEqual([{ op: 'ack', handle: 'rh-1' }]);
-    });
-
-    it.each([
-      [
-        'SNS unavailable: hidden until it is tried again',
-        new Error('socket hang up'),
-        { op: 'visibility', handle: 'rh-1', seconds: RENOTIFY_AFTER_SECONDS },
-      ],
-      [
-        'SNS refused the event itself: acknowledged (it would refuse it again)',
-        new PublishError('InvalidParameter', 'bad attribute', false),
-        { op: 'ack', handle: 'rh-1' },
-      ],
-    ])('finished and received before, the publish fails — %s', async (_name, error, call) => {
-      // Prepare
-      const { dispatcher, queue, store } = setup({
-        events: {
-          publish: async () => {
-            throw error;
-          },
-        },
+      const { dispatcher, queue, store, redone, ran } = setup();
+      const stored = storedJob(KEY, {
+        status: 'JP#t',
+        attempt: 2,
+        resultKey: 'acme/results/2026-12-04/noop/x.json',
       });
-      store.claims.set(KEY, { claimed: false, stored: storedJob(KEY, finished) });
+      store.claims.set(KEY, { claimed: false, stored });
+      const again = { ...jobMessage(1), Attributes: { ApproximateReceiveCount: '2' } };
 
       // Act
       await dispatcher.handle(again);
 
-      // Assess
-      expect(queue.calls).toEqual([call]);
+      // Assess: handed over with the job as stored and this message (which it acknowledges); not run.
+      expect(redone).toHaveLength(1);
+      expect(redone[0]).toMatchObject({ tenant: 'acme', stored, message: again });
+      expect(redone[0]?.capability.name).toBe('noop');
+      expect(queue.calls).toEqual([]);
+      expect(ran).toEqual([]);
     });
   });
 });
 
 describe('Function: lostClaimStep', () => {
-  const message = { capability: 'noop', tenant: 'acme' } as const;
+  const message = { capability: 'noop' } as const;
   it.each([
     ['no stored job', undefined, 1, { kind: 'ack' }],
     [
@@ -374,27 +339,9 @@ describe('Function: lostClaimStep', () => {
       'JP, this message received before (its worker stopped before the acknowledgement)',
       { status: 'JP#t', attempt: 3, resultKey: 'acme/results/k.json' },
       2,
-      {
-        kind: 'renotify',
-        event: {
-          tenant: 'acme',
-          key: KEY,
-          capability: 'noop',
-          status: 'JP',
-          attempt: 3,
-          resultKey: 'acme/results/k.json',
-        },
-      },
+      { kind: 'redo' },
     ],
-    [
-      'JF, this message received before',
-      { status: 'JF#t', attempt: 1, error: 'boom' },
-      4,
-      {
-        kind: 'renotify',
-        event: { tenant: 'acme', key: KEY, capability: 'noop', status: 'JF', attempt: 1, error: 'boom' },
-      },
-    ],
+    ['JF, this message received before', { status: 'JF#t', attempt: 1, error: 'boom' }, 4, { kind: 'redo' }],
     ['JRA received before: handed off, nothing finished', { status: 'JRA#t' }, 2, { kind: 'ack' }],
     ['no stored job, received before', undefined, 3, { kind: 'ack' }],
   ])('%s', (_name, stored, receives, step) => {
