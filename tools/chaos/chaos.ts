@@ -12,6 +12,7 @@ import type { Config } from '../../src/config/index.js';
 import { builtinCapabilities } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/lib/index.js';
 import { createProducer, type Producer } from '../../src/producer/index.js';
+import { QUEUE_DEFAULTS } from '../../src/local-aws/manifest.js';
 import { ownContext } from '../../src/tenancy/index.js';
 import { destroyStack, openEndpoint, openStack, runPrefix, type Stack } from '../bench/endpoint.js';
 import { ScanqProcess } from '../bench/processes.js';
@@ -194,7 +195,9 @@ async function settle(
     if (done >= expected.length || Date.now() > deadline) break;
     await sleep(3_000);
   }
-  const drainBy = Date.now() + 30_000;
+  // A killed worker's messages come back only after their visibility: the job may be finished, but
+  // what follows its finish (findings, event) is done by the worker that receives them then.
+  const drainBy = Date.now() + (QUEUE_DEFAULTS.visibilityTimeoutSeconds + 30) * 1000;
   while ((await queueDepth(stack)) > 0 && Date.now() < drainBy) await sleep(1_000);
 }
 
