@@ -17,7 +17,7 @@ import { type CascadeHook, cascadeAfterPass } from './cascade.js';
 import {
   type AttemptOutcome,
   type AttemptPolicy,
-  RENOTIFY_AFTER_SECONDS,
+  REDO_AFTER_SECONDS,
   type Step,
   stepAfterRun,
   stepBeforeRun,
@@ -352,7 +352,7 @@ type AfterWinInput = Pick<AttemptInput, 'capability' | 'ctx' | 'table' | 'messag
 /**
  * What follows a won finish: the event and the findings (a pass, of a capability that has them),
  * the cascade (a pass), then the acknowledgement. When a write still fails after its retries the
- * message is not acknowledged but hidden for `RENOTIFY_AFTER_SECONDS`: it comes back, and its next
+ * message is not acknowledged but hidden for `REDO_AFTER_SECONDS`: it comes back, and its next
  * receiver does all of it again (`redoAfterFinish`).
  */
 async function afterWin(deps: AttemptDeps, a: AfterWinInput, won: Won): Promise<void> {
@@ -391,7 +391,7 @@ async function afterWin(deps: AttemptDeps, a: AfterWinInput, won: Won): Promise<
       { table: a.table, lease: won.lease, log: a.log },
       won.findings.assets,
     );
-  if (writes.includes('failed')) return setVisibility(deps, a, RENOTIFY_AFTER_SECONDS);
+  if (writes.includes('failed')) return setVisibility(deps, a, REDO_AFTER_SECONDS);
   await deps.queue.ack(a.message);
 }
 

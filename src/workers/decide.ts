@@ -124,7 +124,8 @@ export function pauseHideSeconds(pauseTtlMs: number): number {
 }
 
 /**
- * How long a finished job's message stays hidden when its event could not be published: then it
- * comes back, and its next receiver publishes the event (dispatcher.ts `lostClaimStep`, `renotify`).
+ * How long a finished job's message stays hidden when what follows its finish (event, findings)
+ * could not be written: then it comes back, and its next receiver does that again (dispatcher.ts
+ * `lostClaimStep`'s `redo`, attempt.ts `redoAfterFinish`).
  */
-export const RENOTIFY_AFTER_SECONDS = 10;
+export const REDO_AFTER_SECONDS = 10;

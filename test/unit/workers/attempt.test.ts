@@ -14,7 +14,7 @@ import {
   redoAfterFinish,
   runAttempt,
 } from '../../../src/workers/attempt.js';
-import { RENOTIFY_AFTER_SECONDS } from '../../../src/workers/decide.js';
+import { REDO_AFTER_SECONDS } from '../../../src/workers/decide.js';
 import { FakeQueue, FakeStore, jobMessage, NOW, storedJob } from './fakes.js';
 
 /**
@@ -133,7 +133,7 @@ describe('Function: runAttempt', () => {
       'SNS unavailable: the message is hidden, not acknowledged, so its next receiver publishes it',
       new Error('socket hang up'),
       5,
-      { op: 'visibility', handle: 'rh-1', seconds: RENOTIFY_AFTER_SECONDS },
+      { op: 'visibility', handle: 'rh-1', seconds: REDO_AFTER_SECONDS },
     ],
     [
       'SNS refused the event itself: acknowledged (it would refuse it again)',
@@ -331,7 +331,7 @@ describe('Function: redoAfterFinish', () => {
       const queue = await done;
 
       // Assess
-      expect(queue.calls).toEqual([{ op: 'visibility', handle: 'rh-1', seconds: RENOTIFY_AFTER_SECONDS }]);
+      expect(queue.calls).toEqual([{ op: 'visibility', handle: 'rh-1', seconds: REDO_AFTER_SECONDS }]);
     } finally {
       vi.useRealTimers();
     }
