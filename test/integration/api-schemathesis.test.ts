@@ -23,8 +23,11 @@ describe('Command: fuzz-api (smoke)', () => {
           'fuzz-api',
           '--max-examples',
           '3',
+          // One worker: Hypothesis builds its filters through CPython's `ast`, which is not
+          // thread-safe on Python 3.11 (tools/fuzz/schemathesis.ts); a clean-clone run with two
+          // once counted a run error with no failed check.
           '--workers',
-          '2',
+          '1',
           '--seed',
           '1',
           '--paths',
