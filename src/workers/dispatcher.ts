@@ -23,7 +23,7 @@ import {
 import type { AttemptEnd } from './attempt.js';
 import type { TenantGate } from './fairness.js';
 import type { PauseHook } from './pause.js';
-import type { JobQueue, JobStore, Lease, ReceivedMessage } from './ports.js';
+import { type JobQueue, type JobStore, type Lease, type ReceivedMessage, receiveCountOf } from './ports.js';
 import type { WorkerStats } from './stats.js';
 
 /** A won claim, handed to the attempt runner. */
@@ -92,7 +92,7 @@ export interface FinishedAgain {
 export type LostClaim =
   | { readonly kind: 'backup'; readonly visibleInSeconds: number }
   | { readonly kind: 'reject'; readonly reason: string }
-  | { readonly kind: 'redo' }
+  | { readonly kind: 'redo'; readonly stored: JobRecord }
   | { readonly kind: 'ack' };
 
 /**
@@ -120,7 +120,7 @@ export function lostClaimStep(
       reason: `capability mismatch: message says ${message.capability}, job says ${stored.capability}`,
     };
   }
-  if (stored && TERMINAL.has(stored.code) && receiveCount > 1) return { kind: 'redo' };
+  if (stored && TERMINAL.has(stored.code) && receiveCount > 1) return { kind: 'redo', stored };
   return { kind: 'ack' };
 }
 
@@ -158,20 +158,22 @@ export function createDispatcher(deps: DispatcherDeps) {
     stored: JobRecord | undefined,
   ) {
     stats.count('duplicates');
-    const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    const step = lostClaimStep(job, stored, deps.now(), receives);
+    const step = lostClaimStep(job, stored, deps.now(), receiveCountOf(message));
     switch (step.kind) {
       case 'backup':
         return queue.setVisibility(message, step.visibleInSeconds);
       case 'reject':
         return reject(message, step.reason);
-      case 'redo':
-        // `stored` is set: `redo` is for a finished job only.
-        if (stored) {
-          const jobLog = log.child({ tenant: job.tenant, key: job.key, capability: job.capability });
-          await deps.redoAfterFinish({ tenant: job.tenant, capability, stored, message, log: jobLog });
-        }
-        return;
+      case 'redo': {
+        const jobLog = log.child({ tenant: job.tenant, key: job.key, capability: job.capability });
+        return deps.redoAfterFinish({
+          tenant: job.tenant,
+          capability,
+          stored: step.stored,
+          message,
+          log: jobLog,
+        });
+      }
       case 'ack':
         if (stored === undefined) {
           // Nothing to run and nothing to retry; but a producer or an operator sends what it should not.

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger.js';
 import { TtlCache } from '../lib/ttl-cache.js';
 import type { TenantTable } from '../tenancy/index.js';
 import { pausedStep, pauseHideSeconds } from './decide.js';
-import type { JobQueue, ReceivedMessage } from './ports.js';
+import { type JobQueue, type ReceivedMessage, receiveCountOf } from './ports.js';
 import type { WorkerStats } from './stats.js';
 
 /** What the dispatcher asks before admitting a job. */
@@ -49,8 +49,7 @@ export function createPauseHook(deps: PauseHookDeps): PauseHook {
     async park(message, job) {
       deps.stats.count('paused');
       deps.log.debug({ tenant: job.tenant, key: job.key, capability: job.capability }, 'paused job parked');
-      const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-      const step = pausedStep(receives, deps.maxReceiveCount, hideSeconds);
+      const step = pausedStep(receiveCountOf(message), deps.maxReceiveCount, hideSeconds);
       if (step.kind === 'hide') return deps.queue.setVisibility(message, step.seconds);
       await deps.queue.defer(message, deps.groupByTenant ? job.tenant : undefined);
     },

@@ -14,6 +14,11 @@ export type ReceivedMessage = Pick<
 >;
 
 /** The jobs queue. */
+/** How many times SQS has delivered a message, this receive included (1 when it did not say). */
+export function receiveCountOf(message: ReceivedMessage): number {
+  return Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+}
+
 export interface JobQueue {
   /**
    * Long-polls for up to `max` (1–10) messages; resolves with none when the wait passes.
